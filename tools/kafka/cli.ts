@@ -1,0 +1,98 @@
+/**
+ * `npm run kafka -- <command>`: a local broker for people who want one to play with.
+ *
+ *   start [--mode single|cluster|secure]   start in the background and print how to reach it
+ *   stop                                   stop it and remove its data
+ *   status                                 say whether it runs and answers
+ *   fetch                                  only fetch the jars (CI warms the cache with it)
+ */
+import { existsSync } from "node:fs";
+import { readFile, rm, writeFile } from "node:fs/promises";
+import { type KafkaClusterInfo, type KafkaMode, startKafka, stopPids } from "./harness.js";
+import { ensureKafkaJars } from "./jars.js";
+import { CLI_STATE_FILE } from "./paths.js";
+import { probeApiVersions } from "./probe.js";
+
+const MODES: readonly KafkaMode[] = ["single", "cluster", "secure"];
+
+async function readState(): Promise<KafkaClusterInfo | undefined> {
+  if (!existsSync(CLI_STATE_FILE)) return undefined;
+  return JSON.parse(await readFile(CLI_STATE_FILE, "utf8")) as KafkaClusterInfo;
+}
+
+function describe(info: KafkaClusterInfo): string {
+  const lines = [`mode:       ${info.mode}`, `bootstrap:  ${info.bootstrap}`];
+  if (info.sslBootstrap) lines.push(`SASL_SSL:   ${info.sslBootstrap}`, `CA file:    ${info.caFile}`);
+  if (info.users)
+    lines.push(
+      `users:      ${Object.values(info.users)
+        .map((u) => `${u.username}/${u.password}`)
+        .join(", ")} (admin is super-user)`,
+    );
+  lines.push(
+    `cluster id: ${info.clusterId}`,
+    `pids:       ${info.nodes.map((n) => n.pid).join(" ")}`,
+    `logs:       ${info.logDir}`,
+  );
+  return lines.join("\n");
+}
+
+async function stop(): Promise<void> {
+  const state = await readState();
+  if (!state) {
+    console.log("no broker started by this CLI is recorded");
+    return;
+  }
+  await stopPids(state.nodes.map((n) => n.pid));
+  await rm(state.dataDir, { recursive: true, force: true });
+  await rm(CLI_STATE_FILE, { force: true });
+  console.log(`stopped ${state.mode} Kafka (${state.bootstrap})`);
+}
+
+async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  switch (command) {
+    case "fetch":
+      console.log(await ensureKafkaJars((line) => console.log(line)));
+      return 0;
+    case "start": {
+      const modeAt = rest.indexOf("--mode");
+      const mode = (modeAt >= 0 ? rest[modeAt + 1] : "single") as KafkaMode;
+      if (!MODES.includes(mode)) {
+        console.error(`--mode must be one of ${MODES.join(", ")}; got ${String(mode)}`);
+        return 2;
+      }
+      if (await readState()) await stop();
+      const { stop: _stop, ...info } = await startKafka({ mode, detached: true, log: (line) => console.log(line) });
+      await writeFile(CLI_STATE_FILE, JSON.stringify(info, null, 2));
+      console.log(describe(info));
+      return 0;
+    }
+    case "stop":
+      await stop();
+      return 0;
+    case "status": {
+      const state = await readState();
+      if (!state) {
+        console.log("not running (nothing recorded)");
+        return 1;
+      }
+      console.log(describe(state));
+      const first = state.nodes[0];
+      try {
+        if (!first) throw new Error("no nodes recorded");
+        const apis = await probeApiVersions({ host: "127.0.0.1", port: first.port }, 3000);
+        console.log(`answering:  yes (${apis.length} API keys)`);
+        return 0;
+      } catch (err) {
+        console.log(`answering:  no (${(err as Error).message})`);
+        return 1;
+      }
+    }
+    default:
+      console.error("usage: npm run kafka -- start [--mode single|cluster|secure] | stop | status | fetch");
+      return 2;
+  }
+}
+
+process.exitCode = await main(process.argv.slice(2));

@@ -1,0 +1,26 @@
+import { defineConfig } from "vitest/config";
+
+export default defineConfig({
+  test: {
+    // The JSON report is what .ci/run turns into its "N passed, N failed" line.
+    reporters: ["default", "json"],
+    outputFile: { json: ".cache/test-report.json" },
+    projects: [
+      {
+        test: {
+          name: "unit",
+          include: ["test/unit/**/*.test.ts", "test/conformance/**/*.test.ts"],
+        },
+      },
+      {
+        test: {
+          name: "integration",
+          include: ["test/integration/**/*.test.ts", "test/tools/**/*.test.ts"],
+          globalSetup: ["tools/kafka/global-setup.ts"],
+          testTimeout: 120_000,
+          hookTimeout: 180_000,
+        },
+      },
+    ],
+  },
+});
