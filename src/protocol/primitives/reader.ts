@@ -1,0 +1,248 @@
+/**
+ * Reader: a cursor over a buffer for the Kafka wire format. Every read is bounds-checked
+ * and every untrusted length is checked against the bytes that remain before anything is
+ * allocated, so malformed input ends in a ProtocolError that names what was being read.
+ */
+import { ProtocolError } from "../../errors.js";
+
+const TWO_POW_32 = 0x1_0000_0000;
+
+/** Bounds-checked cursor over `buf[pos, end)`. */
+export class Reader {
+  /** The buffer read from. Byte and string fields are views into it (no copy). */
+  readonly buf: Buffer;
+  /** Next read position. */
+  pos: number;
+  /** End of the readable range (exclusive). */
+  end: number;
+  /** What is being decoded (e.g. "Fetch v17 response"), for error messages. */
+  context = "";
+
+  constructor(buf: Buffer, pos = 0, end = buf.length) {
+    this.buf = buf;
+    this.pos = pos;
+    this.end = end;
+  }
+
+  /** Bytes left to read. */
+  get remaining(): number {
+    return this.end - this.pos;
+  }
+
+  /** Throws a ProtocolError naming `what`, the position and the context. */
+  fail(what: string, problem: string): never {
+    const where = this.context ? `${this.context}: ` : "";
+    throw new ProtocolError(`${where}${problem} reading ${what} at byte ${this.pos}`);
+  }
+
+  /** Checks that `n` more bytes exist. */
+  need(n: number, what: string): void {
+    if (n > this.end - this.pos) this.fail(what, `truncated (need ${n} bytes, ${this.end - this.pos} left)`);
+  }
+
+  int8(what = "int8"): number {
+    this.need(1, what);
+    return this.buf.readInt8(this.pos++);
+  }
+
+  bool(what = "bool"): boolean {
+    return this.int8(what) !== 0;
+  }
+
+  int16(what = "int16"): number {
+    this.need(2, what);
+    const v = this.buf.readInt16BE(this.pos);
+    this.pos += 2;
+    return v;
+  }
+
+  uint16(what = "uint16"): number {
+    this.need(2, what);
+    const v = this.buf.readUInt16BE(this.pos);
+    this.pos += 2;
+    return v;
+  }
+
+  int32(what = "int32"): number {
+    this.need(4, what);
+    const v = this.buf.readInt32BE(this.pos);
+    this.pos += 4;
+    return v;
+  }
+
+  uint32(what = "uint32"): number {
+    this.need(4, what);
+    const v = this.buf.readUInt32BE(this.pos);
+    this.pos += 4;
+    return v;
+  }
+
+  int64(what = "int64"): bigint {
+    this.need(8, what);
+    const v = this.buf.readBigInt64BE(this.pos);
+    this.pos += 8;
+    return v;
+  }
+
+  /** An int64 as a JS number (exact below 2^53): no BigInt on hot paths. */
+  int64Number(what = "int64"): number {
+    this.need(8, what);
+    const v = this.buf.readInt32BE(this.pos) * TWO_POW_32 + this.buf.readUInt32BE(this.pos + 4);
+    this.pos += 8;
+    return v;
+  }
+
+  float64(what = "float64"): number {
+    this.need(8, what);
+    const v = this.buf.readDoubleBE(this.pos);
+    this.pos += 8;
+    return v;
+  }
+
+  /** A uuid in Kafka's string form (unpadded base64url). */
+  uuid(what = "uuid"): string {
+    this.need(16, what);
+    const v = this.buf.toString("base64url", this.pos, this.pos + 16);
+    this.pos += 16;
+    return v;
+  }
+
+  /** Unsigned varint of at most 5 bytes (a uint32). */
+  uvarint(what = "uvarint"): number {
+    const buf = this.buf;
+    let result = 0;
+    let shift = 0;
+    for (let i = 0; i < 5; i++) {
+      if (this.pos >= this.end) this.fail(what, "truncated varint");
+      const byte = buf[this.pos++] as number;
+      if (i === 4 && byte > 0x0f) this.fail(what, "varint longer than 32 bits");
+      result += (byte & 0x7f) * 2 ** shift;
+      if (byte < 0x80) return result;
+      shift += 7;
+    }
+    return this.fail(what, "varint longer than 5 bytes");
+  }
+
+  /** Zigzag varint (int32). */
+  varint(what = "varint"): number {
+    const v = this.uvarint(what);
+    return (v >>> 1) ^ -(v & 1);
+  }
+
+  /** Zigzag varlong (int64). */
+  varlong(what = "varlong"): bigint {
+    let result = 0n;
+    let shift = 0n;
+    for (let i = 0; i < 10; i++) {
+      if (this.pos >= this.end) this.fail(what, "truncated varlong");
+      const byte = this.buf[this.pos++] as number;
+      result |= BigInt(byte & 0x7f) << shift;
+      if (byte < 0x80) return BigInt.asIntN(64, (result >> 1n) ^ -(result & 1n));
+      shift += 7n;
+    }
+    return this.fail(what, "varlong longer than 10 bytes");
+  }
+
+  /** `n` raw bytes as a view (no copy). */
+  raw(n: number, what = "bytes"): Buffer {
+    this.need(n, what);
+    const v = this.buf.subarray(this.pos, this.pos + n);
+    this.pos += n;
+    return v;
+  }
+
+  #utf8(length: number, what: string): string {
+    this.need(length, what);
+    const v = this.buf.toString("utf8", this.pos, this.pos + length);
+    this.pos += length;
+    return v;
+  }
+
+  /** int16-length string; -1 is null. */
+  nullableString(what = "string"): string | null {
+    const length = this.int16(what);
+    if (length < 0) {
+      if (length !== -1) this.fail(what, `negative string length ${length}`);
+      return null;
+    }
+    return this.#utf8(length, what);
+  }
+
+  /** int16-length string that must not be null. */
+  string(what = "string"): string {
+    const v = this.nullableString(what);
+    if (v === null) this.fail(what, "null for a non-nullable string");
+    return v;
+  }
+
+  /** uvarint(length+1) string; 0 is null. */
+  compactNullableString(what = "string"): string | null {
+    const n = this.uvarint(what);
+    return n === 0 ? null : this.#utf8(n - 1, what);
+  }
+
+  /** uvarint(length+1) string that must not be null. */
+  compactString(what = "string"): string {
+    const v = this.compactNullableString(what);
+    if (v === null) this.fail(what, "null for a non-nullable string");
+    return v;
+  }
+
+  /** int32-length bytes (a view); -1 is null. */
+  nullableBytes(what = "bytes"): Buffer | null {
+    const length = this.int32(what);
+    if (length < 0) {
+      if (length !== -1) this.fail(what, `negative bytes length ${length}`);
+      return null;
+    }
+    return this.raw(length, what);
+  }
+
+  /** int32-length bytes that must not be null. */
+  bytes(what = "bytes"): Buffer {
+    const v = this.nullableBytes(what);
+    if (v === null) this.fail(what, "null for non-nullable bytes");
+    return v;
+  }
+
+  /** uvarint(length+1) bytes (a view); 0 is null. */
+  compactNullableBytes(what = "bytes"): Buffer | null {
+    const n = this.uvarint(what);
+    return n === 0 ? null : this.raw(n - 1, what);
+  }
+
+  /** uvarint(length+1) bytes that must not be null. */
+  compactBytes(what = "bytes"): Buffer {
+    const v = this.compactNullableBytes(what);
+    if (v === null) this.fail(what, "null for non-nullable bytes");
+    return v;
+  }
+
+  /**
+   * int32 array length; -1 is null. A count larger than the bytes left cannot be real
+   * (every element takes at least one byte), so it is refused before anything is sized by it.
+   */
+  arrayLength(what = "array"): number | null {
+    const n = this.int32(what);
+    if (n < 0) {
+      if (n !== -1) this.fail(what, `negative array length ${n}`);
+      return null;
+    }
+    if (n > this.end - this.pos) this.fail(what, `array length ${n} exceeds the ${this.end - this.pos} bytes left`);
+    return n;
+  }
+
+  /** uvarint(length+1) array length; 0 is null. Checked like {@link arrayLength}. */
+  compactArrayLength(what = "array"): number | null {
+    const n = this.uvarint(what);
+    if (n === 0) return null;
+    if (n - 1 > this.end - this.pos) this.fail(what, `array length ${n - 1} exceeds the ${this.end - this.pos} bytes left`);
+    return n - 1;
+  }
+
+  /** Skips `n` bytes. */
+  skip(n: number, what = "skipped bytes"): void {
+    this.need(n, what);
+    this.pos += n;
+  }
+}

@@ -1,0 +1,233 @@
+/**
+ * Writer: one growable buffer that every Kafka primitive is written into. Length prefixes
+ * are reserved and back-filled; nothing is allocated per field. Generated encoders and the
+ * record batch encoder both write through it.
+ */
+
+const EMPTY = Buffer.alloc(0);
+const TWO_POW_32 = 0x1_0000_0000;
+
+/** Bytes needed by an unsigned varint of `value` (0 ≤ value < 2^32). */
+export function uvarintSize(value: number): number {
+  if (value < 0x80) return 1;
+  if (value < 0x4000) return 2;
+  if (value < 0x20_0000) return 3;
+  if (value < 0x1000_0000) return 4;
+  return 5;
+}
+
+/** Bytes needed by a zigzag varint of the int32 `value`. */
+export function varintSize(value: number): number {
+  return uvarintSize(((value << 1) ^ (value >> 31)) >>> 0);
+}
+
+/** Growable output buffer for the Kafka wire format. */
+export class Writer {
+  /** The backing buffer; valid bytes are `[0, pos)`. */
+  buf: Buffer;
+  /** Next write position. */
+  pos = 0;
+
+  constructor(initialSize = 512) {
+    this.buf = initialSize > 0 ? Buffer.allocUnsafe(initialSize) : EMPTY;
+  }
+
+  /** Makes room for `n` more bytes, doubling so that appends stay amortised O(1). */
+  ensure(n: number): void {
+    const need = this.pos + n;
+    if (need <= this.buf.length) return;
+    let size = this.buf.length * 2 || 256;
+    while (size < need) size *= 2;
+    const next = Buffer.allocUnsafe(size);
+    this.buf.copy(next, 0, 0, this.pos);
+    this.buf = next;
+  }
+
+  /** The written bytes, as a view on the backing buffer (no copy). */
+  finish(): Buffer {
+    return this.buf.subarray(0, this.pos);
+  }
+
+  int8(value: number): void {
+    this.ensure(1);
+    this.buf[this.pos++] = value & 0xff;
+  }
+
+  bool(value: boolean): void {
+    this.int8(value ? 1 : 0);
+  }
+
+  int16(value: number): void {
+    this.ensure(2);
+    this.buf.writeInt16BE(value, this.pos);
+    this.pos += 2;
+  }
+
+  uint16(value: number): void {
+    this.ensure(2);
+    this.buf.writeUInt16BE(value, this.pos);
+    this.pos += 2;
+  }
+
+  int32(value: number): void {
+    this.ensure(4);
+    this.buf.writeInt32BE(value, this.pos);
+    this.pos += 4;
+  }
+
+  uint32(value: number): void {
+    this.ensure(4);
+    this.buf.writeUInt32BE(value, this.pos);
+    this.pos += 4;
+  }
+
+  int64(value: bigint): void {
+    this.ensure(8);
+    this.buf.writeBigInt64BE(value, this.pos);
+    this.pos += 8;
+  }
+
+  /**
+   * An int64 from a JS number that is a safe integer (timestamps, offsets below 2^53):
+   * avoids a BigInt on hot paths.
+   */
+  int64Number(value: number): void {
+    this.ensure(8);
+    const high = Math.floor(value / TWO_POW_32);
+    this.buf.writeInt32BE(high, this.pos);
+    this.buf.writeUInt32BE(value - high * TWO_POW_32, this.pos + 4);
+    this.pos += 8;
+  }
+
+  float64(value: number): void {
+    this.ensure(8);
+    this.buf.writeDoubleBE(value, this.pos);
+    this.pos += 8;
+  }
+
+  /** A uuid given in Kafka's string form (22 characters of unpadded base64url). */
+  uuid(value: string): void {
+    this.ensure(16);
+    const written = this.buf.write(value, this.pos, 16, "base64url");
+    if (written !== 16 || value.length !== 22) throw new TypeError(`not a Kafka uuid: ${JSON.stringify(value)}`);
+    this.pos += 16;
+  }
+
+  /** Unsigned varint (protocol lengths, tags, counts); 0 ≤ value < 2^32. */
+  uvarint(value: number): void {
+    this.ensure(5);
+    const buf = this.buf;
+    let v = value >>> 0;
+    while (v >= 0x80) {
+      buf[this.pos++] = (v & 0x7f) | 0x80;
+      v >>>= 7;
+    }
+    buf[this.pos++] = v;
+  }
+
+  /** Zigzag varint of an int32 (record fields). */
+  varint(value: number): void {
+    this.uvarint(((value << 1) ^ (value >> 31)) >>> 0);
+  }
+
+  /** Zigzag varlong of an int64. */
+  varlong(value: bigint): void {
+    this.ensure(10);
+    let v = BigInt.asUintN(64, (value << 1n) ^ (value >> 63n));
+    while (v >= 0x80n) {
+      this.buf[this.pos++] = Number(v & 0x7fn) | 0x80;
+      v >>= 7n;
+    }
+    this.buf[this.pos++] = Number(v);
+  }
+
+  /** Raw bytes, no length prefix. */
+  raw(value: Uint8Array): void {
+    this.ensure(value.length);
+    this.buf.set(value, this.pos);
+    this.pos += value.length;
+  }
+
+  /** String with an int16 length; `null` as length -1 (callers check nullability). */
+  string(value: string | null): void {
+    if (value === null) {
+      this.int16(-1);
+      return;
+    }
+    const length = Buffer.byteLength(value);
+    this.int16(length);
+    this.ensure(length);
+    this.pos += this.buf.write(value, this.pos, length, "utf8");
+  }
+
+  /** String with an unsigned-varint length+1; `null` as 0. */
+  compactString(value: string | null): void {
+    if (value === null) {
+      this.uvarint(0);
+      return;
+    }
+    const length = Buffer.byteLength(value);
+    this.uvarint(length + 1);
+    this.ensure(length);
+    this.pos += this.buf.write(value, this.pos, length, "utf8");
+  }
+
+  /** Bytes with an int32 length; `null` as -1. */
+  bytes(value: Uint8Array | null): void {
+    if (value === null) {
+      this.int32(-1);
+      return;
+    }
+    this.int32(value.length);
+    this.raw(value);
+  }
+
+  /** Bytes with an unsigned-varint length+1; `null` as 0. */
+  compactBytes(value: Uint8Array | null): void {
+    if (value === null) {
+      this.uvarint(0);
+      return;
+    }
+    this.uvarint(value.length + 1);
+    this.raw(value);
+  }
+
+  /** Array length, int32 (-1 for null). */
+  arrayLength(length: number | null): void {
+    this.int32(length === null ? -1 : length);
+  }
+
+  /** Compact array length: unsigned varint of length+1 (0 for null). */
+  compactArrayLength(length: number | null): void {
+    this.uvarint(length === null ? 0 : length + 1);
+  }
+
+  /** Reserves an int32 to be filled later with {@link fillInt32}; returns its position. */
+  reserveInt32(): number {
+    this.ensure(4);
+    const at = this.pos;
+    this.pos += 4;
+    return at;
+  }
+
+  /** Back-fills an int32 reserved with {@link reserveInt32}. */
+  fillInt32(at: number, value: number): void {
+    this.buf.writeInt32BE(value, at);
+  }
+
+  /**
+   * Inserts, at `start`, the unsigned-varint length of the bytes written since `start`,
+   * moving those bytes up. Used for tagged fields, whose size is only known once written;
+   * they are rare and small, so the move is cheap.
+   */
+  insertUvarintLength(start: number): void {
+    const length = this.pos - start;
+    const size = uvarintSize(length);
+    this.ensure(size);
+    this.buf.copyWithin(start + size, start, this.pos);
+    const end = this.pos + size;
+    this.pos = start;
+    this.uvarint(length);
+    this.pos = end;
+  }
+}
