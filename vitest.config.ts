@@ -9,7 +9,17 @@ export default defineConfig({
       {
         test: {
           name: "unit",
-          include: ["test/unit/**/*.test.ts", "test/conformance/**/*.test.ts"],
+          include: ["test/unit/**/*.test.ts"],
+        },
+      },
+      {
+        // Our bytes against Kafka's own serializers, driven through a Java program (jars only,
+        // no broker).
+        test: {
+          name: "conformance",
+          include: ["test/conformance/**/*.test.ts"],
+          testTimeout: 300_000,
+          hookTimeout: 300_000,
         },
       },
       {

@@ -6,3 +6,6 @@
 
 /** The client software name samsa sends in ApiVersions (KIP-511). */
 export const CLIENT_SOFTWARE_NAME = "samsa";
+
+export * from "./errors.js";
+export * from "./protocol/index.js";

@@ -53,5 +53,7 @@ export function unsupportedField(context: string, version: number, field: string
 
 /** The error for `null` in a field that is not nullable at the chosen version. */
 export function nullNotAllowed(context: string, version: number, field: string): never {
-  throw new UnsupportedVersionError(`${context} v${version}: field ${field} is null, which this version does not allow`);
+  throw new UnsupportedVersionError(
+    `${context} v${version}: field ${field} is null, which this version does not allow`,
+  );
 }

@@ -4,6 +4,8 @@
  * per API, record batches, compression, and the broker error table.
  */
 export * from "./api.js";
+export * from "./error-table.js";
+export * from "./kafka-error.js";
 export * from "./messages/index.js";
 export { Reader } from "./primitives/reader.js";
 export { uvarintSize, varintSize, Writer } from "./primitives/writer.js";

@@ -15,7 +15,20 @@ import {
   type Versions,
 } from "./spec.js";
 
-const PRIMITIVES = new Set(["bool", "int8", "int16", "uint16", "int32", "uint32", "int64", "float64", "string", "bytes", "uuid", "records"]);
+const PRIMITIVES = new Set([
+  "bool",
+  "int8",
+  "int16",
+  "uint16",
+  "int32",
+  "uint32",
+  "int64",
+  "float64",
+  "string",
+  "bytes",
+  "uuid",
+  "records",
+]);
 
 /** A field resolved against its message's versions. */
 interface Field {
@@ -101,7 +114,8 @@ export class SpecEmitter {
       const tagged = intersect(parseVersions(f.taggedVersions), present);
       let regular = present;
       if (!isEmpty(tagged)) {
-        if (tagged.hi !== present.hi) throw new Error(`${this.spec.name}.${f.name}: tagged versions must run to the end`);
+        if (tagged.hi !== present.hi)
+          throw new Error(`${this.spec.name}.${f.name}: tagged versions must run to the end`);
         regular = { lo: present.lo, hi: tagged.lo - 1 };
       }
       const flexible = f.flexibleVersions !== undefined ? parseVersions(f.flexibleVersions) : this.flexible;
@@ -217,7 +231,8 @@ export class SpecEmitter {
   nonDefaultExpr(f: Field, x: string): string {
     const d = this.defaultExpr(f);
     if (d === "null") return `${x} !== null`;
-    if (f.isArray) return this.tsType(f).endsWith("| null") ? `(${x} === null || ${x}.length !== 0)` : `${x}.length !== 0`;
+    if (f.isArray)
+      return this.tsType(f).endsWith("| null") ? `(${x} === null || ${x}.length !== 0)` : `${x}.length !== 0`;
     switch (f.base) {
       case "bytes":
       case "records":
@@ -244,7 +259,9 @@ export class SpecEmitter {
     const pick = (compact: string, classic: string) =>
       flex === "true" ? compact : flex === "false" ? classic : `if (${flex}) ${compact} else ${classic}`;
     const nullCheck =
-      nullable === "true" ? [] : [`if (${x} === null) nullNotAllowed(CONTEXT_${this.#side}, v, ${JSON.stringify(path)});`];
+      nullable === "true"
+        ? []
+        : [`if (${x} === null) nullNotAllowed(CONTEXT_${this.#side}, v, ${JSON.stringify(path)});`];
     switch (base) {
       case "bool":
         return [`w.bool(${x});`];
@@ -275,7 +292,10 @@ export class SpecEmitter {
     const nullable = this.cond(f.nullable, within);
     const pick = (compact: string, classic: string) =>
       flex === "true" ? compact : flex === "false" ? classic : `if (${flex}) ${compact} else ${classic}`;
-    const nullCheck = nullable === "true" ? [] : [`if (${x} === null) nullNotAllowed(CONTEXT_${this.#side}, v, ${JSON.stringify(f.path)});`];
+    const nullCheck =
+      nullable === "true"
+        ? []
+        : [`if (${x} === null) nullNotAllowed(CONTEXT_${this.#side}, v, ${JSON.stringify(f.path)});`];
     if (f.isArray) {
       const el = "e";
       const elemWrite = PRIMITIVES.has(f.base)
@@ -347,7 +367,12 @@ export class SpecEmitter {
       const elem = PRIMITIVES.has(f.base)
         ? this.#readPrim(f.base, flex, "false", `${f.path}[]`)
         : `read${this.structTs(f.base)}(r, v)`;
-      const len = flex === "true" ? `r.compactArrayLength(${what})` : flex === "false" ? `r.arrayLength(${what})` : `(${flex} ? r.compactArrayLength(${what}) : r.arrayLength(${what}))`;
+      const len =
+        flex === "true"
+          ? `r.compactArrayLength(${what})`
+          : flex === "false"
+            ? `r.arrayLength(${what})`
+            : `(${flex} ? r.compactArrayLength(${what}) : r.arrayLength(${what}))`;
       return [
         "{",
         `const n = ${len};`,
@@ -403,7 +428,9 @@ export class SpecEmitter {
   #emitStruct(s: Struct): string[] {
     const out: string[] = [];
     const top = s.tsName === this.spec.name;
-    out.push(`/** ${top ? `${this.spec.name}, versions ${describeVersions(this.valid)}.` : `A ${s.tsName} entry of ${this.spec.name}.`} */`);
+    out.push(
+      `/** ${top ? `${this.spec.name}, versions ${describeVersions(this.valid)}.` : `A ${s.tsName} entry of ${this.spec.name}.`} */`,
+    );
     out.push(`export interface ${s.tsName} {`);
     for (const f of s.fields) out.push(this.#doc(f), `  ${f.prop}: ${this.tsType(f)};`);
     out.push("}", "");
@@ -427,7 +454,9 @@ export class SpecEmitter {
     );
 
     // ----- write
-    const taggedFields = s.fields.filter((f) => !isEmpty(f.tagged)).sort((a, b) => (a.spec.tag ?? 0) - (b.spec.tag ?? 0));
+    const taggedFields = s.fields
+      .filter((f) => !isEmpty(f.tagged))
+      .sort((a, b) => (a.spec.tag ?? 0) - (b.spec.tag ?? 0));
     out.push(`function write${s.tsName}(w: Writer, m: ${s.tsName}, v: number): void {`);
     for (const f of s.fields) {
       const x = `m.${f.prop}`;
@@ -450,7 +479,8 @@ export class SpecEmitter {
         body.push("w.uvarint(0);");
       } else {
         body.push("let tags = 0;");
-        for (const f of taggedFields) body.push(`if (${this.cond(f.tagged)} && ${this.nonDefaultExpr(f, `m.${f.prop}`)}) tags++;`);
+        for (const f of taggedFields)
+          body.push(`if (${this.cond(f.tagged)} && ${this.nonDefaultExpr(f, `m.${f.prop}`)}) tags++;`);
         body.push("w.uvarint(tags);");
         for (const f of taggedFields) {
           body.push(
@@ -496,10 +526,18 @@ export class SpecEmitter {
       if (taggedFields.length > 0) {
         body.push("switch (tag) {");
         for (const f of taggedFields) {
-          body.push(`case ${f.spec.tag}:`, `if (${this.cond(f.tagged)}) {`, ...this.readValue(f, `_${f.prop}`, f.tagged), "}", "break;");
+          body.push(
+            `case ${f.spec.tag}:`,
+            `if (${this.cond(f.tagged)}) {`,
+            ...this.readValue(f, `_${f.prop}`, f.tagged),
+            "}",
+            "break;",
+          );
         }
         body.push("}");
-        body.push(`if (r.pos !== end) { if (r.pos > end) r.fail("tag " + tag, "tagged field overran its size"); r.pos = end; }`);
+        body.push(
+          `if (r.pos !== end) { if (r.pos > end) r.fail("tag " + tag, "tagged field overran its size"); r.pos = end; }`,
+        );
       } else {
         body.push("r.pos = end;");
       }

@@ -1,11 +1,13 @@
 /**
- * `npm run generate`: regenerates every generated file from the pinned Kafka jars.
+ * `npm run generate`: regenerates every generated file from the pinned Kafka jars: the
+ * message modules and the broker error table.
  * Output is deterministic, so a test can compare it with what is committed.
  */
 import { mkdir, readdir, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { ensureKafkaJars, kafkaClientsJar } from "../kafka/jars.js";
 import { REPO_ROOT } from "../kafka/paths.js";
+import { ERROR_TABLE_PATH, generateErrorTable } from "./errors.js";
 import { readJarEntries } from "./jar.js";
 import { emitApi, emitData, emitIndex } from "./messages.js";
 import { type MessageSpec, parseSpec } from "./spec.js";
@@ -55,6 +57,8 @@ async function main(): Promise<void> {
   for (const name of await readdir(MESSAGES_DIR)) if (!files.has(name)) await rm(join(MESSAGES_DIR, name));
   for (const [name, text] of files) await writeFile(join(MESSAGES_DIR, name), text);
   console.log(`wrote ${files.size} files to ${MESSAGES_DIR}`);
+  await writeFile(join(REPO_ROOT, ERROR_TABLE_PATH), await generateErrorTable());
+  console.log(`wrote ${ERROR_TABLE_PATH}`);
 }
 
 if (process.argv[1] && import.meta.url === `file://${process.argv[1]}`) await main();

@@ -108,7 +108,8 @@ export function emitApi(request: MessageSpec, response: MessageSpec): ApiModule 
   const req = new SpecEmitter(clamp(request), `${name} request`);
   const res = new SpecEmitter(clamp(response), `${name} response`);
   const reqFlex = parseVersions(request.flexibleVersions).lo;
-  const firstFlexible = Number.isFinite(reqFlex) && reqFlex <= maxCodecVersion ? Math.max(reqFlex, floor) : Number.POSITIVE_INFINITY;
+  const firstFlexible =
+    Number.isFinite(reqFlex) && reqFlex <= maxCodecVersion ? Math.max(reqFlex, floor) : Number.POSITIVE_INFINITY;
   const body: string[] = [
     `const CONTEXT_REQ = ${JSON.stringify(`${name} request`)};`,
     `const CONTEXT_RES = ${JSON.stringify(`${name} response`)};`,
@@ -133,7 +134,7 @@ export function emitApi(request: MessageSpec, response: MessageSpec): ApiModule 
     "},",
     `decodeRequest(r: Reader, v: number): ${request.name} {`,
     `checkVersion(CONTEXT_REQ, v, ${floor}, ${maxCodecVersion});`,
-    "r.context = `${CONTEXT_REQ} v${v}`;",
+    'r.context = CONTEXT_REQ + " v" + v;',
     `return read${request.name}(r, v);`,
     "},",
     `encodeResponse(w: Writer, m: ${response.name}, v: number): void {`,
@@ -142,7 +143,7 @@ export function emitApi(request: MessageSpec, response: MessageSpec): ApiModule 
     "},",
     `decodeResponse(r: Reader, v: number): ${response.name} {`,
     `checkVersion(CONTEXT_RES, v, ${floor}, ${maxCodecVersion});`,
-    "r.context = `${CONTEXT_RES} v${v}`;",
+    'r.context = CONTEXT_RES + " v" + v;',
     `return read${response.name}(r, v);`,
     "},",
     "};",
@@ -176,7 +177,7 @@ export function emitData(spec: MessageSpec): { file: string; text: string; name:
     `/** Reads a ${spec.name} at \`version\` (${describeVersions(valid)}). */`,
     `export function decode${spec.name}(r: Reader, version: number): ${spec.name} {`,
     `checkVersion(CONTEXT_DATA, version, ${valid.lo}, ${valid.hi});`,
-    "r.context = `${CONTEXT_DATA} v${version}`;",
+    'r.context = CONTEXT_DATA + " v" + version;',
     `return read${spec.name}(r, version);`,
     "}",
     "",
@@ -184,7 +185,11 @@ export function emitData(spec: MessageSpec): { file: string; text: string; name:
     `export const ${spec.name}Versions = { min: ${valid.lo}, max: ${valid.hi} } as const;`,
   ];
   const text = body.join("\n");
-  return { name: spec.name, file: `${kebab(spec.name)}.ts`, text: header([`${spec.name}.json`]) + indent([...usedImports(text), ...body]) };
+  return {
+    name: spec.name,
+    file: `${kebab(spec.name)}.ts`,
+    text: header([`${spec.name}.json`]) + indent([...usedImports(text), ...body]),
+  };
 }
 
 /** The messages index: re-exports, `ApiKey`, and the API table by key. */

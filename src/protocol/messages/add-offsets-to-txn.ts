@@ -126,7 +126,7 @@ export const AddOffsetsToTxn: ApiDefinition<AddOffsetsToTxnRequest, AddOffsetsTo
   },
   decodeRequest(r: Reader, v: number): AddOffsetsToTxnRequest {
     checkVersion(CONTEXT_REQ, v, 0, 4);
-    r.context = `${CONTEXT_REQ} v${v}`;
+    r.context = CONTEXT_REQ + " v" + v;
     return readAddOffsetsToTxnRequest(r, v);
   },
   encodeResponse(w: Writer, m: AddOffsetsToTxnResponse, v: number): void {
@@ -135,7 +135,7 @@ export const AddOffsetsToTxn: ApiDefinition<AddOffsetsToTxnRequest, AddOffsetsTo
   },
   decodeResponse(r: Reader, v: number): AddOffsetsToTxnResponse {
     checkVersion(CONTEXT_RES, v, 0, 4);
-    r.context = `${CONTEXT_RES} v${v}`;
+    r.context = CONTEXT_RES + " v" + v;
     return readAddOffsetsToTxnResponse(r, v);
   },
 };

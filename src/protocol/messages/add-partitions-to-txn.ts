@@ -579,7 +579,7 @@ export const AddPartitionsToTxn: ApiDefinition<AddPartitionsToTxnRequest, AddPar
   },
   decodeRequest(r: Reader, v: number): AddPartitionsToTxnRequest {
     checkVersion(CONTEXT_REQ, v, 0, 5);
-    r.context = `${CONTEXT_REQ} v${v}`;
+    r.context = CONTEXT_REQ + " v" + v;
     return readAddPartitionsToTxnRequest(r, v);
   },
   encodeResponse(w: Writer, m: AddPartitionsToTxnResponse, v: number): void {
@@ -588,7 +588,7 @@ export const AddPartitionsToTxn: ApiDefinition<AddPartitionsToTxnRequest, AddPar
   },
   decodeResponse(r: Reader, v: number): AddPartitionsToTxnResponse {
     checkVersion(CONTEXT_RES, v, 0, 5);
-    r.context = `${CONTEXT_RES} v${v}`;
+    r.context = CONTEXT_RES + " v" + v;
     return readAddPartitionsToTxnResponse(r, v);
   },
 };

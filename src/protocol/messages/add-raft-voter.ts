@@ -199,7 +199,7 @@ export const AddRaftVoter: ApiDefinition<AddRaftVoterRequest, AddRaftVoterRespon
   },
   decodeRequest(r: Reader, v: number): AddRaftVoterRequest {
     checkVersion(CONTEXT_REQ, v, 0, 1);
-    r.context = `${CONTEXT_REQ} v${v}`;
+    r.context = CONTEXT_REQ + " v" + v;
     return readAddRaftVoterRequest(r, v);
   },
   encodeResponse(w: Writer, m: AddRaftVoterResponse, v: number): void {
@@ -208,7 +208,7 @@ export const AddRaftVoter: ApiDefinition<AddRaftVoterRequest, AddRaftVoterRespon
   },
   decodeResponse(r: Reader, v: number): AddRaftVoterResponse {
     checkVersion(CONTEXT_RES, v, 0, 1);
-    r.context = `${CONTEXT_RES} v${v}`;
+    r.context = CONTEXT_RES + " v" + v;
     return readAddRaftVoterResponse(r, v);
   },
 };

@@ -116,7 +116,7 @@ export const AllocateProducerIds: ApiDefinition<AllocateProducerIdsRequest, Allo
   },
   decodeRequest(r: Reader, v: number): AllocateProducerIdsRequest {
     checkVersion(CONTEXT_REQ, v, 0, 0);
-    r.context = `${CONTEXT_REQ} v${v}`;
+    r.context = CONTEXT_REQ + " v" + v;
     return readAllocateProducerIdsRequest(r, v);
   },
   encodeResponse(w: Writer, m: AllocateProducerIdsResponse, v: number): void {
@@ -125,7 +125,7 @@ export const AllocateProducerIds: ApiDefinition<AllocateProducerIdsRequest, Allo
   },
   decodeResponse(r: Reader, v: number): AllocateProducerIdsResponse {
     checkVersion(CONTEXT_RES, v, 0, 0);
-    r.context = `${CONTEXT_RES} v${v}`;
+    r.context = CONTEXT_RES + " v" + v;
     return readAllocateProducerIdsResponse(r, v);
   },
 };

@@ -422,7 +422,7 @@ export const AlterClientQuotas: ApiDefinition<AlterClientQuotasRequest, AlterCli
   },
   decodeRequest(r: Reader, v: number): AlterClientQuotasRequest {
     checkVersion(CONTEXT_REQ, v, 0, 1);
-    r.context = `${CONTEXT_REQ} v${v}`;
+    r.context = CONTEXT_REQ + " v" + v;
     return readAlterClientQuotasRequest(r, v);
   },
   encodeResponse(w: Writer, m: AlterClientQuotasResponse, v: number): void {
@@ -431,7 +431,7 @@ export const AlterClientQuotas: ApiDefinition<AlterClientQuotasRequest, AlterCli
   },
   decodeResponse(r: Reader, v: number): AlterClientQuotasResponse {
     checkVersion(CONTEXT_RES, v, 0, 1);
-    r.context = `${CONTEXT_RES} v${v}`;
+    r.context = CONTEXT_RES + " v" + v;
     return readAlterClientQuotasResponse(r, v);
   },
 };

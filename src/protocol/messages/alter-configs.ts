@@ -309,7 +309,7 @@ export const AlterConfigs: ApiDefinition<AlterConfigsRequest, AlterConfigsRespon
   },
   decodeRequest(r: Reader, v: number): AlterConfigsRequest {
     checkVersion(CONTEXT_REQ, v, 0, 2);
-    r.context = `${CONTEXT_REQ} v${v}`;
+    r.context = CONTEXT_REQ + " v" + v;
     return readAlterConfigsRequest(r, v);
   },
   encodeResponse(w: Writer, m: AlterConfigsResponse, v: number): void {
@@ -318,7 +318,7 @@ export const AlterConfigs: ApiDefinition<AlterConfigsRequest, AlterConfigsRespon
   },
   decodeResponse(r: Reader, v: number): AlterConfigsResponse {
     checkVersion(CONTEXT_RES, v, 0, 2);
-    r.context = `${CONTEXT_RES} v${v}`;
+    r.context = CONTEXT_RES + " v" + v;
     return readAlterConfigsResponse(r, v);
   },
 };

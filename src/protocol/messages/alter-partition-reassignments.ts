@@ -381,7 +381,7 @@ export const AlterPartitionReassignments: ApiDefinition<AlterPartitionReassignme
   },
   decodeRequest(r: Reader, v: number): AlterPartitionReassignmentsRequest {
     checkVersion(CONTEXT_REQ, v, 0, 1);
-    r.context = `${CONTEXT_REQ} v${v}`;
+    r.context = CONTEXT_REQ + " v" + v;
     return readAlterPartitionReassignmentsRequest(r, v);
   },
   encodeResponse(w: Writer, m: AlterPartitionReassignmentsResponse, v: number): void {
@@ -390,7 +390,7 @@ export const AlterPartitionReassignments: ApiDefinition<AlterPartitionReassignme
   },
   decodeResponse(r: Reader, v: number): AlterPartitionReassignmentsResponse {
     checkVersion(CONTEXT_RES, v, 0, 1);
-    r.context = `${CONTEXT_RES} v${v}`;
+    r.context = CONTEXT_RES + " v" + v;
     return readAlterPartitionReassignmentsResponse(r, v);
   },
 };

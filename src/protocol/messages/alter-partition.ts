@@ -486,7 +486,7 @@ export const AlterPartition: ApiDefinition<AlterPartitionRequest, AlterPartition
   },
   decodeRequest(r: Reader, v: number): AlterPartitionRequest {
     checkVersion(CONTEXT_REQ, v, 2, 3);
-    r.context = `${CONTEXT_REQ} v${v}`;
+    r.context = CONTEXT_REQ + " v" + v;
     return readAlterPartitionRequest(r, v);
   },
   encodeResponse(w: Writer, m: AlterPartitionResponse, v: number): void {
@@ -495,7 +495,7 @@ export const AlterPartition: ApiDefinition<AlterPartitionRequest, AlterPartition
   },
   decodeResponse(r: Reader, v: number): AlterPartitionResponse {
     checkVersion(CONTEXT_RES, v, 2, 3);
-    r.context = `${CONTEXT_RES} v${v}`;
+    r.context = CONTEXT_RES + " v" + v;
     return readAlterPartitionResponse(r, v);
   },
 };

@@ -362,7 +362,7 @@ export const AlterReplicaLogDirs: ApiDefinition<AlterReplicaLogDirsRequest, Alte
   },
   decodeRequest(r: Reader, v: number): AlterReplicaLogDirsRequest {
     checkVersion(CONTEXT_REQ, v, 1, 2);
-    r.context = `${CONTEXT_REQ} v${v}`;
+    r.context = CONTEXT_REQ + " v" + v;
     return readAlterReplicaLogDirsRequest(r, v);
   },
   encodeResponse(w: Writer, m: AlterReplicaLogDirsResponse, v: number): void {
@@ -371,7 +371,7 @@ export const AlterReplicaLogDirs: ApiDefinition<AlterReplicaLogDirsRequest, Alte
   },
   decodeResponse(r: Reader, v: number): AlterReplicaLogDirsResponse {
     checkVersion(CONTEXT_RES, v, 1, 2);
-    r.context = `${CONTEXT_RES} v${v}`;
+    r.context = CONTEXT_RES + " v" + v;
     return readAlterReplicaLogDirsResponse(r, v);
   },
 };

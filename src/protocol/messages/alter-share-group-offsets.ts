@@ -349,7 +349,7 @@ export const AlterShareGroupOffsets: ApiDefinition<AlterShareGroupOffsetsRequest
   },
   decodeRequest(r: Reader, v: number): AlterShareGroupOffsetsRequest {
     checkVersion(CONTEXT_REQ, v, 0, 0);
-    r.context = `${CONTEXT_REQ} v${v}`;
+    r.context = CONTEXT_REQ + " v" + v;
     return readAlterShareGroupOffsetsRequest(r, v);
   },
   encodeResponse(w: Writer, m: AlterShareGroupOffsetsResponse, v: number): void {
@@ -358,7 +358,7 @@ export const AlterShareGroupOffsets: ApiDefinition<AlterShareGroupOffsetsRequest
   },
   decodeResponse(r: Reader, v: number): AlterShareGroupOffsetsResponse {
     checkVersion(CONTEXT_RES, v, 0, 0);
-    r.context = `${CONTEXT_RES} v${v}`;
+    r.context = CONTEXT_RES + " v" + v;
     return readAlterShareGroupOffsetsResponse(r, v);
   },
 };

@@ -296,7 +296,7 @@ export const AlterUserScramCredentials: ApiDefinition<AlterUserScramCredentialsR
   },
   decodeRequest(r: Reader, v: number): AlterUserScramCredentialsRequest {
     checkVersion(CONTEXT_REQ, v, 0, 0);
-    r.context = `${CONTEXT_REQ} v${v}`;
+    r.context = CONTEXT_REQ + " v" + v;
     return readAlterUserScramCredentialsRequest(r, v);
   },
   encodeResponse(w: Writer, m: AlterUserScramCredentialsResponse, v: number): void {
@@ -305,7 +305,7 @@ export const AlterUserScramCredentials: ApiDefinition<AlterUserScramCredentialsR
   },
   decodeResponse(r: Reader, v: number): AlterUserScramCredentialsResponse {
     checkVersion(CONTEXT_RES, v, 0, 0);
-    r.context = `${CONTEXT_RES} v${v}`;
+    r.context = CONTEXT_RES + " v" + v;
     return readAlterUserScramCredentialsResponse(r, v);
   },
 };

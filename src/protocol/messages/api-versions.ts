@@ -432,7 +432,7 @@ responseHeaderVersion: (_v: number) => 0,
   },
   decodeRequest(r: Reader, v: number): ApiVersionsRequest {
     checkVersion(CONTEXT_REQ, v, 0, 4);
-    r.context = `${CONTEXT_REQ} v${v}`;
+    r.context = CONTEXT_REQ + " v" + v;
     return readApiVersionsRequest(r, v);
   },
   encodeResponse(w: Writer, m: ApiVersionsResponse, v: number): void {
@@ -441,7 +441,7 @@ responseHeaderVersion: (_v: number) => 0,
   },
   decodeResponse(r: Reader, v: number): ApiVersionsResponse {
     checkVersion(CONTEXT_RES, v, 0, 4);
-    r.context = `${CONTEXT_RES} v${v}`;
+    r.context = CONTEXT_RES + " v" + v;
     return readApiVersionsResponse(r, v);
   },
 };

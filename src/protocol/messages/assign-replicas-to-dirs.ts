@@ -441,7 +441,7 @@ export const AssignReplicasToDirs: ApiDefinition<AssignReplicasToDirsRequest, As
   },
   decodeRequest(r: Reader, v: number): AssignReplicasToDirsRequest {
     checkVersion(CONTEXT_REQ, v, 0, 0);
-    r.context = `${CONTEXT_REQ} v${v}`;
+    r.context = CONTEXT_REQ + " v" + v;
     return readAssignReplicasToDirsRequest(r, v);
   },
   encodeResponse(w: Writer, m: AssignReplicasToDirsResponse, v: number): void {
@@ -450,7 +450,7 @@ export const AssignReplicasToDirs: ApiDefinition<AssignReplicasToDirsRequest, As
   },
   decodeResponse(r: Reader, v: number): AssignReplicasToDirsResponse {
     checkVersion(CONTEXT_RES, v, 0, 0);
-    r.context = `${CONTEXT_RES} v${v}`;
+    r.context = CONTEXT_RES + " v" + v;
     return readAssignReplicasToDirsResponse(r, v);
   },
 };

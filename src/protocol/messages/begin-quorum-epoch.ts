@@ -582,7 +582,7 @@ export const BeginQuorumEpoch: ApiDefinition<BeginQuorumEpochRequest, BeginQuoru
   },
   decodeRequest(r: Reader, v: number): BeginQuorumEpochRequest {
     checkVersion(CONTEXT_REQ, v, 0, 1);
-    r.context = `${CONTEXT_REQ} v${v}`;
+    r.context = CONTEXT_REQ + " v" + v;
     return readBeginQuorumEpochRequest(r, v);
   },
   encodeResponse(w: Writer, m: BeginQuorumEpochResponse, v: number): void {
@@ -591,7 +591,7 @@ export const BeginQuorumEpoch: ApiDefinition<BeginQuorumEpochRequest, BeginQuoru
   },
   decodeResponse(r: Reader, v: number): BeginQuorumEpochResponse {
     checkVersion(CONTEXT_RES, v, 0, 1);
-    r.context = `${CONTEXT_RES} v${v}`;
+    r.context = CONTEXT_RES + " v" + v;
     return readBeginQuorumEpochResponse(r, v);
   },
 };

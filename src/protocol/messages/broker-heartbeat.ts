@@ -202,7 +202,7 @@ export const BrokerHeartbeat: ApiDefinition<BrokerHeartbeatRequest, BrokerHeartb
   },
   decodeRequest(r: Reader, v: number): BrokerHeartbeatRequest {
     checkVersion(CONTEXT_REQ, v, 0, 2);
-    r.context = `${CONTEXT_REQ} v${v}`;
+    r.context = CONTEXT_REQ + " v" + v;
     return readBrokerHeartbeatRequest(r, v);
   },
   encodeResponse(w: Writer, m: BrokerHeartbeatResponse, v: number): void {
@@ -211,7 +211,7 @@ export const BrokerHeartbeat: ApiDefinition<BrokerHeartbeatRequest, BrokerHeartb
   },
   decodeResponse(r: Reader, v: number): BrokerHeartbeatResponse {
     checkVersion(CONTEXT_RES, v, 0, 2);
-    r.context = `${CONTEXT_RES} v${v}`;
+    r.context = CONTEXT_RES + " v" + v;
     return readBrokerHeartbeatResponse(r, v);
   },
 };

@@ -304,7 +304,7 @@ export const BrokerRegistration: ApiDefinition<BrokerRegistrationRequest, Broker
   },
   decodeRequest(r: Reader, v: number): BrokerRegistrationRequest {
     checkVersion(CONTEXT_REQ, v, 0, 4);
-    r.context = `${CONTEXT_REQ} v${v}`;
+    r.context = CONTEXT_REQ + " v" + v;
     return readBrokerRegistrationRequest(r, v);
   },
   encodeResponse(w: Writer, m: BrokerRegistrationResponse, v: number): void {
@@ -313,7 +313,7 @@ export const BrokerRegistration: ApiDefinition<BrokerRegistrationRequest, Broker
   },
   decodeResponse(r: Reader, v: number): BrokerRegistrationResponse {
     checkVersion(CONTEXT_RES, v, 0, 4);
-    r.context = `${CONTEXT_RES} v${v}`;
+    r.context = CONTEXT_RES + " v" + v;
     return readBrokerRegistrationResponse(r, v);
   },
 };

@@ -450,7 +450,7 @@ export const ConsumerGroupDescribe: ApiDefinition<ConsumerGroupDescribeRequest, 
   },
   decodeRequest(r: Reader, v: number): ConsumerGroupDescribeRequest {
     checkVersion(CONTEXT_REQ, v, 0, 1);
-    r.context = `${CONTEXT_REQ} v${v}`;
+    r.context = CONTEXT_REQ + " v" + v;
     return readConsumerGroupDescribeRequest(r, v);
   },
   encodeResponse(w: Writer, m: ConsumerGroupDescribeResponse, v: number): void {
@@ -459,7 +459,7 @@ export const ConsumerGroupDescribe: ApiDefinition<ConsumerGroupDescribeRequest, 
   },
   decodeResponse(r: Reader, v: number): ConsumerGroupDescribeResponse {
     checkVersion(CONTEXT_RES, v, 0, 1);
-    r.context = `${CONTEXT_RES} v${v}`;
+    r.context = CONTEXT_RES + " v" + v;
     return readConsumerGroupDescribeResponse(r, v);
   },
 };

@@ -384,7 +384,7 @@ export const ConsumerGroupHeartbeat: ApiDefinition<ConsumerGroupHeartbeatRequest
   },
   decodeRequest(r: Reader, v: number): ConsumerGroupHeartbeatRequest {
     checkVersion(CONTEXT_REQ, v, 0, 1);
-    r.context = `${CONTEXT_REQ} v${v}`;
+    r.context = CONTEXT_REQ + " v" + v;
     return readConsumerGroupHeartbeatRequest(r, v);
   },
   encodeResponse(w: Writer, m: ConsumerGroupHeartbeatResponse, v: number): void {
@@ -393,7 +393,7 @@ export const ConsumerGroupHeartbeat: ApiDefinition<ConsumerGroupHeartbeatRequest
   },
   decodeResponse(r: Reader, v: number): ConsumerGroupHeartbeatResponse {
     checkVersion(CONTEXT_RES, v, 0, 1);
-    r.context = `${CONTEXT_RES} v${v}`;
+    r.context = CONTEXT_RES + " v" + v;
     return readConsumerGroupHeartbeatResponse(r, v);
   },
 };

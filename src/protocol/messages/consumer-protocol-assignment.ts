@@ -108,7 +108,7 @@ export function encodeConsumerProtocolAssignment(w: Writer, m: ConsumerProtocolA
 /** Reads a ConsumerProtocolAssignment at `version` (v0-3). */
 export function decodeConsumerProtocolAssignment(r: Reader, version: number): ConsumerProtocolAssignment {
   checkVersion(CONTEXT_DATA, version, 0, 3);
-  r.context = `${CONTEXT_DATA} v${version}`;
+  r.context = CONTEXT_DATA + " v" + version;
   return readConsumerProtocolAssignment(r, version);
 }
 

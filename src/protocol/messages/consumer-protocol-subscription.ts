@@ -163,7 +163,7 @@ export function encodeConsumerProtocolSubscription(w: Writer, m: ConsumerProtoco
 /** Reads a ConsumerProtocolSubscription at `version` (v0-3). */
 export function decodeConsumerProtocolSubscription(r: Reader, version: number): ConsumerProtocolSubscription {
   checkVersion(CONTEXT_DATA, version, 0, 3);
-  r.context = `${CONTEXT_DATA} v${version}`;
+  r.context = CONTEXT_DATA + " v" + version;
   return readConsumerProtocolSubscription(r, version);
 }
 

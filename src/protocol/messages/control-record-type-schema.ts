@@ -42,7 +42,7 @@ export function encodeControlRecordTypeSchema(w: Writer, m: ControlRecordTypeSch
 /** Reads a ControlRecordTypeSchema at `version` (v0). */
 export function decodeControlRecordTypeSchema(r: Reader, version: number): ControlRecordTypeSchema {
   checkVersion(CONTEXT_DATA, version, 0, 0);
-  r.context = `${CONTEXT_DATA} v${version}`;
+  r.context = CONTEXT_DATA + " v" + version;
   return readControlRecordTypeSchema(r, version);
 }
 

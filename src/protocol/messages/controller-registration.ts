@@ -254,7 +254,7 @@ export const ControllerRegistration: ApiDefinition<ControllerRegistrationRequest
   },
   decodeRequest(r: Reader, v: number): ControllerRegistrationRequest {
     checkVersion(CONTEXT_REQ, v, 0, 0);
-    r.context = `${CONTEXT_REQ} v${v}`;
+    r.context = CONTEXT_REQ + " v" + v;
     return readControllerRegistrationRequest(r, v);
   },
   encodeResponse(w: Writer, m: ControllerRegistrationResponse, v: number): void {
@@ -263,7 +263,7 @@ export const ControllerRegistration: ApiDefinition<ControllerRegistrationRequest
   },
   decodeResponse(r: Reader, v: number): ControllerRegistrationResponse {
     checkVersion(CONTEXT_RES, v, 0, 0);
-    r.context = `${CONTEXT_RES} v${v}`;
+    r.context = CONTEXT_RES + " v" + v;
     return readControllerRegistrationResponse(r, v);
   },
 };

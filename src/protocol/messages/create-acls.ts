@@ -255,7 +255,7 @@ export const CreateAcls: ApiDefinition<CreateAclsRequest, CreateAclsResponse> = 
   },
   decodeRequest(r: Reader, v: number): CreateAclsRequest {
     checkVersion(CONTEXT_REQ, v, 1, 3);
-    r.context = `${CONTEXT_REQ} v${v}`;
+    r.context = CONTEXT_REQ + " v" + v;
     return readCreateAclsRequest(r, v);
   },
   encodeResponse(w: Writer, m: CreateAclsResponse, v: number): void {
@@ -264,7 +264,7 @@ export const CreateAcls: ApiDefinition<CreateAclsRequest, CreateAclsResponse> = 
   },
   decodeResponse(r: Reader, v: number): CreateAclsResponse {
     checkVersion(CONTEXT_RES, v, 1, 3);
-    r.context = `${CONTEXT_RES} v${v}`;
+    r.context = CONTEXT_RES + " v" + v;
     return readCreateAclsResponse(r, v);
   },
 };

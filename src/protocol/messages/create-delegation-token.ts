@@ -260,7 +260,7 @@ export const CreateDelegationToken: ApiDefinition<CreateDelegationTokenRequest, 
   },
   decodeRequest(r: Reader, v: number): CreateDelegationTokenRequest {
     checkVersion(CONTEXT_REQ, v, 1, 3);
-    r.context = `${CONTEXT_REQ} v${v}`;
+    r.context = CONTEXT_REQ + " v" + v;
     return readCreateDelegationTokenRequest(r, v);
   },
   encodeResponse(w: Writer, m: CreateDelegationTokenResponse, v: number): void {
@@ -269,7 +269,7 @@ export const CreateDelegationToken: ApiDefinition<CreateDelegationTokenRequest, 
   },
   decodeResponse(r: Reader, v: number): CreateDelegationTokenResponse {
     checkVersion(CONTEXT_RES, v, 1, 3);
-    r.context = `${CONTEXT_RES} v${v}`;
+    r.context = CONTEXT_RES + " v" + v;
     return readCreateDelegationTokenResponse(r, v);
   },
 };

@@ -320,7 +320,7 @@ export const CreatePartitions: ApiDefinition<CreatePartitionsRequest, CreatePart
   },
   decodeRequest(r: Reader, v: number): CreatePartitionsRequest {
     checkVersion(CONTEXT_REQ, v, 0, 3);
-    r.context = `${CONTEXT_REQ} v${v}`;
+    r.context = CONTEXT_REQ + " v" + v;
     return readCreatePartitionsRequest(r, v);
   },
   encodeResponse(w: Writer, m: CreatePartitionsResponse, v: number): void {
@@ -329,7 +329,7 @@ export const CreatePartitions: ApiDefinition<CreatePartitionsRequest, CreatePart
   },
   decodeResponse(r: Reader, v: number): CreatePartitionsResponse {
     checkVersion(CONTEXT_RES, v, 0, 3);
-    r.context = `${CONTEXT_RES} v${v}`;
+    r.context = CONTEXT_RES + " v" + v;
     return readCreatePartitionsResponse(r, v);
   },
 };

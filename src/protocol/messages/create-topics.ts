@@ -557,7 +557,7 @@ export const CreateTopics: ApiDefinition<CreateTopicsRequest, CreateTopicsRespon
   },
   decodeRequest(r: Reader, v: number): CreateTopicsRequest {
     checkVersion(CONTEXT_REQ, v, 2, 7);
-    r.context = `${CONTEXT_REQ} v${v}`;
+    r.context = CONTEXT_REQ + " v" + v;
     return readCreateTopicsRequest(r, v);
   },
   encodeResponse(w: Writer, m: CreateTopicsResponse, v: number): void {
@@ -566,7 +566,7 @@ export const CreateTopics: ApiDefinition<CreateTopicsRequest, CreateTopicsRespon
   },
   decodeResponse(r: Reader, v: number): CreateTopicsResponse {
     checkVersion(CONTEXT_RES, v, 2, 7);
-    r.context = `${CONTEXT_RES} v${v}`;
+    r.context = CONTEXT_RES + " v" + v;
     return readCreateTopicsResponse(r, v);
   },
 };

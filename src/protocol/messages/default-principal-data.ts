@@ -63,7 +63,7 @@ export function encodeDefaultPrincipalData(w: Writer, m: DefaultPrincipalData, v
 /** Reads a DefaultPrincipalData at `version` (v0). */
 export function decodeDefaultPrincipalData(r: Reader, version: number): DefaultPrincipalData {
   checkVersion(CONTEXT_DATA, version, 0, 0);
-  r.context = `${CONTEXT_DATA} v${version}`;
+  r.context = CONTEXT_DATA + " v" + version;
   return readDefaultPrincipalData(r, version);
 }
 

@@ -354,7 +354,7 @@ export const DeleteAcls: ApiDefinition<DeleteAclsRequest, DeleteAclsResponse> = 
   },
   decodeRequest(r: Reader, v: number): DeleteAclsRequest {
     checkVersion(CONTEXT_REQ, v, 1, 3);
-    r.context = `${CONTEXT_REQ} v${v}`;
+    r.context = CONTEXT_REQ + " v" + v;
     return readDeleteAclsRequest(r, v);
   },
   encodeResponse(w: Writer, m: DeleteAclsResponse, v: number): void {
@@ -363,7 +363,7 @@ export const DeleteAcls: ApiDefinition<DeleteAclsRequest, DeleteAclsResponse> = 
   },
   decodeResponse(r: Reader, v: number): DeleteAclsResponse {
     checkVersion(CONTEXT_RES, v, 1, 3);
-    r.context = `${CONTEXT_RES} v${v}`;
+    r.context = CONTEXT_RES + " v" + v;
     return readDeleteAclsResponse(r, v);
   },
 };

@@ -184,7 +184,7 @@ export const DeleteGroups: ApiDefinition<DeleteGroupsRequest, DeleteGroupsRespon
   },
   decodeRequest(r: Reader, v: number): DeleteGroupsRequest {
     checkVersion(CONTEXT_REQ, v, 0, 2);
-    r.context = `${CONTEXT_REQ} v${v}`;
+    r.context = CONTEXT_REQ + " v" + v;
     return readDeleteGroupsRequest(r, v);
   },
   encodeResponse(w: Writer, m: DeleteGroupsResponse, v: number): void {
@@ -193,7 +193,7 @@ export const DeleteGroups: ApiDefinition<DeleteGroupsRequest, DeleteGroupsRespon
   },
   decodeResponse(r: Reader, v: number): DeleteGroupsResponse {
     checkVersion(CONTEXT_RES, v, 0, 2);
-    r.context = `${CONTEXT_RES} v${v}`;
+    r.context = CONTEXT_RES + " v" + v;
     return readDeleteGroupsResponse(r, v);
   },
 };

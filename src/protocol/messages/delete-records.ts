@@ -357,7 +357,7 @@ export const DeleteRecords: ApiDefinition<DeleteRecordsRequest, DeleteRecordsRes
   },
   decodeRequest(r: Reader, v: number): DeleteRecordsRequest {
     checkVersion(CONTEXT_REQ, v, 0, 2);
-    r.context = `${CONTEXT_REQ} v${v}`;
+    r.context = CONTEXT_REQ + " v" + v;
     return readDeleteRecordsRequest(r, v);
   },
   encodeResponse(w: Writer, m: DeleteRecordsResponse, v: number): void {
@@ -366,7 +366,7 @@ export const DeleteRecords: ApiDefinition<DeleteRecordsRequest, DeleteRecordsRes
   },
   decodeResponse(r: Reader, v: number): DeleteRecordsResponse {
     checkVersion(CONTEXT_RES, v, 0, 2);
-    r.context = `${CONTEXT_RES} v${v}`;
+    r.context = CONTEXT_RES + " v" + v;
     return readDeleteRecordsResponse(r, v);
   },
 };

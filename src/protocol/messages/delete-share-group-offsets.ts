@@ -234,7 +234,7 @@ export const DeleteShareGroupOffsets: ApiDefinition<DeleteShareGroupOffsetsReque
   },
   decodeRequest(r: Reader, v: number): DeleteShareGroupOffsetsRequest {
     checkVersion(CONTEXT_REQ, v, 0, 0);
-    r.context = `${CONTEXT_REQ} v${v}`;
+    r.context = CONTEXT_REQ + " v" + v;
     return readDeleteShareGroupOffsetsRequest(r, v);
   },
   encodeResponse(w: Writer, m: DeleteShareGroupOffsetsResponse, v: number): void {
@@ -243,7 +243,7 @@ export const DeleteShareGroupOffsets: ApiDefinition<DeleteShareGroupOffsetsReque
   },
   decodeResponse(r: Reader, v: number): DeleteShareGroupOffsetsResponse {
     checkVersion(CONTEXT_RES, v, 0, 0);
-    r.context = `${CONTEXT_RES} v${v}`;
+    r.context = CONTEXT_RES + " v" + v;
     return readDeleteShareGroupOffsetsResponse(r, v);
   },
 };

@@ -322,7 +322,7 @@ export const DeleteShareGroupState: ApiDefinition<DeleteShareGroupStateRequest, 
   },
   decodeRequest(r: Reader, v: number): DeleteShareGroupStateRequest {
     checkVersion(CONTEXT_REQ, v, 0, 0);
-    r.context = `${CONTEXT_REQ} v${v}`;
+    r.context = CONTEXT_REQ + " v" + v;
     return readDeleteShareGroupStateRequest(r, v);
   },
   encodeResponse(w: Writer, m: DeleteShareGroupStateResponse, v: number): void {
@@ -331,7 +331,7 @@ export const DeleteShareGroupState: ApiDefinition<DeleteShareGroupStateRequest, 
   },
   decodeResponse(r: Reader, v: number): DeleteShareGroupStateResponse {
     checkVersion(CONTEXT_RES, v, 0, 0);
-    r.context = `${CONTEXT_RES} v${v}`;
+    r.context = CONTEXT_RES + " v" + v;
     return readDeleteShareGroupStateResponse(r, v);
   },
 };

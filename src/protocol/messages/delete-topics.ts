@@ -294,7 +294,7 @@ export const DeleteTopics: ApiDefinition<DeleteTopicsRequest, DeleteTopicsRespon
   },
   decodeRequest(r: Reader, v: number): DeleteTopicsRequest {
     checkVersion(CONTEXT_REQ, v, 1, 6);
-    r.context = `${CONTEXT_REQ} v${v}`;
+    r.context = CONTEXT_REQ + " v" + v;
     return readDeleteTopicsRequest(r, v);
   },
   encodeResponse(w: Writer, m: DeleteTopicsResponse, v: number): void {
@@ -303,7 +303,7 @@ export const DeleteTopics: ApiDefinition<DeleteTopicsRequest, DeleteTopicsRespon
   },
   decodeResponse(r: Reader, v: number): DeleteTopicsResponse {
     checkVersion(CONTEXT_RES, v, 1, 6);
-    r.context = `${CONTEXT_RES} v${v}`;
+    r.context = CONTEXT_RES + " v" + v;
     return readDeleteTopicsResponse(r, v);
   },
 };

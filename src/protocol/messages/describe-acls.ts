@@ -290,7 +290,7 @@ export const DescribeAcls: ApiDefinition<DescribeAclsRequest, DescribeAclsRespon
   },
   decodeRequest(r: Reader, v: number): DescribeAclsRequest {
     checkVersion(CONTEXT_REQ, v, 1, 3);
-    r.context = `${CONTEXT_REQ} v${v}`;
+    r.context = CONTEXT_REQ + " v" + v;
     return readDescribeAclsRequest(r, v);
   },
   encodeResponse(w: Writer, m: DescribeAclsResponse, v: number): void {
@@ -299,7 +299,7 @@ export const DescribeAcls: ApiDefinition<DescribeAclsRequest, DescribeAclsRespon
   },
   decodeResponse(r: Reader, v: number): DescribeAclsResponse {
     checkVersion(CONTEXT_RES, v, 1, 3);
-    r.context = `${CONTEXT_RES} v${v}`;
+    r.context = CONTEXT_RES + " v" + v;
     return readDescribeAclsResponse(r, v);
   },
 };

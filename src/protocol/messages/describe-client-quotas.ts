@@ -371,7 +371,7 @@ export const DescribeClientQuotas: ApiDefinition<DescribeClientQuotasRequest, De
   },
   decodeRequest(r: Reader, v: number): DescribeClientQuotasRequest {
     checkVersion(CONTEXT_REQ, v, 0, 1);
-    r.context = `${CONTEXT_REQ} v${v}`;
+    r.context = CONTEXT_REQ + " v" + v;
     return readDescribeClientQuotasRequest(r, v);
   },
   encodeResponse(w: Writer, m: DescribeClientQuotasResponse, v: number): void {
@@ -380,7 +380,7 @@ export const DescribeClientQuotas: ApiDefinition<DescribeClientQuotasRequest, De
   },
   decodeResponse(r: Reader, v: number): DescribeClientQuotasResponse {
     checkVersion(CONTEXT_RES, v, 0, 1);
-    r.context = `${CONTEXT_RES} v${v}`;
+    r.context = CONTEXT_RES + " v" + v;
     return readDescribeClientQuotasResponse(r, v);
   },
 };

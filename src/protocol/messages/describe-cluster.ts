@@ -237,7 +237,7 @@ export const DescribeCluster: ApiDefinition<DescribeClusterRequest, DescribeClus
   },
   decodeRequest(r: Reader, v: number): DescribeClusterRequest {
     checkVersion(CONTEXT_REQ, v, 0, 2);
-    r.context = `${CONTEXT_REQ} v${v}`;
+    r.context = CONTEXT_REQ + " v" + v;
     return readDescribeClusterRequest(r, v);
   },
   encodeResponse(w: Writer, m: DescribeClusterResponse, v: number): void {
@@ -246,7 +246,7 @@ export const DescribeCluster: ApiDefinition<DescribeClusterRequest, DescribeClus
   },
   decodeResponse(r: Reader, v: number): DescribeClusterResponse {
     checkVersion(CONTEXT_RES, v, 0, 2);
-    r.context = `${CONTEXT_RES} v${v}`;
+    r.context = CONTEXT_RES + " v" + v;
     return readDescribeClusterResponse(r, v);
   },
 };

@@ -448,7 +448,7 @@ export const DescribeConfigs: ApiDefinition<DescribeConfigsRequest, DescribeConf
   },
   decodeRequest(r: Reader, v: number): DescribeConfigsRequest {
     checkVersion(CONTEXT_REQ, v, 1, 4);
-    r.context = `${CONTEXT_REQ} v${v}`;
+    r.context = CONTEXT_REQ + " v" + v;
     return readDescribeConfigsRequest(r, v);
   },
   encodeResponse(w: Writer, m: DescribeConfigsResponse, v: number): void {
@@ -457,7 +457,7 @@ export const DescribeConfigs: ApiDefinition<DescribeConfigsRequest, DescribeConf
   },
   decodeResponse(r: Reader, v: number): DescribeConfigsResponse {
     checkVersion(CONTEXT_RES, v, 1, 4);
-    r.context = `${CONTEXT_RES} v${v}`;
+    r.context = CONTEXT_RES + " v" + v;
     return readDescribeConfigsResponse(r, v);
   },
 };

@@ -356,7 +356,7 @@ export const DescribeDelegationToken: ApiDefinition<DescribeDelegationTokenReque
   },
   decodeRequest(r: Reader, v: number): DescribeDelegationTokenRequest {
     checkVersion(CONTEXT_REQ, v, 1, 3);
-    r.context = `${CONTEXT_REQ} v${v}`;
+    r.context = CONTEXT_REQ + " v" + v;
     return readDescribeDelegationTokenRequest(r, v);
   },
   encodeResponse(w: Writer, m: DescribeDelegationTokenResponse, v: number): void {
@@ -365,7 +365,7 @@ export const DescribeDelegationToken: ApiDefinition<DescribeDelegationTokenReque
   },
   decodeResponse(r: Reader, v: number): DescribeDelegationTokenResponse {
     checkVersion(CONTEXT_RES, v, 1, 3);
-    r.context = `${CONTEXT_RES} v${v}`;
+    r.context = CONTEXT_RES + " v" + v;
     return readDescribeDelegationTokenResponse(r, v);
   },
 };

@@ -334,7 +334,7 @@ export const DescribeGroups: ApiDefinition<DescribeGroupsRequest, DescribeGroups
   },
   decodeRequest(r: Reader, v: number): DescribeGroupsRequest {
     checkVersion(CONTEXT_REQ, v, 0, 6);
-    r.context = `${CONTEXT_REQ} v${v}`;
+    r.context = CONTEXT_REQ + " v" + v;
     return readDescribeGroupsRequest(r, v);
   },
   encodeResponse(w: Writer, m: DescribeGroupsResponse, v: number): void {
@@ -343,7 +343,7 @@ export const DescribeGroups: ApiDefinition<DescribeGroupsRequest, DescribeGroups
   },
   decodeResponse(r: Reader, v: number): DescribeGroupsResponse {
     checkVersion(CONTEXT_RES, v, 0, 6);
-    r.context = `${CONTEXT_RES} v${v}`;
+    r.context = CONTEXT_RES + " v" + v;
     return readDescribeGroupsResponse(r, v);
   },
 };

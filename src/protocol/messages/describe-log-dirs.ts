@@ -420,7 +420,7 @@ export const DescribeLogDirs: ApiDefinition<DescribeLogDirsRequest, DescribeLogD
   },
   decodeRequest(r: Reader, v: number): DescribeLogDirsRequest {
     checkVersion(CONTEXT_REQ, v, 1, 5);
-    r.context = `${CONTEXT_REQ} v${v}`;
+    r.context = CONTEXT_REQ + " v" + v;
     return readDescribeLogDirsRequest(r, v);
   },
   encodeResponse(w: Writer, m: DescribeLogDirsResponse, v: number): void {
@@ -429,7 +429,7 @@ export const DescribeLogDirs: ApiDefinition<DescribeLogDirsRequest, DescribeLogD
   },
   decodeResponse(r: Reader, v: number): DescribeLogDirsResponse {
     checkVersion(CONTEXT_RES, v, 1, 5);
-    r.context = `${CONTEXT_RES} v${v}`;
+    r.context = CONTEXT_RES + " v" + v;
     return readDescribeLogDirsResponse(r, v);
   },
 };

@@ -367,7 +367,7 @@ export const DescribeProducers: ApiDefinition<DescribeProducersRequest, Describe
   },
   decodeRequest(r: Reader, v: number): DescribeProducersRequest {
     checkVersion(CONTEXT_REQ, v, 0, 0);
-    r.context = `${CONTEXT_REQ} v${v}`;
+    r.context = CONTEXT_REQ + " v" + v;
     return readDescribeProducersRequest(r, v);
   },
   encodeResponse(w: Writer, m: DescribeProducersResponse, v: number): void {
@@ -376,7 +376,7 @@ export const DescribeProducers: ApiDefinition<DescribeProducersRequest, Describe
   },
   decodeResponse(r: Reader, v: number): DescribeProducersResponse {
     checkVersion(CONTEXT_RES, v, 0, 0);
-    r.context = `${CONTEXT_RES} v${v}`;
+    r.context = CONTEXT_RES + " v" + v;
     return readDescribeProducersResponse(r, v);
   },
 };

@@ -619,7 +619,7 @@ export const DescribeQuorum: ApiDefinition<DescribeQuorumRequest, DescribeQuorum
   },
   decodeRequest(r: Reader, v: number): DescribeQuorumRequest {
     checkVersion(CONTEXT_REQ, v, 0, 2);
-    r.context = `${CONTEXT_REQ} v${v}`;
+    r.context = CONTEXT_REQ + " v" + v;
     return readDescribeQuorumRequest(r, v);
   },
   encodeResponse(w: Writer, m: DescribeQuorumResponse, v: number): void {
@@ -628,7 +628,7 @@ export const DescribeQuorum: ApiDefinition<DescribeQuorumRequest, DescribeQuorum
   },
   decodeResponse(r: Reader, v: number): DescribeQuorumResponse {
     checkVersion(CONTEXT_RES, v, 0, 2);
-    r.context = `${CONTEXT_RES} v${v}`;
+    r.context = CONTEXT_RES + " v" + v;
     return readDescribeQuorumResponse(r, v);
   },
 };

@@ -437,7 +437,7 @@ export const DescribeShareGroupOffsets: ApiDefinition<DescribeShareGroupOffsetsR
   },
   decodeRequest(r: Reader, v: number): DescribeShareGroupOffsetsRequest {
     checkVersion(CONTEXT_REQ, v, 0, 1);
-    r.context = `${CONTEXT_REQ} v${v}`;
+    r.context = CONTEXT_REQ + " v" + v;
     return readDescribeShareGroupOffsetsRequest(r, v);
   },
   encodeResponse(w: Writer, m: DescribeShareGroupOffsetsResponse, v: number): void {
@@ -446,7 +446,7 @@ export const DescribeShareGroupOffsets: ApiDefinition<DescribeShareGroupOffsetsR
   },
   decodeResponse(r: Reader, v: number): DescribeShareGroupOffsetsResponse {
     checkVersion(CONTEXT_RES, v, 0, 1);
-    r.context = `${CONTEXT_RES} v${v}`;
+    r.context = CONTEXT_RES + " v" + v;
     return readDescribeShareGroupOffsetsResponse(r, v);
   },
 };

@@ -512,7 +512,7 @@ export const DescribeTopicPartitions: ApiDefinition<DescribeTopicPartitionsReque
   },
   decodeRequest(r: Reader, v: number): DescribeTopicPartitionsRequest {
     checkVersion(CONTEXT_REQ, v, 0, 0);
-    r.context = `${CONTEXT_REQ} v${v}`;
+    r.context = CONTEXT_REQ + " v" + v;
     return readDescribeTopicPartitionsRequest(r, v);
   },
   encodeResponse(w: Writer, m: DescribeTopicPartitionsResponse, v: number): void {
@@ -521,7 +521,7 @@ export const DescribeTopicPartitions: ApiDefinition<DescribeTopicPartitionsReque
   },
   decodeResponse(r: Reader, v: number): DescribeTopicPartitionsResponse {
     checkVersion(CONTEXT_RES, v, 0, 0);
-    r.context = `${CONTEXT_RES} v${v}`;
+    r.context = CONTEXT_RES + " v" + v;
     return readDescribeTopicPartitionsResponse(r, v);
   },
 };

@@ -273,7 +273,7 @@ export const DescribeTransactions: ApiDefinition<DescribeTransactionsRequest, De
   },
   decodeRequest(r: Reader, v: number): DescribeTransactionsRequest {
     checkVersion(CONTEXT_REQ, v, 0, 0);
-    r.context = `${CONTEXT_REQ} v${v}`;
+    r.context = CONTEXT_REQ + " v" + v;
     return readDescribeTransactionsRequest(r, v);
   },
   encodeResponse(w: Writer, m: DescribeTransactionsResponse, v: number): void {
@@ -282,7 +282,7 @@ export const DescribeTransactions: ApiDefinition<DescribeTransactionsRequest, De
   },
   decodeResponse(r: Reader, v: number): DescribeTransactionsResponse {
     checkVersion(CONTEXT_RES, v, 0, 0);
-    r.context = `${CONTEXT_RES} v${v}`;
+    r.context = CONTEXT_RES + " v" + v;
     return readDescribeTransactionsResponse(r, v);
   },
 };

@@ -286,7 +286,7 @@ export const DescribeUserScramCredentials: ApiDefinition<DescribeUserScramCreden
   },
   decodeRequest(r: Reader, v: number): DescribeUserScramCredentialsRequest {
     checkVersion(CONTEXT_REQ, v, 0, 0);
-    r.context = `${CONTEXT_REQ} v${v}`;
+    r.context = CONTEXT_REQ + " v" + v;
     return readDescribeUserScramCredentialsRequest(r, v);
   },
   encodeResponse(w: Writer, m: DescribeUserScramCredentialsResponse, v: number): void {
@@ -295,7 +295,7 @@ export const DescribeUserScramCredentials: ApiDefinition<DescribeUserScramCreden
   },
   decodeResponse(r: Reader, v: number): DescribeUserScramCredentialsResponse {
     checkVersion(CONTEXT_RES, v, 0, 0);
-    r.context = `${CONTEXT_RES} v${v}`;
+    r.context = CONTEXT_RES + " v" + v;
     return readDescribeUserScramCredentialsResponse(r, v);
   },
 };

@@ -337,7 +337,7 @@ export const ElectLeaders: ApiDefinition<ElectLeadersRequest, ElectLeadersRespon
   },
   decodeRequest(r: Reader, v: number): ElectLeadersRequest {
     checkVersion(CONTEXT_REQ, v, 0, 2);
-    r.context = `${CONTEXT_REQ} v${v}`;
+    r.context = CONTEXT_REQ + " v" + v;
     return readElectLeadersRequest(r, v);
   },
   encodeResponse(w: Writer, m: ElectLeadersResponse, v: number): void {
@@ -346,7 +346,7 @@ export const ElectLeaders: ApiDefinition<ElectLeadersRequest, ElectLeadersRespon
   },
   decodeResponse(r: Reader, v: number): ElectLeadersResponse {
     checkVersion(CONTEXT_RES, v, 0, 2);
-    r.context = `${CONTEXT_RES} v${v}`;
+    r.context = CONTEXT_RES + " v" + v;
     return readElectLeadersResponse(r, v);
   },
 };

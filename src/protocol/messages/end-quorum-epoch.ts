@@ -665,7 +665,7 @@ export const EndQuorumEpoch: ApiDefinition<EndQuorumEpochRequest, EndQuorumEpoch
   },
   decodeRequest(r: Reader, v: number): EndQuorumEpochRequest {
     checkVersion(CONTEXT_REQ, v, 0, 1);
-    r.context = `${CONTEXT_REQ} v${v}`;
+    r.context = CONTEXT_REQ + " v" + v;
     return readEndQuorumEpochRequest(r, v);
   },
   encodeResponse(w: Writer, m: EndQuorumEpochResponse, v: number): void {
@@ -674,7 +674,7 @@ export const EndQuorumEpoch: ApiDefinition<EndQuorumEpochRequest, EndQuorumEpoch
   },
   decodeResponse(r: Reader, v: number): EndQuorumEpochResponse {
     checkVersion(CONTEXT_RES, v, 0, 1);
-    r.context = `${CONTEXT_RES} v${v}`;
+    r.context = CONTEXT_RES + " v" + v;
     return readEndQuorumEpochResponse(r, v);
   },
 };

@@ -42,7 +42,7 @@ export function encodeEndTxnMarker(w: Writer, m: EndTxnMarker, version: number):
 /** Reads a EndTxnMarker at `version` (v0). */
 export function decodeEndTxnMarker(r: Reader, version: number): EndTxnMarker {
   checkVersion(CONTEXT_DATA, version, 0, 0);
-  r.context = `${CONTEXT_DATA} v${version}`;
+  r.context = CONTEXT_DATA + " v" + version;
   return readEndTxnMarker(r, version);
 }
 

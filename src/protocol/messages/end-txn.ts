@@ -145,7 +145,7 @@ export const EndTxn: ApiDefinition<EndTxnRequest, EndTxnResponse> = {
   },
   decodeRequest(r: Reader, v: number): EndTxnRequest {
     checkVersion(CONTEXT_REQ, v, 0, 5);
-    r.context = `${CONTEXT_REQ} v${v}`;
+    r.context = CONTEXT_REQ + " v" + v;
     return readEndTxnRequest(r, v);
   },
   encodeResponse(w: Writer, m: EndTxnResponse, v: number): void {
@@ -154,7 +154,7 @@ export const EndTxn: ApiDefinition<EndTxnRequest, EndTxnResponse> = {
   },
   decodeResponse(r: Reader, v: number): EndTxnResponse {
     checkVersion(CONTEXT_RES, v, 0, 5);
-    r.context = `${CONTEXT_RES} v${v}`;
+    r.context = CONTEXT_RES + " v" + v;
     return readEndTxnResponse(r, v);
   },
 };

@@ -113,7 +113,7 @@ export const Envelope: ApiDefinition<EnvelopeRequest, EnvelopeResponse> = {
   },
   decodeRequest(r: Reader, v: number): EnvelopeRequest {
     checkVersion(CONTEXT_REQ, v, 0, 0);
-    r.context = `${CONTEXT_REQ} v${v}`;
+    r.context = CONTEXT_REQ + " v" + v;
     return readEnvelopeRequest(r, v);
   },
   encodeResponse(w: Writer, m: EnvelopeResponse, v: number): void {
@@ -122,7 +122,7 @@ export const Envelope: ApiDefinition<EnvelopeRequest, EnvelopeResponse> = {
   },
   decodeResponse(r: Reader, v: number): EnvelopeResponse {
     checkVersion(CONTEXT_RES, v, 0, 0);
-    r.context = `${CONTEXT_RES} v${v}`;
+    r.context = CONTEXT_RES + " v" + v;
     return readEnvelopeResponse(r, v);
   },
 };

@@ -120,7 +120,7 @@ export const ExpireDelegationToken: ApiDefinition<ExpireDelegationTokenRequest, 
   },
   decodeRequest(r: Reader, v: number): ExpireDelegationTokenRequest {
     checkVersion(CONTEXT_REQ, v, 1, 2);
-    r.context = `${CONTEXT_REQ} v${v}`;
+    r.context = CONTEXT_REQ + " v" + v;
     return readExpireDelegationTokenRequest(r, v);
   },
   encodeResponse(w: Writer, m: ExpireDelegationTokenResponse, v: number): void {
@@ -129,7 +129,7 @@ export const ExpireDelegationToken: ApiDefinition<ExpireDelegationTokenRequest, 
   },
   decodeResponse(r: Reader, v: number): ExpireDelegationTokenResponse {
     checkVersion(CONTEXT_RES, v, 1, 2);
-    r.context = `${CONTEXT_RES} v${v}`;
+    r.context = CONTEXT_RES + " v" + v;
     return readExpireDelegationTokenResponse(r, v);
   },
 };

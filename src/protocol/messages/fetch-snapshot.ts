@@ -650,7 +650,7 @@ export const FetchSnapshot: ApiDefinition<FetchSnapshotRequest, FetchSnapshotRes
   },
   decodeRequest(r: Reader, v: number): FetchSnapshotRequest {
     checkVersion(CONTEXT_REQ, v, 0, 1);
-    r.context = `${CONTEXT_REQ} v${v}`;
+    r.context = CONTEXT_REQ + " v" + v;
     return readFetchSnapshotRequest(r, v);
   },
   encodeResponse(w: Writer, m: FetchSnapshotResponse, v: number): void {
@@ -659,7 +659,7 @@ export const FetchSnapshot: ApiDefinition<FetchSnapshotRequest, FetchSnapshotRes
   },
   decodeResponse(r: Reader, v: number): FetchSnapshotResponse {
     checkVersion(CONTEXT_RES, v, 0, 1);
-    r.context = `${CONTEXT_RES} v${v}`;
+    r.context = CONTEXT_RES + " v" + v;
     return readFetchSnapshotResponse(r, v);
   },
 };

@@ -1161,7 +1161,7 @@ export const Fetch: ApiDefinition<FetchRequest, FetchResponse> = {
   },
   decodeRequest(r: Reader, v: number): FetchRequest {
     checkVersion(CONTEXT_REQ, v, 4, 18);
-    r.context = `${CONTEXT_REQ} v${v}`;
+    r.context = CONTEXT_REQ + " v" + v;
     return readFetchRequest(r, v);
   },
   encodeResponse(w: Writer, m: FetchResponse, v: number): void {
@@ -1170,7 +1170,7 @@ export const Fetch: ApiDefinition<FetchRequest, FetchResponse> = {
   },
   decodeResponse(r: Reader, v: number): FetchResponse {
     checkVersion(CONTEXT_RES, v, 4, 18);
-    r.context = `${CONTEXT_RES} v${v}`;
+    r.context = CONTEXT_RES + " v" + v;
     return readFetchResponse(r, v);
   },
 };

@@ -333,7 +333,7 @@ export const FindCoordinator: ApiDefinition<FindCoordinatorRequest, FindCoordina
   },
   decodeRequest(r: Reader, v: number): FindCoordinatorRequest {
     checkVersion(CONTEXT_REQ, v, 0, 6);
-    r.context = `${CONTEXT_REQ} v${v}`;
+    r.context = CONTEXT_REQ + " v" + v;
     return readFindCoordinatorRequest(r, v);
   },
   encodeResponse(w: Writer, m: FindCoordinatorResponse, v: number): void {
@@ -342,7 +342,7 @@ export const FindCoordinator: ApiDefinition<FindCoordinatorRequest, FindCoordina
   },
   decodeResponse(r: Reader, v: number): FindCoordinatorResponse {
     checkVersion(CONTEXT_RES, v, 0, 6);
-    r.context = `${CONTEXT_RES} v${v}`;
+    r.context = CONTEXT_RES + " v" + v;
     return readFindCoordinatorResponse(r, v);
   },
 };

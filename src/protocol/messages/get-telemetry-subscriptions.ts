@@ -165,7 +165,7 @@ export const GetTelemetrySubscriptions: ApiDefinition<GetTelemetrySubscriptionsR
   },
   decodeRequest(r: Reader, v: number): GetTelemetrySubscriptionsRequest {
     checkVersion(CONTEXT_REQ, v, 0, 0);
-    r.context = `${CONTEXT_REQ} v${v}`;
+    r.context = CONTEXT_REQ + " v" + v;
     return readGetTelemetrySubscriptionsRequest(r, v);
   },
   encodeResponse(w: Writer, m: GetTelemetrySubscriptionsResponse, v: number): void {
@@ -174,7 +174,7 @@ export const GetTelemetrySubscriptions: ApiDefinition<GetTelemetrySubscriptionsR
   },
   decodeResponse(r: Reader, v: number): GetTelemetrySubscriptionsResponse {
     checkVersion(CONTEXT_RES, v, 0, 0);
-    r.context = `${CONTEXT_RES} v${v}`;
+    r.context = CONTEXT_RES + " v" + v;
     return readGetTelemetrySubscriptionsResponse(r, v);
   },
 };

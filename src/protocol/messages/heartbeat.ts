@@ -137,7 +137,7 @@ export const Heartbeat: ApiDefinition<HeartbeatRequest, HeartbeatResponse> = {
   },
   decodeRequest(r: Reader, v: number): HeartbeatRequest {
     checkVersion(CONTEXT_REQ, v, 0, 4);
-    r.context = `${CONTEXT_REQ} v${v}`;
+    r.context = CONTEXT_REQ + " v" + v;
     return readHeartbeatRequest(r, v);
   },
   encodeResponse(w: Writer, m: HeartbeatResponse, v: number): void {
@@ -146,7 +146,7 @@ export const Heartbeat: ApiDefinition<HeartbeatRequest, HeartbeatResponse> = {
   },
   decodeResponse(r: Reader, v: number): HeartbeatResponse {
     checkVersion(CONTEXT_RES, v, 0, 4);
-    r.context = `${CONTEXT_RES} v${v}`;
+    r.context = CONTEXT_RES + " v" + v;
     return readHeartbeatResponse(r, v);
   },
 };

@@ -314,7 +314,7 @@ export const IncrementalAlterConfigs: ApiDefinition<IncrementalAlterConfigsReque
   },
   decodeRequest(r: Reader, v: number): IncrementalAlterConfigsRequest {
     checkVersion(CONTEXT_REQ, v, 0, 1);
-    r.context = `${CONTEXT_REQ} v${v}`;
+    r.context = CONTEXT_REQ + " v" + v;
     return readIncrementalAlterConfigsRequest(r, v);
   },
   encodeResponse(w: Writer, m: IncrementalAlterConfigsResponse, v: number): void {
@@ -323,7 +323,7 @@ export const IncrementalAlterConfigs: ApiDefinition<IncrementalAlterConfigsReque
   },
   decodeResponse(r: Reader, v: number): IncrementalAlterConfigsResponse {
     checkVersion(CONTEXT_RES, v, 0, 1);
-    r.context = `${CONTEXT_RES} v${v}`;
+    r.context = CONTEXT_RES + " v" + v;
     return readIncrementalAlterConfigsResponse(r, v);
   },
 };

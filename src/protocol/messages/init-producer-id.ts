@@ -190,7 +190,7 @@ export const InitProducerId: ApiDefinition<InitProducerIdRequest, InitProducerId
   },
   decodeRequest(r: Reader, v: number): InitProducerIdRequest {
     checkVersion(CONTEXT_REQ, v, 0, 6);
-    r.context = `${CONTEXT_REQ} v${v}`;
+    r.context = CONTEXT_REQ + " v" + v;
     return readInitProducerIdRequest(r, v);
   },
   encodeResponse(w: Writer, m: InitProducerIdResponse, v: number): void {
@@ -199,7 +199,7 @@ export const InitProducerId: ApiDefinition<InitProducerIdRequest, InitProducerId
   },
   decodeResponse(r: Reader, v: number): InitProducerIdResponse {
     checkVersion(CONTEXT_RES, v, 0, 6);
-    r.context = `${CONTEXT_RES} v${v}`;
+    r.context = CONTEXT_RES + " v" + v;
     return readInitProducerIdResponse(r, v);
   },
 };

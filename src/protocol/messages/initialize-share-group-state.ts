@@ -332,7 +332,7 @@ export const InitializeShareGroupState: ApiDefinition<InitializeShareGroupStateR
   },
   decodeRequest(r: Reader, v: number): InitializeShareGroupStateRequest {
     checkVersion(CONTEXT_REQ, v, 0, 0);
-    r.context = `${CONTEXT_REQ} v${v}`;
+    r.context = CONTEXT_REQ + " v" + v;
     return readInitializeShareGroupStateRequest(r, v);
   },
   encodeResponse(w: Writer, m: InitializeShareGroupStateResponse, v: number): void {
@@ -341,7 +341,7 @@ export const InitializeShareGroupState: ApiDefinition<InitializeShareGroupStateR
   },
   decodeResponse(r: Reader, v: number): InitializeShareGroupStateResponse {
     checkVersion(CONTEXT_RES, v, 0, 0);
-    r.context = `${CONTEXT_RES} v${v}`;
+    r.context = CONTEXT_RES + " v" + v;
     return readInitializeShareGroupStateResponse(r, v);
   },
 };

@@ -349,7 +349,7 @@ export const JoinGroup: ApiDefinition<JoinGroupRequest, JoinGroupResponse> = {
   },
   decodeRequest(r: Reader, v: number): JoinGroupRequest {
     checkVersion(CONTEXT_REQ, v, 0, 9);
-    r.context = `${CONTEXT_REQ} v${v}`;
+    r.context = CONTEXT_REQ + " v" + v;
     return readJoinGroupRequest(r, v);
   },
   encodeResponse(w: Writer, m: JoinGroupResponse, v: number): void {
@@ -358,7 +358,7 @@ export const JoinGroup: ApiDefinition<JoinGroupRequest, JoinGroupResponse> = {
   },
   decodeResponse(r: Reader, v: number): JoinGroupResponse {
     checkVersion(CONTEXT_RES, v, 0, 9);
-    r.context = `${CONTEXT_RES} v${v}`;
+    r.context = CONTEXT_RES + " v" + v;
     return readJoinGroupResponse(r, v);
   },
 };

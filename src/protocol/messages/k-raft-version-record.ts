@@ -56,7 +56,7 @@ export function encodeKRaftVersionRecord(w: Writer, m: KRaftVersionRecord, versi
 /** Reads a KRaftVersionRecord at `version` (v0). */
 export function decodeKRaftVersionRecord(r: Reader, version: number): KRaftVersionRecord {
   checkVersion(CONTEXT_DATA, version, 0, 0);
-  r.context = `${CONTEXT_DATA} v${version}`;
+  r.context = CONTEXT_DATA + " v" + version;
   return readKRaftVersionRecord(r, version);
 }
 

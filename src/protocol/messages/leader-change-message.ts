@@ -141,7 +141,7 @@ export function encodeLeaderChangeMessage(w: Writer, m: LeaderChangeMessage, ver
 /** Reads a LeaderChangeMessage at `version` (v0-1). */
 export function decodeLeaderChangeMessage(r: Reader, version: number): LeaderChangeMessage {
   checkVersion(CONTEXT_DATA, version, 0, 1);
-  r.context = `${CONTEXT_DATA} v${version}`;
+  r.context = CONTEXT_DATA + " v" + version;
   return readLeaderChangeMessage(r, version);
 }
 

@@ -312,7 +312,7 @@ export const LeaveGroup: ApiDefinition<LeaveGroupRequest, LeaveGroupResponse> = 
   },
   decodeRequest(r: Reader, v: number): LeaveGroupRequest {
     checkVersion(CONTEXT_REQ, v, 0, 5);
-    r.context = `${CONTEXT_REQ} v${v}`;
+    r.context = CONTEXT_REQ + " v" + v;
     return readLeaveGroupRequest(r, v);
   },
   encodeResponse(w: Writer, m: LeaveGroupResponse, v: number): void {
@@ -321,7 +321,7 @@ export const LeaveGroup: ApiDefinition<LeaveGroupRequest, LeaveGroupResponse> = 
   },
   decodeResponse(r: Reader, v: number): LeaveGroupResponse {
     checkVersion(CONTEXT_RES, v, 0, 5);
-    r.context = `${CONTEXT_RES} v${v}`;
+    r.context = CONTEXT_RES + " v" + v;
     return readLeaveGroupResponse(r, v);
   },
 };

@@ -186,7 +186,7 @@ export const ListConfigResources: ApiDefinition<ListConfigResourcesRequest, List
   },
   decodeRequest(r: Reader, v: number): ListConfigResourcesRequest {
     checkVersion(CONTEXT_REQ, v, 0, 1);
-    r.context = `${CONTEXT_REQ} v${v}`;
+    r.context = CONTEXT_REQ + " v" + v;
     return readListConfigResourcesRequest(r, v);
   },
   encodeResponse(w: Writer, m: ListConfigResourcesResponse, v: number): void {
@@ -195,7 +195,7 @@ export const ListConfigResources: ApiDefinition<ListConfigResourcesRequest, List
   },
   decodeResponse(r: Reader, v: number): ListConfigResourcesResponse {
     checkVersion(CONTEXT_RES, v, 0, 1);
-    r.context = `${CONTEXT_RES} v${v}`;
+    r.context = CONTEXT_RES + " v" + v;
     return readListConfigResourcesResponse(r, v);
   },
 };

@@ -247,7 +247,7 @@ export const ListGroups: ApiDefinition<ListGroupsRequest, ListGroupsResponse> = 
   },
   decodeRequest(r: Reader, v: number): ListGroupsRequest {
     checkVersion(CONTEXT_REQ, v, 0, 5);
-    r.context = `${CONTEXT_REQ} v${v}`;
+    r.context = CONTEXT_REQ + " v" + v;
     return readListGroupsRequest(r, v);
   },
   encodeResponse(w: Writer, m: ListGroupsResponse, v: number): void {
@@ -256,7 +256,7 @@ export const ListGroups: ApiDefinition<ListGroupsRequest, ListGroupsResponse> = 
   },
   decodeResponse(r: Reader, v: number): ListGroupsResponse {
     checkVersion(CONTEXT_RES, v, 0, 5);
-    r.context = `${CONTEXT_RES} v${v}`;
+    r.context = CONTEXT_RES + " v" + v;
     return readListGroupsResponse(r, v);
   },
 };

@@ -409,7 +409,7 @@ export const ListOffsets: ApiDefinition<ListOffsetsRequest, ListOffsetsResponse>
   },
   decodeRequest(r: Reader, v: number): ListOffsetsRequest {
     checkVersion(CONTEXT_REQ, v, 1, 11);
-    r.context = `${CONTEXT_REQ} v${v}`;
+    r.context = CONTEXT_REQ + " v" + v;
     return readListOffsetsRequest(r, v);
   },
   encodeResponse(w: Writer, m: ListOffsetsResponse, v: number): void {
@@ -418,7 +418,7 @@ export const ListOffsets: ApiDefinition<ListOffsetsRequest, ListOffsetsResponse>
   },
   decodeResponse(r: Reader, v: number): ListOffsetsResponse {
     checkVersion(CONTEXT_RES, v, 1, 11);
-    r.context = `${CONTEXT_RES} v${v}`;
+    r.context = CONTEXT_RES + " v" + v;
     return readListOffsetsResponse(r, v);
   },
 };

@@ -352,7 +352,7 @@ export const ListPartitionReassignments: ApiDefinition<ListPartitionReassignment
   },
   decodeRequest(r: Reader, v: number): ListPartitionReassignmentsRequest {
     checkVersion(CONTEXT_REQ, v, 0, 0);
-    r.context = `${CONTEXT_REQ} v${v}`;
+    r.context = CONTEXT_REQ + " v" + v;
     return readListPartitionReassignmentsRequest(r, v);
   },
   encodeResponse(w: Writer, m: ListPartitionReassignmentsResponse, v: number): void {
@@ -361,7 +361,7 @@ export const ListPartitionReassignments: ApiDefinition<ListPartitionReassignment
   },
   decodeResponse(r: Reader, v: number): ListPartitionReassignmentsResponse {
     checkVersion(CONTEXT_RES, v, 0, 0);
-    r.context = `${CONTEXT_RES} v${v}`;
+    r.context = CONTEXT_RES + " v" + v;
     return readListPartitionReassignmentsResponse(r, v);
   },
 };

@@ -244,7 +244,7 @@ export const ListTransactions: ApiDefinition<ListTransactionsRequest, ListTransa
   },
   decodeRequest(r: Reader, v: number): ListTransactionsRequest {
     checkVersion(CONTEXT_REQ, v, 0, 2);
-    r.context = `${CONTEXT_REQ} v${v}`;
+    r.context = CONTEXT_REQ + " v" + v;
     return readListTransactionsRequest(r, v);
   },
   encodeResponse(w: Writer, m: ListTransactionsResponse, v: number): void {
@@ -253,7 +253,7 @@ export const ListTransactions: ApiDefinition<ListTransactionsRequest, ListTransa
   },
   decodeResponse(r: Reader, v: number): ListTransactionsResponse {
     checkVersion(CONTEXT_RES, v, 0, 2);
-    r.context = `${CONTEXT_RES} v${v}`;
+    r.context = CONTEXT_RES + " v" + v;
     return readListTransactionsResponse(r, v);
   },
 };

@@ -569,7 +569,7 @@ export const Metadata: ApiDefinition<MetadataRequest, MetadataResponse> = {
   },
   decodeRequest(r: Reader, v: number): MetadataRequest {
     checkVersion(CONTEXT_REQ, v, 0, 13);
-    r.context = `${CONTEXT_REQ} v${v}`;
+    r.context = CONTEXT_REQ + " v" + v;
     return readMetadataRequest(r, v);
   },
   encodeResponse(w: Writer, m: MetadataResponse, v: number): void {
@@ -578,7 +578,7 @@ export const Metadata: ApiDefinition<MetadataRequest, MetadataResponse> = {
   },
   decodeResponse(r: Reader, v: number): MetadataResponse {
     checkVersion(CONTEXT_RES, v, 0, 13);
-    r.context = `${CONTEXT_RES} v${v}`;
+    r.context = CONTEXT_RES + " v" + v;
     return readMetadataResponse(r, v);
   },
 };

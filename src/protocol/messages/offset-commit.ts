@@ -435,7 +435,7 @@ export const OffsetCommit: ApiDefinition<OffsetCommitRequest, OffsetCommitRespon
   },
   decodeRequest(r: Reader, v: number): OffsetCommitRequest {
     checkVersion(CONTEXT_REQ, v, 2, 10);
-    r.context = `${CONTEXT_REQ} v${v}`;
+    r.context = CONTEXT_REQ + " v" + v;
     return readOffsetCommitRequest(r, v);
   },
   encodeResponse(w: Writer, m: OffsetCommitResponse, v: number): void {
@@ -444,7 +444,7 @@ export const OffsetCommit: ApiDefinition<OffsetCommitRequest, OffsetCommitRespon
   },
   decodeResponse(r: Reader, v: number): OffsetCommitResponse {
     checkVersion(CONTEXT_RES, v, 2, 10);
-    r.context = `${CONTEXT_RES} v${v}`;
+    r.context = CONTEXT_RES + " v" + v;
     return readOffsetCommitResponse(r, v);
   },
 };

@@ -275,7 +275,7 @@ export const OffsetDelete: ApiDefinition<OffsetDeleteRequest, OffsetDeleteRespon
   },
   decodeRequest(r: Reader, v: number): OffsetDeleteRequest {
     checkVersion(CONTEXT_REQ, v, 0, 0);
-    r.context = `${CONTEXT_REQ} v${v}`;
+    r.context = CONTEXT_REQ + " v" + v;
     return readOffsetDeleteRequest(r, v);
   },
   encodeResponse(w: Writer, m: OffsetDeleteResponse, v: number): void {
@@ -284,7 +284,7 @@ export const OffsetDelete: ApiDefinition<OffsetDeleteRequest, OffsetDeleteRespon
   },
   decodeResponse(r: Reader, v: number): OffsetDeleteResponse {
     checkVersion(CONTEXT_RES, v, 0, 0);
-    r.context = `${CONTEXT_RES} v${v}`;
+    r.context = CONTEXT_RES + " v" + v;
     return readOffsetDeleteResponse(r, v);
   },
 };

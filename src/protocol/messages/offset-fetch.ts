@@ -894,7 +894,7 @@ export const OffsetFetch: ApiDefinition<OffsetFetchRequest, OffsetFetchResponse>
   },
   decodeRequest(r: Reader, v: number): OffsetFetchRequest {
     checkVersion(CONTEXT_REQ, v, 1, 10);
-    r.context = `${CONTEXT_REQ} v${v}`;
+    r.context = CONTEXT_REQ + " v" + v;
     return readOffsetFetchRequest(r, v);
   },
   encodeResponse(w: Writer, m: OffsetFetchResponse, v: number): void {
@@ -903,7 +903,7 @@ export const OffsetFetch: ApiDefinition<OffsetFetchRequest, OffsetFetchResponse>
   },
   decodeResponse(r: Reader, v: number): OffsetFetchResponse {
     checkVersion(CONTEXT_RES, v, 1, 10);
-    r.context = `${CONTEXT_RES} v${v}`;
+    r.context = CONTEXT_RES + " v" + v;
     return readOffsetFetchResponse(r, v);
   },
 };

@@ -372,7 +372,7 @@ export const OffsetForLeaderEpoch: ApiDefinition<OffsetForLeaderEpochRequest, Of
   },
   decodeRequest(r: Reader, v: number): OffsetForLeaderEpochRequest {
     checkVersion(CONTEXT_REQ, v, 2, 4);
-    r.context = `${CONTEXT_REQ} v${v}`;
+    r.context = CONTEXT_REQ + " v" + v;
     return readOffsetForLeaderEpochRequest(r, v);
   },
   encodeResponse(w: Writer, m: OffsetForLeaderEpochResponse, v: number): void {
@@ -381,7 +381,7 @@ export const OffsetForLeaderEpoch: ApiDefinition<OffsetForLeaderEpochRequest, Of
   },
   decodeResponse(r: Reader, v: number): OffsetForLeaderEpochResponse {
     checkVersion(CONTEXT_RES, v, 2, 4);
-    r.context = `${CONTEXT_RES} v${v}`;
+    r.context = CONTEXT_RES + " v" + v;
     return readOffsetForLeaderEpochResponse(r, v);
   },
 };

@@ -693,7 +693,7 @@ export const Produce: ApiDefinition<ProduceRequest, ProduceResponse> = {
   },
   decodeRequest(r: Reader, v: number): ProduceRequest {
     checkVersion(CONTEXT_REQ, v, 3, 13);
-    r.context = `${CONTEXT_REQ} v${v}`;
+    r.context = CONTEXT_REQ + " v" + v;
     return readProduceRequest(r, v);
   },
   encodeResponse(w: Writer, m: ProduceResponse, v: number): void {
@@ -702,7 +702,7 @@ export const Produce: ApiDefinition<ProduceRequest, ProduceResponse> = {
   },
   decodeResponse(r: Reader, v: number): ProduceResponse {
     checkVersion(CONTEXT_RES, v, 3, 13);
-    r.context = `${CONTEXT_RES} v${v}`;
+    r.context = CONTEXT_RES + " v" + v;
     return readProduceResponse(r, v);
   },
 };

@@ -122,7 +122,7 @@ export const PushTelemetry: ApiDefinition<PushTelemetryRequest, PushTelemetryRes
   },
   decodeRequest(r: Reader, v: number): PushTelemetryRequest {
     checkVersion(CONTEXT_REQ, v, 0, 0);
-    r.context = `${CONTEXT_REQ} v${v}`;
+    r.context = CONTEXT_REQ + " v" + v;
     return readPushTelemetryRequest(r, v);
   },
   encodeResponse(w: Writer, m: PushTelemetryResponse, v: number): void {
@@ -131,7 +131,7 @@ export const PushTelemetry: ApiDefinition<PushTelemetryRequest, PushTelemetryRes
   },
   decodeResponse(r: Reader, v: number): PushTelemetryResponse {
     checkVersion(CONTEXT_RES, v, 0, 0);
-    r.context = `${CONTEXT_RES} v${v}`;
+    r.context = CONTEXT_RES + " v" + v;
     return readPushTelemetryResponse(r, v);
   },
 };

@@ -352,7 +352,7 @@ export const ReadShareGroupStateSummary: ApiDefinition<ReadShareGroupStateSummar
   },
   decodeRequest(r: Reader, v: number): ReadShareGroupStateSummaryRequest {
     checkVersion(CONTEXT_REQ, v, 0, 1);
-    r.context = `${CONTEXT_REQ} v${v}`;
+    r.context = CONTEXT_REQ + " v" + v;
     return readReadShareGroupStateSummaryRequest(r, v);
   },
   encodeResponse(w: Writer, m: ReadShareGroupStateSummaryResponse, v: number): void {
@@ -361,7 +361,7 @@ export const ReadShareGroupStateSummary: ApiDefinition<ReadShareGroupStateSummar
   },
   decodeResponse(r: Reader, v: number): ReadShareGroupStateSummaryResponse {
     checkVersion(CONTEXT_RES, v, 0, 1);
-    r.context = `${CONTEXT_RES} v${v}`;
+    r.context = CONTEXT_RES + " v" + v;
     return readReadShareGroupStateSummaryResponse(r, v);
   },
 };

@@ -407,7 +407,7 @@ export const ReadShareGroupState: ApiDefinition<ReadShareGroupStateRequest, Read
   },
   decodeRequest(r: Reader, v: number): ReadShareGroupStateRequest {
     checkVersion(CONTEXT_REQ, v, 0, 0);
-    r.context = `${CONTEXT_REQ} v${v}`;
+    r.context = CONTEXT_REQ + " v" + v;
     return readReadShareGroupStateRequest(r, v);
   },
   encodeResponse(w: Writer, m: ReadShareGroupStateResponse, v: number): void {
@@ -416,7 +416,7 @@ export const ReadShareGroupState: ApiDefinition<ReadShareGroupStateRequest, Read
   },
   decodeResponse(r: Reader, v: number): ReadShareGroupStateResponse {
     checkVersion(CONTEXT_RES, v, 0, 0);
-    r.context = `${CONTEXT_RES} v${v}`;
+    r.context = CONTEXT_RES + " v" + v;
     return readReadShareGroupStateResponse(r, v);
   },
 };

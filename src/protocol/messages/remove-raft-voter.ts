@@ -116,7 +116,7 @@ export const RemoveRaftVoter: ApiDefinition<RemoveRaftVoterRequest, RemoveRaftVo
   },
   decodeRequest(r: Reader, v: number): RemoveRaftVoterRequest {
     checkVersion(CONTEXT_REQ, v, 0, 0);
-    r.context = `${CONTEXT_REQ} v${v}`;
+    r.context = CONTEXT_REQ + " v" + v;
     return readRemoveRaftVoterRequest(r, v);
   },
   encodeResponse(w: Writer, m: RemoveRaftVoterResponse, v: number): void {
@@ -125,7 +125,7 @@ export const RemoveRaftVoter: ApiDefinition<RemoveRaftVoterRequest, RemoveRaftVo
   },
   decodeResponse(r: Reader, v: number): RemoveRaftVoterResponse {
     checkVersion(CONTEXT_RES, v, 0, 0);
-    r.context = `${CONTEXT_RES} v${v}`;
+    r.context = CONTEXT_RES + " v" + v;
     return readRemoveRaftVoterResponse(r, v);
   },
 };

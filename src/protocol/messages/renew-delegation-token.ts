@@ -120,7 +120,7 @@ export const RenewDelegationToken: ApiDefinition<RenewDelegationTokenRequest, Re
   },
   decodeRequest(r: Reader, v: number): RenewDelegationTokenRequest {
     checkVersion(CONTEXT_REQ, v, 1, 2);
-    r.context = `${CONTEXT_REQ} v${v}`;
+    r.context = CONTEXT_REQ + " v" + v;
     return readRenewDelegationTokenRequest(r, v);
   },
   encodeResponse(w: Writer, m: RenewDelegationTokenResponse, v: number): void {
@@ -129,7 +129,7 @@ export const RenewDelegationToken: ApiDefinition<RenewDelegationTokenRequest, Re
   },
   decodeResponse(r: Reader, v: number): RenewDelegationTokenResponse {
     checkVersion(CONTEXT_RES, v, 1, 2);
-    r.context = `${CONTEXT_RES} v${v}`;
+    r.context = CONTEXT_RES + " v" + v;
     return readRenewDelegationTokenResponse(r, v);
   },
 };

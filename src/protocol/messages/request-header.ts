@@ -70,7 +70,7 @@ export function encodeRequestHeader(w: Writer, m: RequestHeader, version: number
 /** Reads a RequestHeader at `version` (v1-2). */
 export function decodeRequestHeader(r: Reader, version: number): RequestHeader {
   checkVersion(CONTEXT_DATA, version, 1, 2);
-  r.context = `${CONTEXT_DATA} v${version}`;
+  r.context = CONTEXT_DATA + " v" + version;
   return readRequestHeader(r, version);
 }
 

@@ -55,7 +55,7 @@ export function encodeResponseHeader(w: Writer, m: ResponseHeader, version: numb
 /** Reads a ResponseHeader at `version` (v0-1). */
 export function decodeResponseHeader(r: Reader, version: number): ResponseHeader {
   checkVersion(CONTEXT_DATA, version, 0, 1);
-  r.context = `${CONTEXT_DATA} v${version}`;
+  r.context = CONTEXT_DATA + " v" + version;
   return readResponseHeader(r, version);
 }
 

@@ -126,7 +126,7 @@ export const SaslAuthenticate: ApiDefinition<SaslAuthenticateRequest, SaslAuthen
   },
   decodeRequest(r: Reader, v: number): SaslAuthenticateRequest {
     checkVersion(CONTEXT_REQ, v, 0, 2);
-    r.context = `${CONTEXT_REQ} v${v}`;
+    r.context = CONTEXT_REQ + " v" + v;
     return readSaslAuthenticateRequest(r, v);
   },
   encodeResponse(w: Writer, m: SaslAuthenticateResponse, v: number): void {
@@ -135,7 +135,7 @@ export const SaslAuthenticate: ApiDefinition<SaslAuthenticateRequest, SaslAuthen
   },
   decodeResponse(r: Reader, v: number): SaslAuthenticateResponse {
     checkVersion(CONTEXT_RES, v, 0, 2);
-    r.context = `${CONTEXT_RES} v${v}`;
+    r.context = CONTEXT_RES + " v" + v;
     return readSaslAuthenticateResponse(r, v);
   },
 };

@@ -99,7 +99,7 @@ export const SaslHandshake: ApiDefinition<SaslHandshakeRequest, SaslHandshakeRes
   },
   decodeRequest(r: Reader, v: number): SaslHandshakeRequest {
     checkVersion(CONTEXT_REQ, v, 0, 1);
-    r.context = `${CONTEXT_REQ} v${v}`;
+    r.context = CONTEXT_REQ + " v" + v;
     return readSaslHandshakeRequest(r, v);
   },
   encodeResponse(w: Writer, m: SaslHandshakeResponse, v: number): void {
@@ -108,7 +108,7 @@ export const SaslHandshake: ApiDefinition<SaslHandshakeRequest, SaslHandshakeRes
   },
   decodeResponse(r: Reader, v: number): SaslHandshakeResponse {
     checkVersion(CONTEXT_RES, v, 0, 1);
-    r.context = `${CONTEXT_RES} v${v}`;
+    r.context = CONTEXT_RES + " v" + v;
     return readSaslHandshakeResponse(r, v);
   },
 };

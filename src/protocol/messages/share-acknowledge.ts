@@ -564,7 +564,7 @@ export const ShareAcknowledge: ApiDefinition<ShareAcknowledgeRequest, ShareAckno
   },
   decodeRequest(r: Reader, v: number): ShareAcknowledgeRequest {
     checkVersion(CONTEXT_REQ, v, 1, 2);
-    r.context = `${CONTEXT_REQ} v${v}`;
+    r.context = CONTEXT_REQ + " v" + v;
     return readShareAcknowledgeRequest(r, v);
   },
   encodeResponse(w: Writer, m: ShareAcknowledgeResponse, v: number): void {
@@ -573,7 +573,7 @@ export const ShareAcknowledge: ApiDefinition<ShareAcknowledgeRequest, ShareAckno
   },
   decodeResponse(r: Reader, v: number): ShareAcknowledgeResponse {
     checkVersion(CONTEXT_RES, v, 1, 2);
-    r.context = `${CONTEXT_RES} v${v}`;
+    r.context = CONTEXT_RES + " v" + v;
     return readShareAcknowledgeResponse(r, v);
   },
 };

@@ -754,7 +754,7 @@ export const ShareFetch: ApiDefinition<ShareFetchRequest, ShareFetchResponse> = 
   },
   decodeRequest(r: Reader, v: number): ShareFetchRequest {
     checkVersion(CONTEXT_REQ, v, 1, 2);
-    r.context = `${CONTEXT_REQ} v${v}`;
+    r.context = CONTEXT_REQ + " v" + v;
     return readShareFetchRequest(r, v);
   },
   encodeResponse(w: Writer, m: ShareFetchResponse, v: number): void {
@@ -763,7 +763,7 @@ export const ShareFetch: ApiDefinition<ShareFetchRequest, ShareFetchResponse> = 
   },
   decodeResponse(r: Reader, v: number): ShareFetchResponse {
     checkVersion(CONTEXT_RES, v, 1, 2);
-    r.context = `${CONTEXT_RES} v${v}`;
+    r.context = CONTEXT_RES + " v" + v;
     return readShareFetchResponse(r, v);
   },
 };

@@ -424,7 +424,7 @@ export const ShareGroupDescribe: ApiDefinition<ShareGroupDescribeRequest, ShareG
   },
   decodeRequest(r: Reader, v: number): ShareGroupDescribeRequest {
     checkVersion(CONTEXT_REQ, v, 1, 1);
-    r.context = `${CONTEXT_REQ} v${v}`;
+    r.context = CONTEXT_REQ + " v" + v;
     return readShareGroupDescribeRequest(r, v);
   },
   encodeResponse(w: Writer, m: ShareGroupDescribeResponse, v: number): void {
@@ -433,7 +433,7 @@ export const ShareGroupDescribe: ApiDefinition<ShareGroupDescribeRequest, ShareG
   },
   decodeResponse(r: Reader, v: number): ShareGroupDescribeResponse {
     checkVersion(CONTEXT_RES, v, 1, 1);
-    r.context = `${CONTEXT_RES} v${v}`;
+    r.context = CONTEXT_RES + " v" + v;
     return readShareGroupDescribeResponse(r, v);
   },
 };

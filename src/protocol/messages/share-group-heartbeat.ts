@@ -281,7 +281,7 @@ export const ShareGroupHeartbeat: ApiDefinition<ShareGroupHeartbeatRequest, Shar
   },
   decodeRequest(r: Reader, v: number): ShareGroupHeartbeatRequest {
     checkVersion(CONTEXT_REQ, v, 1, 1);
-    r.context = `${CONTEXT_REQ} v${v}`;
+    r.context = CONTEXT_REQ + " v" + v;
     return readShareGroupHeartbeatRequest(r, v);
   },
   encodeResponse(w: Writer, m: ShareGroupHeartbeatResponse, v: number): void {
@@ -290,7 +290,7 @@ export const ShareGroupHeartbeat: ApiDefinition<ShareGroupHeartbeatRequest, Shar
   },
   decodeResponse(r: Reader, v: number): ShareGroupHeartbeatResponse {
     checkVersion(CONTEXT_RES, v, 1, 1);
-    r.context = `${CONTEXT_RES} v${v}`;
+    r.context = CONTEXT_RES + " v" + v;
     return readShareGroupHeartbeatResponse(r, v);
   },
 };

@@ -51,7 +51,7 @@ export function encodeSnapshotFooterRecord(w: Writer, m: SnapshotFooterRecord, v
 /** Reads a SnapshotFooterRecord at `version` (v0). */
 export function decodeSnapshotFooterRecord(r: Reader, version: number): SnapshotFooterRecord {
   checkVersion(CONTEXT_DATA, version, 0, 0);
-  r.context = `${CONTEXT_DATA} v${version}`;
+  r.context = CONTEXT_DATA + " v" + version;
   return readSnapshotFooterRecord(r, version);
 }
 

@@ -56,7 +56,7 @@ export function encodeSnapshotHeaderRecord(w: Writer, m: SnapshotHeaderRecord, v
 /** Reads a SnapshotHeaderRecord at `version` (v0). */
 export function decodeSnapshotHeaderRecord(r: Reader, version: number): SnapshotHeaderRecord {
   checkVersion(CONTEXT_DATA, version, 0, 0);
-  r.context = `${CONTEXT_DATA} v${version}`;
+  r.context = CONTEXT_DATA + " v" + version;
   return readSnapshotHeaderRecord(r, version);
 }
 

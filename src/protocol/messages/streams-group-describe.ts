@@ -916,7 +916,7 @@ export const StreamsGroupDescribe: ApiDefinition<StreamsGroupDescribeRequest, St
   },
   decodeRequest(r: Reader, v: number): StreamsGroupDescribeRequest {
     checkVersion(CONTEXT_REQ, v, 0, 0);
-    r.context = `${CONTEXT_REQ} v${v}`;
+    r.context = CONTEXT_REQ + " v" + v;
     return readStreamsGroupDescribeRequest(r, v);
   },
   encodeResponse(w: Writer, m: StreamsGroupDescribeResponse, v: number): void {
@@ -925,7 +925,7 @@ export const StreamsGroupDescribe: ApiDefinition<StreamsGroupDescribeRequest, St
   },
   decodeResponse(r: Reader, v: number): StreamsGroupDescribeResponse {
     checkVersion(CONTEXT_RES, v, 0, 0);
-    r.context = `${CONTEXT_RES} v${v}`;
+    r.context = CONTEXT_RES + " v" + v;
     return readStreamsGroupDescribeResponse(r, v);
   },
 };

@@ -1273,7 +1273,7 @@ export const StreamsGroupHeartbeat: ApiDefinition<StreamsGroupHeartbeatRequest, 
   },
   decodeRequest(r: Reader, v: number): StreamsGroupHeartbeatRequest {
     checkVersion(CONTEXT_REQ, v, 0, 0);
-    r.context = `${CONTEXT_REQ} v${v}`;
+    r.context = CONTEXT_REQ + " v" + v;
     return readStreamsGroupHeartbeatRequest(r, v);
   },
   encodeResponse(w: Writer, m: StreamsGroupHeartbeatResponse, v: number): void {
@@ -1282,7 +1282,7 @@ export const StreamsGroupHeartbeat: ApiDefinition<StreamsGroupHeartbeatRequest, 
   },
   decodeResponse(r: Reader, v: number): StreamsGroupHeartbeatResponse {
     checkVersion(CONTEXT_RES, v, 0, 0);
-    r.context = `${CONTEXT_RES} v${v}`;
+    r.context = CONTEXT_RES + " v" + v;
     return readStreamsGroupHeartbeatResponse(r, v);
   },
 };

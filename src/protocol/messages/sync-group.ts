@@ -249,7 +249,7 @@ export const SyncGroup: ApiDefinition<SyncGroupRequest, SyncGroupResponse> = {
   },
   decodeRequest(r: Reader, v: number): SyncGroupRequest {
     checkVersion(CONTEXT_REQ, v, 0, 5);
-    r.context = `${CONTEXT_REQ} v${v}`;
+    r.context = CONTEXT_REQ + " v" + v;
     return readSyncGroupRequest(r, v);
   },
   encodeResponse(w: Writer, m: SyncGroupResponse, v: number): void {
@@ -258,7 +258,7 @@ export const SyncGroup: ApiDefinition<SyncGroupRequest, SyncGroupResponse> = {
   },
   decodeResponse(r: Reader, v: number): SyncGroupResponse {
     checkVersion(CONTEXT_RES, v, 0, 5);
-    r.context = `${CONTEXT_RES} v${v}`;
+    r.context = CONTEXT_RES + " v" + v;
     return readSyncGroupResponse(r, v);
   },
 };

@@ -418,7 +418,7 @@ export const TxnOffsetCommit: ApiDefinition<TxnOffsetCommitRequest, TxnOffsetCom
   },
   decodeRequest(r: Reader, v: number): TxnOffsetCommitRequest {
     checkVersion(CONTEXT_REQ, v, 0, 5);
-    r.context = `${CONTEXT_REQ} v${v}`;
+    r.context = CONTEXT_REQ + " v" + v;
     return readTxnOffsetCommitRequest(r, v);
   },
   encodeResponse(w: Writer, m: TxnOffsetCommitResponse, v: number): void {
@@ -427,7 +427,7 @@ export const TxnOffsetCommit: ApiDefinition<TxnOffsetCommitRequest, TxnOffsetCom
   },
   decodeResponse(r: Reader, v: number): TxnOffsetCommitResponse {
     checkVersion(CONTEXT_RES, v, 0, 5);
-    r.context = `${CONTEXT_RES} v${v}`;
+    r.context = CONTEXT_RES + " v" + v;
     return readTxnOffsetCommitResponse(r, v);
   },
 };

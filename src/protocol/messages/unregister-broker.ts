@@ -106,7 +106,7 @@ export const UnregisterBroker: ApiDefinition<UnregisterBrokerRequest, Unregister
   },
   decodeRequest(r: Reader, v: number): UnregisterBrokerRequest {
     checkVersion(CONTEXT_REQ, v, 0, 0);
-    r.context = `${CONTEXT_REQ} v${v}`;
+    r.context = CONTEXT_REQ + " v" + v;
     return readUnregisterBrokerRequest(r, v);
   },
   encodeResponse(w: Writer, m: UnregisterBrokerResponse, v: number): void {
@@ -115,7 +115,7 @@ export const UnregisterBroker: ApiDefinition<UnregisterBrokerRequest, Unregister
   },
   decodeResponse(r: Reader, v: number): UnregisterBrokerResponse {
     checkVersion(CONTEXT_RES, v, 0, 0);
-    r.context = `${CONTEXT_RES} v${v}`;
+    r.context = CONTEXT_RES + " v" + v;
     return readUnregisterBrokerResponse(r, v);
   },
 };

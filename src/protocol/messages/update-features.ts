@@ -270,7 +270,7 @@ export const UpdateFeatures: ApiDefinition<UpdateFeaturesRequest, UpdateFeatures
   },
   decodeRequest(r: Reader, v: number): UpdateFeaturesRequest {
     checkVersion(CONTEXT_REQ, v, 0, 2);
-    r.context = `${CONTEXT_REQ} v${v}`;
+    r.context = CONTEXT_REQ + " v" + v;
     return readUpdateFeaturesRequest(r, v);
   },
   encodeResponse(w: Writer, m: UpdateFeaturesResponse, v: number): void {
@@ -279,7 +279,7 @@ export const UpdateFeatures: ApiDefinition<UpdateFeaturesRequest, UpdateFeatures
   },
   decodeResponse(r: Reader, v: number): UpdateFeaturesResponse {
     checkVersion(CONTEXT_RES, v, 0, 2);
-    r.context = `${CONTEXT_RES} v${v}`;
+    r.context = CONTEXT_RES + " v" + v;
     return readUpdateFeaturesResponse(r, v);
   },
 };

@@ -302,7 +302,7 @@ export const UpdateRaftVoter: ApiDefinition<UpdateRaftVoterRequest, UpdateRaftVo
   },
   decodeRequest(r: Reader, v: number): UpdateRaftVoterRequest {
     checkVersion(CONTEXT_REQ, v, 0, 0);
-    r.context = `${CONTEXT_REQ} v${v}`;
+    r.context = CONTEXT_REQ + " v" + v;
     return readUpdateRaftVoterRequest(r, v);
   },
   encodeResponse(w: Writer, m: UpdateRaftVoterResponse, v: number): void {
@@ -311,7 +311,7 @@ export const UpdateRaftVoter: ApiDefinition<UpdateRaftVoterRequest, UpdateRaftVo
   },
   decodeResponse(r: Reader, v: number): UpdateRaftVoterResponse {
     checkVersion(CONTEXT_RES, v, 0, 0);
-    r.context = `${CONTEXT_RES} v${v}`;
+    r.context = CONTEXT_RES + " v" + v;
     return readUpdateRaftVoterResponse(r, v);
   },
 };

@@ -497,7 +497,7 @@ export const Vote: ApiDefinition<VoteRequest, VoteResponse> = {
   },
   decodeRequest(r: Reader, v: number): VoteRequest {
     checkVersion(CONTEXT_REQ, v, 0, 2);
-    r.context = `${CONTEXT_REQ} v${v}`;
+    r.context = CONTEXT_REQ + " v" + v;
     return readVoteRequest(r, v);
   },
   encodeResponse(w: Writer, m: VoteResponse, v: number): void {
@@ -506,7 +506,7 @@ export const Vote: ApiDefinition<VoteRequest, VoteResponse> = {
   },
   decodeResponse(r: Reader, v: number): VoteResponse {
     checkVersion(CONTEXT_RES, v, 0, 2);
-    r.context = `${CONTEXT_RES} v${v}`;
+    r.context = CONTEXT_RES + " v" + v;
     return readVoteResponse(r, v);
   },
 };

@@ -225,7 +225,7 @@ export function encodeVotersRecord(w: Writer, m: VotersRecord, version: number):
 /** Reads a VotersRecord at `version` (v0). */
 export function decodeVotersRecord(r: Reader, version: number): VotersRecord {
   checkVersion(CONTEXT_DATA, version, 0, 0);
-  r.context = `${CONTEXT_DATA} v${version}`;
+  r.context = CONTEXT_DATA + " v" + version;
   return readVotersRecord(r, version);
 }
 

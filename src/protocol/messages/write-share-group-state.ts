@@ -417,7 +417,7 @@ export const WriteShareGroupState: ApiDefinition<WriteShareGroupStateRequest, Wr
   },
   decodeRequest(r: Reader, v: number): WriteShareGroupStateRequest {
     checkVersion(CONTEXT_REQ, v, 0, 1);
-    r.context = `${CONTEXT_REQ} v${v}`;
+    r.context = CONTEXT_REQ + " v" + v;
     return readWriteShareGroupStateRequest(r, v);
   },
   encodeResponse(w: Writer, m: WriteShareGroupStateResponse, v: number): void {
@@ -426,7 +426,7 @@ export const WriteShareGroupState: ApiDefinition<WriteShareGroupStateRequest, Wr
   },
   decodeResponse(r: Reader, v: number): WriteShareGroupStateResponse {
     checkVersion(CONTEXT_RES, v, 0, 1);
-    r.context = `${CONTEXT_RES} v${v}`;
+    r.context = CONTEXT_RES + " v" + v;
     return readWriteShareGroupStateResponse(r, v);
   },
 };

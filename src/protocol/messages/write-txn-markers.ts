@@ -412,7 +412,7 @@ export const WriteTxnMarkers: ApiDefinition<WriteTxnMarkersRequest, WriteTxnMark
   },
   decodeRequest(r: Reader, v: number): WriteTxnMarkersRequest {
     checkVersion(CONTEXT_REQ, v, 1, 2);
-    r.context = `${CONTEXT_REQ} v${v}`;
+    r.context = CONTEXT_REQ + " v" + v;
     return readWriteTxnMarkersRequest(r, v);
   },
   encodeResponse(w: Writer, m: WriteTxnMarkersResponse, v: number): void {
@@ -421,7 +421,7 @@ export const WriteTxnMarkers: ApiDefinition<WriteTxnMarkersRequest, WriteTxnMark
   },
   decodeResponse(r: Reader, v: number): WriteTxnMarkersResponse {
     checkVersion(CONTEXT_RES, v, 1, 2);
-    r.context = `${CONTEXT_RES} v${v}`;
+    r.context = CONTEXT_RES + " v" + v;
     return readWriteTxnMarkersResponse(r, v);
   },
 };

@@ -236,7 +236,8 @@ export class Reader {
   compactArrayLength(what = "array"): number | null {
     const n = this.uvarint(what);
     if (n === 0) return null;
-    if (n - 1 > this.end - this.pos) this.fail(what, `array length ${n - 1} exceeds the ${this.end - this.pos} bytes left`);
+    if (n - 1 > this.end - this.pos)
+      this.fail(what, `array length ${n - 1} exceeds the ${this.end - this.pos} bytes left`);
     return n - 1;
   }
 

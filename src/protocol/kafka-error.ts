@@ -1,0 +1,75 @@
+/**
+ * Broker errors as thrown values: `KafkaError` wraps one error code of the generated table
+ * (error-table.ts), and `isRetriable` is the single place that decides whether a failed call
+ * may be tried again.
+ */
+import { SamsaError } from "../errors.js";
+import { errorInfo } from "./error-table.js";
+
+/** An error code a broker returned, with Kafka's name and retriability for it. */
+export class KafkaError extends SamsaError {
+  /** The int16 code from the response, e.g. 6. */
+  readonly errorCode: number;
+  /** Kafka's name for the code, e.g. `NOT_LEADER_OR_FOLLOWER`; `UNKNOWN_ERROR_CODE` if samsa's table lacks it. */
+  readonly errorName: string;
+  /** Whether Kafka marks the code retriable; {@link isRetriable} reads this. */
+  readonly retriable: boolean;
+  /** The broker's own message when the response carried one, else Kafka's default message for the code. */
+  readonly errorMessage: string;
+
+  /**
+   * Builds the error for `code`. `brokerMessage` is the response's error message field, when
+   * it has one; null and "" count as absent.
+   */
+  constructor(code: number, brokerMessage?: string | null, options?: { cause?: unknown }) {
+    const info = errorInfo(code);
+    const errorMessage = brokerMessage ? brokerMessage : info.message;
+    super("SAMSA_ERR_KAFKA", `${info.name} (${code}): ${errorMessage}`, options);
+    this.errorCode = code;
+    this.errorName = info.name;
+    this.retriable = info.retriable;
+    this.errorMessage = errorMessage;
+  }
+}
+
+/**
+ * Returns the `KafkaError` for a response's error code and optional error message:
+ * `if (res.errorCode !== 0) throw kafkaError(res.errorCode, res.errorMessage)`.
+ */
+export function kafkaError(code: number, brokerMessage?: string | null): KafkaError {
+  return new KafkaError(code, brokerMessage);
+}
+
+/**
+ * Whether the call that failed with `err` may be tried again, with backoff, until its
+ * deadline. Every retry in samsa asks this function, so a retry policy change is one edit here.
+ *
+ * Retriable does not always mean "resend unchanged": for the metadata family
+ * (NOT_LEADER_OR_FOLLOWER, UNKNOWN_TOPIC_OR_PARTITION, LEADER_NOT_AVAILABLE,
+ * FENCED_LEADER_EPOCH, ...) the caller refreshes metadata first, and for NOT_COORDINATOR and
+ * COORDINATOR_NOT_AVAILABLE it looks the coordinator up again; COORDINATOR_LOAD_IN_PROGRESS
+ * and NOT_CONTROLLER are retriable in Kafka's own table too, so they need no override here.
+ *
+ * Some codes the table marks non-retriable are still recovered from, but only after an
+ * action that belongs to the layer that owns the state, so they stay false here and that
+ * layer handles them before asking:
+ * - REBALANCE_IN_PROGRESS, UNKNOWN_MEMBER_ID, ILLEGAL_GENERATION, MEMBER_ID_REQUIRED,
+ *   FENCED_MEMBER_EPOCH: the group member rejoins; resending the same request cannot succeed.
+ * - STALE_MEMBER_EPOCH: an offset commit is resent with the epoch from the next heartbeat.
+ * - UNKNOWN_PRODUCER_ID, OUT_OF_ORDER_SEQUENCE_NUMBER, INVALID_PRODUCER_EPOCH: the idempotent
+ *   producer bumps its epoch (KIP-360) and resequences before resending.
+ * - TRANSACTION_ABORTABLE: the transaction is aborted, then the producer carries on (KIP-890).
+ * - REBOOTSTRAP_REQUIRED: the client rebootstraps its metadata (KIP-1102).
+ */
+export function isRetriable(err: unknown): boolean {
+  // A broker error: Kafka's table decides, read from the pinned kafka-clients jar (a code's
+  // exception extends RetriableException) so samsa retries exactly what the Java client does.
+  // That includes CORRUPT_MESSAGE: since KIP-467 a broker reports records that fail validation
+  // (say, a null key on a compacted topic) as INVALID_RECORD, which is not retriable, leaving
+  // CORRUPT_MESSAGE mostly for CRC mismatches: bytes damaged in transit, which a resend of the
+  // same batch can fix. Codes newer than the table are not retriable (see errorInfo).
+  if (err instanceof KafkaError) return err.retriable;
+  // Anything else (samsa's own client errors, bugs, user errors) is not retriable until the
+  // layer that raises it says otherwise here: the network layer adds its connection errors.
+  return false;
+}
