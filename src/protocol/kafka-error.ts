@@ -3,7 +3,7 @@
  * (error-table.ts), and `isRetriable` is the single place that decides whether a failed call
  * may be tried again.
  */
-import { SamsaError } from "../errors.js";
+import { ConnectionClosedError, ConnectionError, RequestTimeoutError, SamsaError } from "../errors.js";
 import { errorInfo } from "./error-table.js";
 
 /** An error code a broker returned, with Kafka's name and retriability for it. */
@@ -69,7 +69,18 @@ export function isRetriable(err: unknown): boolean {
   // CORRUPT_MESSAGE mostly for CRC mismatches: bytes damaged in transit, which a resend of the
   // same batch can fix. Codes newer than the table are not retriable (see errorInfo).
   if (err instanceof KafkaError) return err.retriable;
+  // A connection that could not be opened or that dropped: brokers restart and leaders move;
+  // the caller reconnects (with backoff) and, for a leader-routed request, refreshes metadata.
+  if (err instanceof ConnectionError) return true;
+  // A request written before the close may have been applied. Retrying is still right for
+  // idempotent requests (reads, and produce with idempotence: the broker drops the duplicate
+  // by sequence number); a non-idempotent producer decides with `mayHaveReachedBroker`.
+  if (err instanceof ConnectionClosedError) return true;
+  // A timed-out request closed its connection; same reasoning as a dropped connection.
+  if (err instanceof RequestTimeoutError) return true;
   // Anything else (samsa's own client errors, bugs, user errors) is not retriable until the
-  // layer that raises it says otherwise here: the network layer adds its connection errors.
+  // layer that raises it says otherwise here. AuthenticationError, FrameTooLargeError and
+  // ProtocolError are deliberately absent: retrying cannot fix a wrong password, a hostile
+  // frame or bytes we cannot parse.
   return false;
 }

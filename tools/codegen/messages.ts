@@ -5,7 +5,7 @@
  */
 import { KAFKA_VERSION } from "../kafka/version.js";
 import { camel, SpecEmitter } from "./emit.js";
-import { describeVersions, type MessageSpec, parseVersions } from "./spec.js";
+import { describeVersions, isEmpty, type MessageSpec, parseVersions } from "./spec.js";
 
 /**
  * KIP-896 (Kafka 4.0) removed old versions; brokers reject them even where a spec still
@@ -107,9 +107,10 @@ export function emitApi(request: MessageSpec, response: MessageSpec): ApiModule 
   const clamp = (s: MessageSpec): MessageSpec => ({ ...s, validVersions: `${floor}-${maxCodecVersion}` });
   const req = new SpecEmitter(clamp(request), `${name} request`);
   const res = new SpecEmitter(clamp(response), `${name} response`);
-  const reqFlex = parseVersions(request.flexibleVersions).lo;
+  // "none" parses as an empty range, whose `lo` is not a version.
+  const flexible = parseVersions(request.flexibleVersions);
   const firstFlexible =
-    Number.isFinite(reqFlex) && reqFlex <= maxCodecVersion ? Math.max(reqFlex, floor) : Number.POSITIVE_INFINITY;
+    !isEmpty(flexible) && flexible.lo <= maxCodecVersion ? Math.max(flexible.lo, floor) : Number.POSITIVE_INFINITY;
   const body: string[] = [
     `const CONTEXT_REQ = ${JSON.stringify(`${name} request`)};`,
     `const CONTEXT_RES = ${JSON.stringify(`${name} response`)};`,
@@ -124,10 +125,14 @@ export function emitApi(request: MessageSpec, response: MessageSpec): ApiModule 
     `maxVersion: ${maxVersion},`,
     `maxCodecVersion: ${maxCodecVersion},`,
     `firstFlexibleVersion: ${Number.isFinite(firstFlexible) ? firstFlexible : "Number.POSITIVE_INFINITY"},`,
-    `requestHeaderVersion: (v: number) => (v >= ${Number.isFinite(firstFlexible) ? firstFlexible : "Number.POSITIVE_INFINITY"} ? 2 : 1),`,
+    Number.isFinite(firstFlexible)
+      ? `requestHeaderVersion: (v: number) => (v >= ${firstFlexible} ? 2 : 1),`
+      : "requestHeaderVersion: (_v: number) => 1,",
     apiKey === API_VERSIONS_KEY
       ? "// ApiVersions responses always use header v0, so that a client that sent a version the broker lacks can still read the error.\nresponseHeaderVersion: (_v: number) => 0,"
-      : `responseHeaderVersion: (v: number) => (v >= ${Number.isFinite(firstFlexible) ? firstFlexible : "Number.POSITIVE_INFINITY"} ? 1 : 0),`,
+      : Number.isFinite(firstFlexible)
+        ? `responseHeaderVersion: (v: number) => (v >= ${firstFlexible} ? 1 : 0),`
+        : "responseHeaderVersion: (_v: number) => 0,",
     "encodeRequest(w: Writer, m: " + `${request.name}, v: number): void {`,
     `checkVersion(CONTEXT_REQ, v, ${floor}, ${maxCodecVersion});`,
     `write${request.name}(w, m, v);`,

@@ -31,9 +31,12 @@ export interface ClusterPlan {
   tls?: { keystorePem: string; caPem: string };
 }
 
-function jaas(module: "plain" | "scram", users: boolean): string {
+function jaas(module: "plain" | "scram" | "oauthbearer", users: boolean): string {
   const { admin, alice } = SECURE_USERS;
   if (module === "scram") return "org.apache.kafka.common.security.scram.ScramLoginModule required;";
+  // With no server callback handler configured, Kafka validates OAUTHBEARER tokens with its
+  // unsecured validator: unsigned JWTs whose "sub" claim is the principal. Test use only.
+  if (module === "oauthbearer") return "org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginModule required;";
   // The broker logs in as admin when it talks to itself; user_<name> entries are the
   // credentials the listener accepts for PLAIN.
   const accepted = users
@@ -91,12 +94,14 @@ export function nodeProperties(plan: ClusterPlan, node: NodePlan): string {
       "inter.broker.listener.name": "SASL_PLAINTEXT",
       "sasl.mechanism.inter.broker.protocol": "PLAIN",
       "sasl.mechanism.controller.protocol": "PLAIN",
-      "sasl.enabled.mechanisms": "PLAIN,SCRAM-SHA-256,SCRAM-SHA-512",
+      "sasl.enabled.mechanisms": "PLAIN,SCRAM-SHA-256,SCRAM-SHA-512,OAUTHBEARER",
       "listener.name.controller.sasl.enabled.mechanisms": "PLAIN",
       "listener.name.controller.plain.sasl.jaas.config": jaas("plain", true),
       "listener.name.sasl_plaintext.plain.sasl.jaas.config": jaas("plain", true),
       "listener.name.sasl_plaintext.scram-sha-256.sasl.jaas.config": jaas("scram", false),
       "listener.name.sasl_plaintext.scram-sha-512.sasl.jaas.config": jaas("scram", false),
+      "listener.name.sasl_plaintext.oauthbearer.sasl.jaas.config": jaas("oauthbearer", false),
+      "listener.name.sasl_ssl.oauthbearer.sasl.jaas.config": jaas("oauthbearer", false),
       "listener.name.sasl_ssl.plain.sasl.jaas.config": jaas("plain", true),
       "listener.name.sasl_ssl.scram-sha-256.sasl.jaas.config": jaas("scram", false),
       "listener.name.sasl_ssl.scram-sha-512.sasl.jaas.config": jaas("scram", false),

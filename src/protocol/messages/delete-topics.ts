@@ -240,7 +240,7 @@ export function isDefaultDeleteTopicsResponseDeletableTopicResult(m: DeleteTopic
 }
 
 function writeDeleteTopicsResponseDeletableTopicResult(w: Writer, m: DeleteTopicsResponseDeletableTopicResult, v: number): void {
-  if (m.name === null) nullNotAllowed(CONTEXT_RES, v, "responses[].name");
+  if (m.name === null && !(v >= 6)) nullNotAllowed(CONTEXT_RES, v, "responses[].name");
   if (v >= 4) w.compactString(m.name); else w.string(m.name);
   if (v >= 6) {
     w.uuid(m.topicId);

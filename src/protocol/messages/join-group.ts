@@ -214,7 +214,7 @@ function writeJoinGroupResponse(w: Writer, m: JoinGroupResponse, v: number): voi
   if (v >= 7) {
     w.compactString(m.protocolType);
   }
-  if (m.protocolName === null) nullNotAllowed(CONTEXT_RES, v, "protocolName");
+  if (m.protocolName === null && !(v >= 7)) nullNotAllowed(CONTEXT_RES, v, "protocolName");
   if (v >= 6) w.compactString(m.protocolName); else w.string(m.protocolName);
   if (m.leader === null) nullNotAllowed(CONTEXT_RES, v, "leader");
   if (v >= 6) w.compactString(m.leader); else w.string(m.leader);

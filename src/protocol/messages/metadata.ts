@@ -37,7 +37,7 @@ export function isDefaultMetadataRequest(m: MetadataRequest): boolean {
 
 function writeMetadataRequest(w: Writer, m: MetadataRequest, v: number): void {
   if (m.topics === null) {
-    if (m.topics === null) nullNotAllowed(CONTEXT_REQ, v, "topics");
+    if (m.topics === null && !(v >= 1)) nullNotAllowed(CONTEXT_REQ, v, "topics");
     if (v >= 9) w.uvarint(0); else w.int32(-1);
   } else {
     if (v >= 9) w.compactArrayLength(m.topics.length); else w.arrayLength(m.topics.length);
@@ -125,7 +125,7 @@ function writeMetadataRequestMetadataRequestTopic(w: Writer, m: MetadataRequestM
   if (v >= 10) {
     w.uuid(m.topicId);
   }
-  if (m.name === null) nullNotAllowed(CONTEXT_REQ, v, "topics[].name");
+  if (m.name === null && !(v >= 10)) nullNotAllowed(CONTEXT_REQ, v, "topics[].name");
   if (v >= 9) w.compactString(m.name); else w.string(m.name);
   if (v >= 9) {
     w.uvarint(0);
@@ -371,7 +371,7 @@ export function isDefaultMetadataResponseMetadataResponseTopic(m: MetadataRespon
 
 function writeMetadataResponseMetadataResponseTopic(w: Writer, m: MetadataResponseMetadataResponseTopic, v: number): void {
   w.int16(m.errorCode);
-  if (m.name === null) nullNotAllowed(CONTEXT_RES, v, "topics[].name");
+  if (m.name === null && !(v >= 12)) nullNotAllowed(CONTEXT_RES, v, "topics[].name");
   if (v >= 9) w.compactString(m.name); else w.string(m.name);
   if (v >= 10) {
     w.uuid(m.topicId);

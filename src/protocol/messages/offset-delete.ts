@@ -267,8 +267,8 @@ export const OffsetDelete: ApiDefinition<OffsetDeleteRequest, OffsetDeleteRespon
   maxVersion: 0,
   maxCodecVersion: 0,
   firstFlexibleVersion: Number.POSITIVE_INFINITY,
-  requestHeaderVersion: (v: number) => (v >= Number.POSITIVE_INFINITY ? 2 : 1),
-  responseHeaderVersion: (v: number) => (v >= Number.POSITIVE_INFINITY ? 1 : 0),
+  requestHeaderVersion: (_v: number) => 1,
+  responseHeaderVersion: (_v: number) => 0,
   encodeRequest(w: Writer, m: OffsetDeleteRequest, v: number): void {
     checkVersion(CONTEXT_REQ, v, 0, 0);
     writeOffsetDeleteRequest(w, m, v);

@@ -43,7 +43,7 @@ function writeOffsetFetchRequest(w: Writer, m: OffsetFetchRequest, v: number): v
   if (!(v <= 7) && m.groupId !== "") unsupportedField(CONTEXT_REQ, v, "groupId", "v1-7");
   if (v <= 7) {
     if (m.topics === null) {
-      if (m.topics === null) nullNotAllowed(CONTEXT_REQ, v, "topics");
+      if (m.topics === null && !(v >= 2)) nullNotAllowed(CONTEXT_REQ, v, "topics");
       if (v >= 6) w.uvarint(0); else w.int32(-1);
     } else {
       if (v >= 6) w.compactArrayLength(m.topics.length); else w.arrayLength(m.topics.length);

@@ -83,16 +83,16 @@ function readSaslHandshakeResponse(r: Reader, v: number): SaslHandshakeResponse 
   return { errorCode: _errorCode, mechanisms: _mechanisms };
 }
 
-/** SaslHandshake (API key 17): versions 0-1; flexible from v1. */
+/** SaslHandshake (API key 17): versions 0-1; flexible from never. */
 export const SaslHandshake: ApiDefinition<SaslHandshakeRequest, SaslHandshakeResponse> = {
   apiKey: 17,
   name: "SaslHandshake",
   minVersion: 0,
   maxVersion: 1,
   maxCodecVersion: 1,
-  firstFlexibleVersion: 1,
-  requestHeaderVersion: (v: number) => (v >= 1 ? 2 : 1),
-  responseHeaderVersion: (v: number) => (v >= 1 ? 1 : 0),
+  firstFlexibleVersion: Number.POSITIVE_INFINITY,
+  requestHeaderVersion: (_v: number) => 1,
+  responseHeaderVersion: (_v: number) => 0,
   encodeRequest(w: Writer, m: SaslHandshakeRequest, v: number): void {
     checkVersion(CONTEXT_REQ, v, 0, 1);
     writeSaslHandshakeRequest(w, m, v);

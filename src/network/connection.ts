@@ -1,0 +1,534 @@
+/**
+ * One socket to one broker: TCP or TLS, then ApiVersions negotiation, then SASL. Requests
+ * are encoded into one buffer each and written with one `write`, several in flight at once;
+ * Kafka answers each connection's requests in order, so responses are matched against the
+ * head of the in-flight queue and its correlation id checked.
+ */
+import { connect as netConnect, type Socket } from "node:net";
+import { type ConnectionOptions as TlsConnectionOptions, connect as tlsConnect } from "node:tls";
+import {
+  AbortedError,
+  AuthenticationError,
+  ConnectionClosedError,
+  ConnectionError,
+  ProtocolError,
+  RequestTimeoutError,
+  SamsaError,
+  UnsupportedVersionError,
+} from "../errors.js";
+import type { ApiDefinition } from "../protocol/api.js";
+import { kafkaError } from "../protocol/kafka-error.js";
+import {
+  ApiVersions,
+  type ApiVersionsResponse,
+  decodeResponseHeader,
+  encodeRequestHeader,
+  SaslAuthenticate,
+  SaslHandshake,
+} from "../protocol/messages/index.js";
+import { Reader } from "../protocol/primitives/reader.js";
+import { Writer } from "../protocol/primitives/writer.js";
+import { FrameDecoder } from "./frame-decoder.js";
+import { type SaslOptions, saslMechanism } from "./sasl/index.js";
+import { timeouts } from "./timeouts.js";
+import { type NegotiatedVersions, negotiateVersions } from "./versions.js";
+
+/** TLS: `true` for defaults (system CAs, verification on), or node:tls options. */
+export type TlsOptions = boolean | TlsConnectionOptions;
+
+/** Options of one connection. */
+export interface ConnectionOptions {
+  host: string;
+  port: number;
+  /** `client.id` sent in every request header. Default "samsa". */
+  clientId?: string;
+  tls?: TlsOptions;
+  sasl?: SaslOptions;
+  /** Default 10 s. */
+  connectTimeoutMs?: number;
+  /** Default per-request timeout; default 30 s. */
+  requestTimeoutMs?: number;
+  /** Requests written but not yet answered; default 5, as the Java client. */
+  maxInFlight?: number;
+  /** Largest response frame accepted; default 100 MiB. */
+  maxFrameBytes?: number;
+  /** Sent in ApiVersions (KIP-511). */
+  clientSoftwareName?: string;
+  clientSoftwareVersion?: string;
+}
+
+/** Per-request options. */
+export interface RequestOptions {
+  /** Version to use instead of the negotiated one. */
+  version?: number;
+  /** Overrides the connection's request timeout (a Fetch adds its max wait). */
+  timeoutMs?: number;
+  signal?: AbortSignal;
+  /** The broker sends no response (Produce with acks=0): resolves once written. */
+  noResponse?: boolean;
+}
+
+interface Pending {
+  correlationId: number;
+  // biome-ignore lint/suspicious/noExplicitAny: each entry decodes its own API's response.
+  api: ApiDefinition<any, any>;
+  version: number;
+  frame: Buffer;
+  deadline: number;
+  timeoutMs: number;
+  noResponse: boolean;
+  /** Written to the socket (so it may have reached the broker). */
+  written: boolean;
+  /** The caller gave up (abort): the response is read and dropped. */
+  abandoned: boolean;
+  /** Resolve with the whole response frame instead of decoding it (negotiation). */
+  raw: boolean;
+  resolve(value: unknown): void;
+  reject(err: Error): void;
+  cleanup?: () => void;
+}
+
+const DEFAULT_MAX_FRAME = 100 * 1024 * 1024;
+
+/** A connection to one broker; see the module comment. */
+export class Connection {
+  readonly host: string;
+  readonly port: number;
+  /** `host:port`, for messages. */
+  readonly address: string;
+  readonly #options: ConnectionOptions;
+  readonly #maxInFlight: number;
+  readonly #requestTimeoutMs: number;
+  #socket: Socket | undefined;
+  #state: "new" | "connecting" | "negotiating" | "ready" | "closed" = "new";
+  #closeError: SamsaError | undefined;
+  #correlationId = 0;
+  readonly #inFlight: Pending[] = [];
+  readonly #waiting: Pending[] = [];
+  #writable = true;
+  #versions: NegotiatedVersions | undefined;
+  #apiVersions: ApiVersionsResponse | undefined;
+  #reauthTimer: NodeJS.Timeout | undefined;
+  #reauthenticating = false;
+  #connectPromise: Promise<void> | undefined;
+  readonly #closeListeners: ((err: SamsaError) => void)[] = [];
+
+  constructor(options: ConnectionOptions) {
+    this.#options = options;
+    this.host = options.host;
+    this.port = options.port;
+    this.address = `${options.host}:${options.port}`;
+    this.#maxInFlight = options.maxInFlight ?? 5;
+    this.#requestTimeoutMs = options.requestTimeoutMs ?? 30_000;
+  }
+
+  /** True once negotiated (and authenticated) and until closed. */
+  get ready(): boolean {
+    return this.#state === "ready";
+  }
+
+  /** True once closed, for whatever reason. */
+  get closed(): boolean {
+    return this.#state === "closed";
+  }
+
+  /** Requests written and not yet answered. */
+  get inFlightCount(): number {
+    return this.#inFlight.length;
+  }
+
+  /** The broker's ApiVersions response (API ranges, features). */
+  get apiVersions(): ApiVersionsResponse | undefined {
+    return this.#apiVersions;
+  }
+
+  /** The negotiated versions; undefined before {@link connect} resolves. */
+  get versions(): NegotiatedVersions | undefined {
+    return this.#versions;
+  }
+
+  /** Called once when the connection closes (broker, timeout, or {@link close}). */
+  onClose(listener: (err: SamsaError) => void): void {
+    this.#closeListeners.push(listener);
+  }
+
+  /** Opens the socket, negotiates versions and authenticates. Safe to call more than once. */
+  connect(): Promise<void> {
+    this.#connectPromise ??= this.#connect();
+    return this.#connectPromise;
+  }
+
+  async #connect(): Promise<void> {
+    if (this.#state !== "new") throw this.#closeError ?? new ConnectionError(this.address, "already closed");
+    this.#state = "connecting";
+    const socket = await this.#openSocket();
+    this.#socket = socket;
+    const decoder = new FrameDecoder(this.#options.maxFrameBytes ?? DEFAULT_MAX_FRAME, (frame) => this.#onFrame(frame));
+    socket.on("data", (chunk: Buffer) => {
+      try {
+        decoder.push(chunk);
+      } catch (err) {
+        this.#fail(err as SamsaError);
+      }
+    });
+    socket.on("drain", () => {
+      this.#writable = true;
+      this.#pump();
+    });
+    socket.on("error", (err) => this.#fail(new ConnectionClosedError(this.address, true, err.message, { cause: err })));
+    socket.on("close", () => this.#fail(new ConnectionClosedError(this.address, true, "closed by the broker")));
+    timeouts.watch(this);
+    this.#state = "negotiating";
+    try {
+      await this.#negotiate();
+      if (this.#options.sasl) await this.#authenticate();
+    } catch (err) {
+      const error =
+        err instanceof SamsaError ? err : new ConnectionError(this.address, (err as Error).message, { cause: err });
+      this.close(error);
+      throw error;
+    }
+    if (this.closed) throw this.#closeError;
+    this.#state = "ready";
+    this.#pump();
+  }
+
+  #openSocket(): Promise<Socket> {
+    const { host, port } = this;
+    const tls = this.#options.tls;
+    const timeoutMs = this.#options.connectTimeoutMs ?? 10_000;
+    return new Promise((resolve, reject) => {
+      let socket: Socket;
+      if (tls) {
+        const base = tls === true ? {} : tls;
+        // SNI must be a host name; for an IP literal Node would warn and the name is useless.
+        const servername = base.servername ?? (/^[\d.:]+$/.test(host) ? undefined : host);
+        socket = tlsConnect({ ...base, host, port, ...(servername ? { servername } : {}) });
+      } else {
+        socket = netConnect({ host, port });
+      }
+      const timer = setTimeout(() => {
+        socket.destroy();
+        reject(new ConnectionError(this.address, `connect timed out after ${timeoutMs} ms`));
+      }, timeoutMs);
+      socket.once(tls ? "secureConnect" : "connect", () => {
+        clearTimeout(timer);
+        socket.removeAllListeners("error");
+        socket.setNoDelay(true);
+        resolve(socket);
+      });
+      socket.once("error", (err: NodeJS.ErrnoException) => {
+        clearTimeout(timer);
+        socket.destroy();
+        // A certificate the client does not trust is an authentication failure: retrying
+        // cannot fix it, so it must not look like a transient connection error.
+        if (tls && (err.code?.startsWith("ERR_TLS") || /certificate|self.signed|SSL|TLS/i.test(err.message))) {
+          reject(new AuthenticationError(this.address, `TLS: ${err.message}`, { cause: err }));
+        } else {
+          reject(new ConnectionError(this.address, err.message, { cause: err }));
+        }
+      });
+    });
+  }
+
+  /** ApiVersions at our newest version, falling back to what the broker says it speaks. */
+  async #negotiate(): Promise<void> {
+    const request = {
+      clientSoftwareName: this.#options.clientSoftwareName ?? "samsa",
+      clientSoftwareVersion: this.#options.clientSoftwareVersion ?? "0.1.0",
+    };
+    let version = ApiVersions.maxVersion;
+    for (let attempt = 0; attempt < 2; attempt++) {
+      const frame = (await this.#send(ApiVersions, request, version, {}, true, true)) as unknown as Buffer;
+      // An ApiVersions response always has header v0. When the broker lacks our version it
+      // answers in v0 with UNSUPPORTED_VERSION (35) and its own range for ApiVersions.
+      const r = new Reader(frame);
+      decodeResponseHeader(r, 0);
+      const errorCode = frame.length >= 6 ? frame.readInt16BE(4) : -1;
+      if (errorCode === 35) {
+        const fallback = ApiVersions.decodeResponse(r, 0);
+        const theirs = fallback.apiKeys.find((k) => k.apiKey === ApiVersions.apiKey);
+        version = Math.min(ApiVersions.maxVersion, theirs?.maxVersion ?? 0);
+        continue;
+      }
+      const response = ApiVersions.decodeResponse(r, version);
+      if (response.errorCode !== 0) throw kafkaError(response.errorCode);
+      this.#apiVersions = response;
+      this.#versions = negotiateVersions(response);
+      return;
+    }
+    throw new UnsupportedVersionError(`${this.address}: ApiVersions negotiation failed`);
+  }
+
+  async #authenticate(): Promise<void> {
+    const sasl = this.#options.sasl as SaslOptions;
+    const mechanism = saslMechanism(sasl);
+    const handshake = await this.#send(
+      SaslHandshake,
+      { mechanism: mechanism.name },
+      this.#versionOf(SaslHandshake),
+      {},
+      true,
+    );
+    if (handshake.errorCode !== 0) {
+      throw new AuthenticationError(
+        this.address,
+        `mechanism ${mechanism.name} not enabled on the broker (enabled: ${handshake.mechanisms.join(", ")})`,
+      );
+    }
+    const session = await mechanism.start();
+    const version = this.#versionOf(SaslAuthenticate);
+    let challenge: Buffer | null = null;
+    let lifetimeMs = 0n;
+    for (;;) {
+      let bytes: Buffer | null;
+      try {
+        bytes = await session.step(challenge);
+      } catch (err) {
+        throw new AuthenticationError(this.address, (err as Error).message, { cause: err });
+      }
+      if (bytes === null) break;
+      const response = await this.#send(SaslAuthenticate, { authBytes: bytes }, version, {}, true);
+      if (response.errorCode !== 0) {
+        throw new AuthenticationError(
+          this.address,
+          response.errorMessage ?? kafkaError(response.errorCode).errorMessage,
+        );
+      }
+      challenge = response.authBytes;
+      lifetimeMs = response.sessionLifetimeMs;
+    }
+    this.#scheduleReauth(Number(lifetimeMs));
+  }
+
+  /**
+   * KIP-368: the broker closes a connection whose session outlives its lifetime, so
+   * re-authenticate at 85–95% of it (jittered so many connections do not align).
+   */
+  #scheduleReauth(lifetimeMs: number): void {
+    clearTimeout(this.#reauthTimer);
+    if (!(lifetimeMs > 0)) return;
+    const delay = Math.max(100, lifetimeMs * (0.85 + Math.random() * 0.1));
+    this.#reauthTimer = setTimeout(() => {
+      this.#reauthenticating = true;
+      this.#maybeReauthenticate();
+    }, delay);
+    this.#reauthTimer.unref();
+  }
+
+  /** Re-authenticates once nothing is in flight; user requests wait meanwhile. */
+  #maybeReauthenticate(): void {
+    if (!this.#reauthenticating || this.#inFlight.length > 0 || this.closed) return;
+    this.#authenticate().then(
+      () => {
+        this.#reauthenticating = false;
+        this.#pump();
+      },
+      (err) => this.close(err instanceof SamsaError ? err : new AuthenticationError(this.address, String(err))),
+    );
+  }
+
+  #versionOf(api: ApiDefinition<unknown, unknown>): number {
+    const versions = this.#versions;
+    if (!versions) throw new UnsupportedVersionError(`${this.address}: versions not negotiated yet`);
+    return versions.versionFor(api);
+  }
+
+  /** The version this connection uses for `api` (throws UnsupportedVersionError if none). */
+  versionFor(api: ApiDefinition<unknown, unknown>): number {
+    return this.#versionOf(api);
+  }
+
+  /**
+   * Sends one request and resolves with the decoded response. Rejects with a KafkaError only
+   * for errors the caller asked to be thrown; top-level error codes stay in the response.
+   */
+  request<Req, Res>(api: ApiDefinition<Req, Res>, request: Req, options: RequestOptions = {}): Promise<Res> {
+    if (this.closed) return Promise.reject(this.#closeError);
+    let version: number;
+    try {
+      version = options.version ?? this.#versionOf(api as ApiDefinition<unknown, unknown>);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    return this.#send(api, request, version, options, false);
+  }
+
+  #send<Req, Res>(
+    api: ApiDefinition<Req, Res>,
+    request: Req,
+    version: number,
+    options: RequestOptions,
+    internal: boolean,
+    raw = false,
+  ): Promise<Res> {
+    if (options.signal?.aborted) return Promise.reject(new AbortedError(`${api.name} request aborted`));
+    const correlationId = (this.#correlationId = (this.#correlationId + 1) | 0);
+    let frame: Buffer;
+    try {
+      const w = new Writer(256);
+      const sizeAt = w.reserveInt32();
+      encodeRequestHeader(
+        w,
+        {
+          requestApiKey: api.apiKey,
+          requestApiVersion: version,
+          correlationId,
+          clientId: this.#options.clientId ?? "samsa",
+        },
+        api.requestHeaderVersion(version),
+      );
+      api.encodeRequest(w, request, version);
+      w.fillInt32(sizeAt, w.pos - 4);
+      frame = w.finish();
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    const timeoutMs = options.timeoutMs ?? this.#requestTimeoutMs;
+    return new Promise<Res>((resolve, reject) => {
+      const pending: Pending = {
+        correlationId,
+        api,
+        version,
+        frame,
+        deadline: 0,
+        timeoutMs,
+        noResponse: options.noResponse === true,
+        written: false,
+        abandoned: false,
+        raw,
+        resolve: resolve as (value: unknown) => void,
+        reject,
+      };
+      const signal = options.signal;
+      if (signal) {
+        const onAbort = () => {
+          const at = this.#waiting.indexOf(pending);
+          if (at >= 0) this.#waiting.splice(at, 1);
+          else pending.abandoned = true;
+          reject(new AbortedError(`${api.name} request aborted`));
+        };
+        signal.addEventListener("abort", onAbort, { once: true });
+        pending.cleanup = () => signal.removeEventListener("abort", onAbort);
+      }
+      // Negotiation and authentication bypass the queue: they are what makes it ready.
+      if (internal) this.#write(pending);
+      else {
+        this.#waiting.push(pending);
+        this.#pump();
+      }
+    });
+  }
+
+  /** Writes waiting requests while the socket accepts them and in-flight room remains. */
+  #pump(): void {
+    while (
+      this.#waiting.length > 0 &&
+      this.#state === "ready" &&
+      this.#writable &&
+      !this.#reauthenticating &&
+      this.#inFlight.length < this.#maxInFlight
+    ) {
+      this.#write(this.#waiting.shift() as Pending);
+    }
+  }
+
+  #write(pending: Pending): void {
+    const socket = this.#socket;
+    if (!socket || this.closed) {
+      pending.reject(this.#closeError ?? new ConnectionClosedError(this.address, false, "not connected"));
+      return;
+    }
+    pending.written = true;
+    pending.deadline = Date.now() + pending.timeoutMs;
+    if (pending.noResponse) {
+      socket.write(pending.frame, (err) => {
+        pending.cleanup?.();
+        if (err) pending.reject(new ConnectionClosedError(this.address, true, err.message, { cause: err }));
+        else pending.resolve(undefined);
+      });
+    } else {
+      this.#inFlight.push(pending);
+      // One write per request; `false` means the kernel buffer is full: stop until 'drain'.
+      if (!socket.write(pending.frame)) this.#writable = false;
+    }
+  }
+
+  #onFrame(frame: Buffer): void {
+    const pending = this.#inFlight.shift();
+    if (!pending) {
+      this.#fail(new ProtocolError(`${this.address}: a response arrived with no request in flight`));
+      return;
+    }
+    pending.cleanup?.();
+    if (frame.length < 4 || frame.readInt32BE(0) !== pending.correlationId) {
+      const got = frame.length >= 4 ? frame.readInt32BE(0) : "none";
+      pending.reject(
+        new ProtocolError(
+          `${this.address}: correlation id ${got}, expected ${pending.correlationId} (${pending.api.name})`,
+        ),
+      );
+      this.#fail(new ProtocolError(`${this.address}: responses out of order`));
+      return;
+    }
+    if (!pending.abandoned) {
+      if (pending.raw) {
+        pending.resolve(frame);
+      } else {
+        try {
+          const r = new Reader(frame);
+          decodeResponseHeader(r, pending.api.responseHeaderVersion(pending.version));
+          pending.resolve(pending.api.decodeResponse(r, pending.version));
+        } catch (err) {
+          pending.reject(err as Error);
+        }
+      }
+    }
+    if (this.#reauthenticating) this.#maybeReauthenticate();
+    this.#pump();
+  }
+
+  /** Called by the shared timeout sweep: closes the connection if a request is overdue. */
+  checkTimeouts(now: number): void {
+    for (const pending of this.#inFlight) {
+      if (now > pending.deadline) {
+        const err = new RequestTimeoutError(this.address, pending.api.name, pending.timeoutMs);
+        // Responses come in order: a late answer would be matched against the wrong request,
+        // so the connection is closed, as the Java client does.
+        pending.cleanup?.();
+        this.#inFlight.splice(this.#inFlight.indexOf(pending), 1);
+        pending.reject(err);
+        this.#fail(new ConnectionClosedError(this.address, true, `request timed out after ${pending.timeoutMs} ms`));
+        return;
+      }
+    }
+  }
+
+  #fail(err: SamsaError): void {
+    this.close(err);
+  }
+
+  /**
+   * Closes the socket. Requests in flight reject with ConnectionClosedError
+   * (`mayHaveReachedBroker` true); queued ones with the same error and false.
+   */
+  close(reason?: SamsaError): void {
+    if (this.#state === "closed") return;
+    this.#state = "closed";
+    const cause = reason ?? new ConnectionClosedError(this.address, false, "closed by the client");
+    this.#closeError = cause;
+    clearTimeout(this.#reauthTimer);
+    timeouts.unwatch(this);
+    this.#socket?.destroy();
+    const why = cause.message;
+    for (const pending of this.#inFlight.splice(0)) {
+      pending.cleanup?.();
+      pending.reject(new ConnectionClosedError(this.address, true, why, { cause }));
+    }
+    for (const pending of this.#waiting.splice(0)) {
+      pending.cleanup?.();
+      pending.reject(new ConnectionClosedError(this.address, false, why, { cause }));
+    }
+    for (const listener of this.#closeListeners.splice(0)) listener(cause);
+  }
+}
