@@ -363,7 +363,8 @@ export class Connection {
     raw = false,
   ): Promise<Res> {
     if (options.signal?.aborted) return Promise.reject(new AbortedError(`${api.name} request aborted`));
-    const correlationId = (this.#correlationId = (this.#correlationId + 1) | 0);
+    this.#correlationId = (this.#correlationId + 1) | 0;
+    const correlationId = this.#correlationId;
     let frame: Buffer;
     try {
       const w = new Writer(256);

@@ -258,10 +258,7 @@ export class SpecEmitter {
   #writePrim(base: string, x: string, flex: string, nullable: string, path: string): string[] {
     const pick = (compact: string, classic: string) =>
       flex === "true" ? compact : flex === "false" ? classic : `if (${flex}) ${compact} else ${classic}`;
-    const nullCheck =
-      nullable === "true"
-        ? []
-        : [`if (${x} === null) nullNotAllowed(CONTEXT_${this.#side}, v, ${JSON.stringify(path)});`];
+    const nullCheck = this.#nullCheck(x, nullable, path);
     switch (base) {
       case "bool":
         return [`w.bool(${x});`];
@@ -286,16 +283,24 @@ export class SpecEmitter {
 
   #side = "REQ";
 
+  /**
+   * Statements refusing `null` in `x` where the version does not allow it. `nullable` is the
+   * condition under which null is allowed: a field nullable only from some version on (e.g.
+   * Metadata's `topics`, nullable from v1) must accept null in those versions.
+   */
+  #nullCheck(x: string, nullable: string, path: string): string[] {
+    if (nullable === "true") return [];
+    const versionCheck = nullable === "false" ? "" : ` && !(${nullable})`;
+    return [`if (${x} === null${versionCheck}) nullNotAllowed(CONTEXT_${this.#side}, v, ${JSON.stringify(path)});`];
+  }
+
   /** Statements writing field `f`'s value `x` (regular or tagged position). */
   writeValue(f: Field, x: string, within: Versions): string[] {
     const flex = this.cond(f.flexible, within);
     const nullable = this.cond(f.nullable, within);
     const pick = (compact: string, classic: string) =>
       flex === "true" ? compact : flex === "false" ? classic : `if (${flex}) ${compact} else ${classic}`;
-    const nullCheck =
-      nullable === "true"
-        ? []
-        : [`if (${x} === null) nullNotAllowed(CONTEXT_${this.#side}, v, ${JSON.stringify(f.path)});`];
+    const nullCheck = this.#nullCheck(x, nullable, f.path);
     if (f.isArray) {
       const el = "e";
       const elemWrite = PRIMITIVES.has(f.base)

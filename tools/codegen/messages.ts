@@ -133,7 +133,7 @@ export function emitApi(request: MessageSpec, response: MessageSpec): ApiModule 
       : Number.isFinite(firstFlexible)
         ? `responseHeaderVersion: (v: number) => (v >= ${firstFlexible} ? 1 : 0),`
         : "responseHeaderVersion: (_v: number) => 0,",
-    "encodeRequest(w: Writer, m: " + `${request.name}, v: number): void {`,
+    `encodeRequest(w: Writer, m: ${request.name}, v: number): void {`,
     `checkVersion(CONTEXT_REQ, v, ${floor}, ${maxCodecVersion});`,
     `write${request.name}(w, m, v);`,
     "},",

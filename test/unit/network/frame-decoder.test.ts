@@ -50,6 +50,8 @@ describe("FrameDecoder", () => {
     const decoder = new FrameDecoder(1024, () => {});
     const hostile = Buffer.from([0x7f, 0xff, 0xff, 0xff, 0]);
     expect(() => decoder.push(hostile)).toThrow(FrameTooLargeError);
-    expect(() => new FrameDecoder(1024, () => {}).push(Buffer.from([0xff, 0xff, 0xff, 0xfe]))).toThrow(FrameTooLargeError);
+    expect(() => new FrameDecoder(1024, () => {}).push(Buffer.from([0xff, 0xff, 0xff, 0xfe]))).toThrow(
+      FrameTooLargeError,
+    );
   });
 });
