@@ -72,6 +72,10 @@ export interface KafkaClusterInfo {
 export interface KafkaCluster extends KafkaClusterInfo {
   /** Stops every node and removes the data folder. Safe to call twice. */
   stop(): Promise<void>;
+  /** Stops one node (SIGTERM: controlled shutdown; SIGKILL: a crash), keeping its data and ports. */
+  stopNode(nodeId: number, how?: "SIGTERM" | "SIGKILL"): Promise<void>;
+  /** Restarts a stopped node on the same ports and data; resolves when the cluster serves it again. */
+  startNode(nodeId: number): Promise<void>;
 }
 
 const JAVA_HEAP = ["-Xms256m", "-Xmx1g"]; // three nodes at once fit easily in 24 GiB
@@ -168,7 +172,32 @@ export async function startKafka(options: StartKafkaOptions = {}): Promise<Kafka
   const clusterId = randomClusterId();
   const log4jFile = join(dataDir, "log4j2.properties");
   await writeFile(log4jFile, LOG4J2_PROPERTIES);
-  const children: ChildProcess[] = [];
+  const children = new Map<number, ChildProcess>();
+  const spawnNode = (nodeId: number, logFile: string): ChildProcess => {
+    const fd = openSync(logFile, "a");
+    const child = spawn(
+      "java",
+      [
+        ...JAVA_HEAP,
+        ...JVM_FLAGS,
+        `-Dlog4j2.configurationFile=${log4jFile}`,
+        `-Dkafka.logs.dir=${logDir}`,
+        "-cp",
+        classpath(libDir),
+        "kafka.Kafka",
+        join(dataDir, `node-${nodeId}`, "server.properties"),
+      ],
+      // Own process group: a Ctrl-C meant for the test runner must not race our shutdown.
+      { stdio: ["ignore", fd, fd], detached: true, cwd: REPO_ROOT },
+    );
+    closeSync(fd);
+    if (child.pid === undefined) throw new Error("java did not start");
+    return child;
+  };
+  /** Tells the reaper the current JVM pids, so a restarted node is cleaned up too. */
+  const updateReaper = () => {
+    reaper?.stdin?.write(`${JSON.stringify({ pids: infos.map((n) => n.pid) })}\n`);
+  };
   let reaper: ChildProcess | undefined;
   const infos: KafkaNodeInfo[] = [];
   let stopped = false;
@@ -176,7 +205,7 @@ export async function startKafka(options: StartKafkaOptions = {}): Promise<Kafka
   const stop = async () => {
     if (stopped) return;
     stopped = true;
-    await stopPids(children.map((c) => c.pid).filter((pid): pid is number => pid !== undefined));
+    await stopPids(infos.map((n) => n.pid));
     await rm(dataDir, { recursive: true, force: true });
     reaper?.kill("SIGTERM");
   };
@@ -221,28 +250,11 @@ export async function startKafka(options: StartKafkaOptions = {}): Promise<Kafka
 
     for (const node of plan.nodes) {
       const logFile = join(logDir, `node-${node.nodeId}.log`);
-      const fd = openSync(logFile, "a");
-      const child = spawn(
-        "java",
-        [
-          ...JAVA_HEAP,
-          ...JVM_FLAGS,
-          `-Dlog4j2.configurationFile=${log4jFile}`,
-          `-Dkafka.logs.dir=${logDir}`,
-          "-cp",
-          classpath(libDir),
-          "kafka.Kafka",
-          join(dataDir, `node-${node.nodeId}`, "server.properties"),
-        ],
-        // Own process group: a Ctrl-C meant for the test runner must not race our shutdown.
-        { stdio: ["ignore", fd, fd], detached: true, cwd: REPO_ROOT },
-      );
-      closeSync(fd);
-      if (child.pid === undefined) throw new Error("java did not start");
-      children.push(child);
+      const child = spawnNode(node.nodeId, logFile);
+      children.set(node.nodeId, child);
       infos.push({
         nodeId: node.nodeId,
-        pid: child.pid,
+        pid: child.pid as number,
         port: node.port,
         controllerPort: node.controllerPort,
         ...(node.sslPort !== undefined ? { sslPort: node.sslPort } : {}),
@@ -250,7 +262,7 @@ export async function startKafka(options: StartKafkaOptions = {}): Promise<Kafka
       });
     }
     if (options.detached) {
-      for (const child of children) child.unref();
+      for (const child of children.values()) child.unref();
     } else {
       reaper = spawn(
         process.execPath,
@@ -265,7 +277,7 @@ export async function startKafka(options: StartKafkaOptions = {}): Promise<Kafka
     }
 
     log(`waiting for ${mode} Kafka (${nodeCount} node${nodeCount > 1 ? "s" : ""}); logs in ${logDir}`);
-    await waitReady(plan, infos, children, options.readyTimeoutMs ?? 120_000, plan.tls?.caPem);
+    await waitReady(plan, infos, [...children.values()], options.readyTimeoutMs ?? 120_000, plan.tls?.caPem);
   } catch (err) {
     const logs = infos.map((n) => `--- ${n.logFile}\n${tail(n.logFile)}`).join("\n");
     await stop();
@@ -291,6 +303,23 @@ export async function startKafka(options: StartKafkaOptions = {}): Promise<Kafka
     logDir,
     startupMs,
     stop,
+    async stopNode(nodeId, how = "SIGTERM") {
+      const info = infos.find((n) => n.nodeId === nodeId);
+      if (!info) throw new Error(`no node ${nodeId}`);
+      if (how === "SIGKILL") process.kill(info.pid, "SIGKILL");
+      await stopPids([info.pid]);
+    },
+    async startNode(nodeId) {
+      const info = infos.find((n) => n.nodeId === nodeId);
+      if (!info) throw new Error(`no node ${nodeId}`);
+      if (alive(info.pid)) throw new Error(`node ${nodeId} is running`);
+      const child = spawnNode(nodeId, info.logFile);
+      children.set(nodeId, child);
+      info.pid = child.pid as number;
+      updateReaper();
+      // Ready when the restarted node answers and every node sees it again.
+      await waitReady(plan, infos, [child], options.readyTimeoutMs ?? 120_000, plan.tls?.caPem);
+    },
   };
 }
 

@@ -4,7 +4,9 @@
 // Plain JavaScript so that it starts without a TypeScript loader.
 import { rmSync } from "node:fs";
 
-const { pids, dirs } = JSON.parse(process.argv[2] ?? "{}");
+const initial = JSON.parse(process.argv[2] ?? "{}");
+let pids = initial.pids ?? [];
+const dirs = initial.dirs ?? [];
 
 function alive(pid) {
   try {
@@ -38,6 +40,22 @@ async function cleanUp() {
 // A normal stop() ends this process with SIGTERM after doing the cleaning itself.
 process.on("SIGTERM", () => process.exit(0));
 process.on("SIGINT", () => {});
+// The harness writes a line {"pids": [...]} whenever a node restarts with a new pid.
+let pending = "";
+process.stdin.on("data", (chunk) => {
+  pending += chunk.toString();
+  let newline = pending.indexOf("\n");
+  while (newline >= 0) {
+    const line = pending.slice(0, newline);
+    pending = pending.slice(newline + 1);
+    try {
+      pids = JSON.parse(line).pids ?? pids;
+    } catch {
+      // Ignore a malformed line: the old pids stay.
+    }
+    newline = pending.indexOf("\n");
+  }
+});
 process.stdin.on("end", cleanUp);
 process.stdin.on("close", cleanUp);
 process.stdin.on("error", cleanUp);

@@ -1,0 +1,123 @@
+/**
+ * The connections samsa keeps to one broker: one per purpose, because Kafka answers a
+ * connection's requests in order and a Fetch long-poll must never delay a Produce or a
+ * Heartbeat. Connections open lazily, reconnect with backoff after a failure, and close
+ * after sitting idle.
+ */
+import { AuthenticationError, type SamsaError } from "../errors.js";
+import { type BackoffOptions, backoffDelay, sleep } from "./backoff.js";
+import { Connection, type ConnectionOptions } from "./connection.js";
+import { timeouts } from "./timeouts.js";
+
+/** What a connection is for. `control`: metadata, groups, coordinators and admin. */
+export type ConnectionPurpose = "produce" | "fetch" | "control";
+
+/** A broker as metadata describes it. */
+export interface BrokerNode {
+  nodeId: number;
+  host: string;
+  port: number;
+  rack: string | null;
+}
+
+/** Options shared by all connections to all brokers. */
+export interface BrokerOptions extends Omit<ConnectionOptions, "host" | "port"> {
+  reconnectBackoff: BackoffOptions;
+  /** Close a connection unused for this long. */
+  connectionsMaxIdleMs: number;
+}
+
+interface Slot {
+  connection: Connection | undefined;
+  connecting: Promise<Connection> | undefined;
+  failures: number;
+  /** No new attempt before this time (backoff after a failure). */
+  notBefore: number;
+  lastUsed: number;
+}
+
+/** Connections to one broker; see the module comment. */
+export class Broker {
+  node: BrokerNode;
+  readonly #options: BrokerOptions;
+  readonly #slots = new Map<ConnectionPurpose, Slot>();
+  #closed = false;
+
+  constructor(node: BrokerNode, options: BrokerOptions) {
+    this.node = node;
+    this.#options = options;
+    timeouts.watch(this);
+  }
+
+  /** `host:port`. */
+  get address(): string {
+    return `${this.node.host}:${this.node.port}`;
+  }
+
+  /** Open connections, for tests and metrics. */
+  get openConnections(): number {
+    let n = 0;
+    for (const slot of this.#slots.values()) if (slot.connection && !slot.connection.closed) n++;
+    return n;
+  }
+
+  /**
+   * The ready connection for `purpose`, opening one if needed. Concurrent callers share one
+   * attempt. After a failure the next attempt waits out a jittered exponential backoff, so
+   * a dead broker is not hammered; an authentication failure is not retried at all.
+   */
+  async connection(purpose: ConnectionPurpose, signal?: AbortSignal): Promise<Connection> {
+    if (this.#closed) throw new Error(`broker ${this.address} is closed`);
+    let slot = this.#slots.get(purpose);
+    if (!slot) {
+      slot = { connection: undefined, connecting: undefined, failures: 0, notBefore: 0, lastUsed: 0 };
+      this.#slots.set(purpose, slot);
+    }
+    slot.lastUsed = Date.now();
+    if (slot.connection && !slot.connection.closed) return slot.connection;
+    slot.connecting ??= this.#open(slot, signal);
+    return slot.connecting;
+  }
+
+  async #open(slot: Slot, signal?: AbortSignal): Promise<Connection> {
+    try {
+      const wait = slot.notBefore - Date.now();
+      if (wait > 0) await sleep(wait, signal);
+      const connection = new Connection({ ...this.#options, host: this.node.host, port: this.node.port });
+      await connection.connect();
+      slot.failures = 0;
+      slot.connection = connection;
+      connection.onClose(() => {
+        if (slot.connection === connection) slot.connection = undefined;
+      });
+      return connection;
+    } catch (err) {
+      slot.failures++;
+      // A wrong password stays wrong: back off to the ceiling at once (no reconnect storm).
+      const attempt = err instanceof AuthenticationError ? 30 : slot.failures - 1;
+      slot.notBefore = Date.now() + backoffDelay(attempt, this.#options.reconnectBackoff);
+      throw err;
+    } finally {
+      slot.connecting = undefined;
+    }
+  }
+
+  /** Idle sweep, called by the shared timer. */
+  checkTimeouts(now: number): void {
+    for (const slot of this.#slots.values()) {
+      const c = slot.connection;
+      if (c && !c.closed && c.inFlightCount === 0 && now - slot.lastUsed > this.#options.connectionsMaxIdleMs) {
+        c.close();
+        slot.connection = undefined;
+      }
+    }
+  }
+
+  /** Closes every connection to this broker. */
+  close(reason?: SamsaError): void {
+    this.#closed = true;
+    timeouts.unwatch(this);
+    for (const slot of this.#slots.values()) slot.connection?.close(reason);
+    this.#slots.clear();
+  }
+}

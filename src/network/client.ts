@@ -1,0 +1,390 @@
+/**
+ * `Client`: what every samsa producer, consumer and admin client is made from. It holds the
+ * connections to all brokers (shared by all clients made from it), the metadata cache and
+ * the coordinator cache, and routes a request to the broker that must answer it.
+ */
+import { AuthenticationError, InvalidArgumentError, type SamsaError } from "../errors.js";
+import { isRetriable, kafkaError } from "../protocol/kafka-error.js";
+import { FindCoordinator, Metadata, type MetadataResponse } from "../protocol/messages/index.js";
+import { backoffDelay, sleep } from "./backoff.js";
+import { Broker, type BrokerNode, type BrokerOptions, type ConnectionPurpose } from "./broker.js";
+import type { Connection, TlsOptions } from "./connection.js";
+import { CoordinatorCache, type CoordinatorType } from "./coordinators.js";
+import { applyLeaderHint, type ClusterMetadata, EMPTY_METADATA, mergeMetadata } from "./metadata.js";
+import { type SaslOptions, saslMechanism } from "./sasl/index.js";
+
+/** Options of {@link Client}. Times are milliseconds. */
+export interface ClientOptions {
+  /** Bootstrap brokers: `"host:port,host:port"` or an array of `host:port` (IPv6 as `[::1]:9092`). */
+  bootstrap: string | readonly string[];
+  /** Sent with every request; shows in broker logs and quotas. Default "samsa". */
+  clientId?: string;
+  /** TLS; certificate verification is on unless you turn it off in the node:tls options. */
+  tls?: TlsOptions;
+  sasl?: SaslOptions;
+  /** Default 10,000. */
+  connectTimeoutMs?: number;
+  /** Default 30,000. */
+  requestTimeoutMs?: number;
+  /** Requests in flight per connection; default 5. */
+  maxInFlight?: number;
+  /** Largest response accepted; default 100 MiB. */
+  maxFrameBytes?: number;
+  /** Metadata older than this is refreshed before use; default 300,000 (Kafka's). */
+  metadataMaxAgeMs?: number;
+  /** Retry backoff floor and ceiling; default 100 and 1,000 (Kafka's). */
+  retryBackoffMs?: number;
+  retryBackoffMaxMs?: number;
+  /** Reconnect backoff floor and ceiling; default 50 and 1,000 (Kafka's). */
+  reconnectBackoffMs?: number;
+  reconnectBackoffMaxMs?: number;
+  /** Idle connections close after this; default 540,000 (Kafka's). */
+  connectionsMaxIdleMs?: number;
+}
+
+/** Parses and checks a `host:port` list. */
+export function parseBootstrap(bootstrap: string | readonly string[]): { host: string; port: number }[] {
+  const list = typeof bootstrap === "string" ? bootstrap.split(",") : [...bootstrap];
+  const out: { host: string; port: number }[] = [];
+  for (const raw of list) {
+    const entry = raw.trim();
+    if (entry === "") continue;
+    const m = /^(?:\[([^\]]+)\]|([^:]+)):(\d+)$/.exec(entry);
+    const port = Number(m?.[3]);
+    if (!m || !(port > 0 && port < 65536)) {
+      throw new InvalidArgumentError("bootstrap", `expected host:port, got ${JSON.stringify(entry)}`);
+    }
+    out.push({ host: (m[1] ?? m[2]) as string, port });
+  }
+  if (out.length === 0) throw new InvalidArgumentError("bootstrap", "needs at least one host:port");
+  return out;
+}
+
+function positive(options: ClientOptions, name: keyof ClientOptions, fallback: number, min = 1): number {
+  const value = options[name] ?? fallback;
+  if (typeof value !== "number" || !Number.isInteger(value) || value < min) {
+    throw new InvalidArgumentError(name, `must be an integer ≥ ${min}, got ${String(value)}`);
+  }
+  return value;
+}
+
+/** Options for one metadata lookup. */
+export interface MetadataOptions {
+  /** Let the broker create missing topics (if the broker allows it). Default false. */
+  allowAutoTopicCreation?: boolean;
+  /** Accept cached topics no older than this; default `metadataMaxAgeMs`. */
+  maxAgeMs?: number;
+  signal?: AbortSignal;
+}
+
+/** Counters for tests and metrics. */
+export interface ClientStats {
+  /** Metadata requests sent. */
+  metadataRequests: number;
+  /** Times the client went back to its bootstrap list (KIP-1102). */
+  rebootstraps: number;
+}
+
+const REBOOTSTRAP_REQUIRED = 129;
+
+/** Connections, metadata and coordinators shared by the clients made from it. */
+export class Client {
+  readonly #bootstrap: { host: string; port: number }[];
+  readonly #brokerOptions: BrokerOptions;
+  readonly #metadataMaxAgeMs: number;
+  readonly #requestTimeoutMs: number;
+  readonly #retryBackoff: { floorMs: number; ceilingMs: number };
+  /** By node id; bootstrap entries use negative ids, as Kafka's clients do. */
+  readonly #brokers = new Map<number, Broker>();
+  #metadata: ClusterMetadata = EMPTY_METADATA;
+  /** Topics this client has asked about; a refresh asks for all of them. */
+  readonly #topics = new Set<string>();
+  #refresh: { promise: Promise<ClusterMetadata>; topics: Set<string> } | undefined;
+  #closed = false;
+  readonly #coordinators: CoordinatorCache;
+  /** Counters; see {@link ClientStats}. */
+  readonly stats: ClientStats = { metadataRequests: 0, rebootstraps: 0 };
+
+  constructor(options: ClientOptions) {
+    if (options === null || typeof options !== "object") throw new InvalidArgumentError("options", "must be an object");
+    this.#bootstrap = parseBootstrap(options.bootstrap);
+    const clientId = options.clientId ?? "samsa";
+    if (typeof clientId !== "string") throw new InvalidArgumentError("clientId", "must be a string");
+    this.#requestTimeoutMs = positive(options, "requestTimeoutMs", 30_000);
+    this.#metadataMaxAgeMs = positive(options, "metadataMaxAgeMs", 300_000);
+    const retryFloor = positive(options, "retryBackoffMs", 100, 0);
+    this.#retryBackoff = {
+      floorMs: retryFloor,
+      ceilingMs: Math.max(retryFloor, positive(options, "retryBackoffMaxMs", 1000, 0)),
+    };
+    const reconnectFloor = positive(options, "reconnectBackoffMs", 50, 0);
+    // Checked now, so bad SASL options fail here rather than at the first connection.
+    if (options.sasl !== undefined) saslMechanism(options.sasl);
+    this.#brokerOptions = {
+      clientId,
+      ...(options.tls !== undefined ? { tls: options.tls } : {}),
+      ...(options.sasl !== undefined ? { sasl: options.sasl } : {}),
+      connectTimeoutMs: positive(options, "connectTimeoutMs", 10_000),
+      requestTimeoutMs: this.#requestTimeoutMs,
+      maxInFlight: positive(options, "maxInFlight", 5),
+      maxFrameBytes: positive(options, "maxFrameBytes", 100 * 1024 * 1024, 1024),
+      reconnectBackoff: {
+        floorMs: reconnectFloor,
+        ceilingMs: Math.max(reconnectFloor, positive(options, "reconnectBackoffMaxMs", 1000, 0)),
+      },
+      connectionsMaxIdleMs: positive(options, "connectionsMaxIdleMs", 540_000),
+    };
+    this.#coordinators = new CoordinatorCache((type, keys, signal) => this.#findCoordinators(type, keys, signal));
+  }
+
+  /** The latest metadata snapshot (possibly empty or stale). */
+  get cachedMetadata(): ClusterMetadata {
+    return this.#metadata;
+  }
+
+  /** Default request timeout, for layers above. */
+  get requestTimeoutMs(): number {
+    return this.#requestTimeoutMs;
+  }
+
+  /**
+   * Metadata that covers `topics` and is fresh enough, refreshing when it is not. Topics the
+   * cluster does not know come back with their error code (e.g. 3, UNKNOWN_TOPIC_OR_PARTITION).
+   */
+  async metadata(topics: readonly string[] = [], options: MetadataOptions = {}): Promise<ClusterMetadata> {
+    for (const t of topics) this.#topics.add(t);
+    const maxAge = options.maxAgeMs ?? this.#metadataMaxAgeMs;
+    const current = this.#metadata;
+    const fresh = Date.now() - current.fetchedAt <= maxAge && current.brokers.size > 0;
+    if (fresh && topics.every((t) => current.topics.has(t))) return current;
+    return this.refreshMetadata(options);
+  }
+
+  /**
+   * Fetches metadata for every topic this client tracks. Concurrent calls share one request
+   * when it covers what they need; otherwise they chain one more after it.
+   */
+  refreshMetadata(options: MetadataOptions = {}): Promise<ClusterMetadata> {
+    const running = this.#refresh;
+    if (running && [...this.#topics].every((t) => running.topics.has(t))) return running.promise;
+    const previous = running?.promise.catch(() => undefined);
+    const topics = new Set(this.#topics);
+    const promise = (async () => {
+      await previous;
+      const response = await this.#fetchMetadata([...topics], options);
+      this.#metadata = mergeMetadata(this.#metadata, response, Date.now());
+      this.#syncBrokers();
+      return this.#metadata;
+    })();
+    const entry = { promise, topics };
+    this.#refresh = entry;
+    const clear = () => {
+      if (this.#refresh === entry) this.#refresh = undefined;
+    };
+    promise.then(clear, clear);
+    return promise;
+  }
+
+  /** Sends Metadata to some broker, retrying others and the bootstrap list (KIP-1102). */
+  async #fetchMetadata(topics: string[], options: MetadataOptions): Promise<MetadataResponse> {
+    const deadline = Date.now() + this.#requestTimeoutMs;
+    let lastError: unknown;
+    for (let attempt = 0; Date.now() < deadline; attempt++) {
+      options.signal?.throwIfAborted();
+      const candidates = this.#candidates();
+      for (const broker of candidates) {
+        try {
+          const connection = await broker.connection("control", options.signal);
+          this.stats.metadataRequests++;
+          const response = await connection.request(
+            Metadata,
+            {
+              topics: topics.map((name) => ({ name, topicId: "AAAAAAAAAAAAAAAAAAAAAA" })),
+              allowAutoTopicCreation: options.allowAutoTopicCreation ?? false,
+              includeClusterAuthorizedOperations: false,
+              includeTopicAuthorizedOperations: false,
+            },
+            { ...(options.signal ? { signal: options.signal } : {}) },
+          );
+          if (response.errorCode === REBOOTSTRAP_REQUIRED) {
+            this.#rebootstrap();
+            lastError = kafkaError(response.errorCode);
+            break;
+          }
+          return response;
+        } catch (err) {
+          if (err instanceof AuthenticationError || !isRetriable(err)) throw err;
+          lastError = err;
+        }
+      }
+      // Every known broker failed: forget them and start over from the bootstrap list.
+      if (candidates.every((b) => b.node.nodeId >= 0) && candidates.length > 0) this.#rebootstrap();
+      await sleep(
+        Math.min(backoffDelay(attempt, this.#retryBackoff), Math.max(0, deadline - Date.now())),
+        options.signal,
+      );
+    }
+    throw lastError ?? new Error("metadata refresh timed out");
+  }
+
+  /** Brokers to try for a metadata request: connected ones first, then the rest, else bootstrap. */
+  #candidates(): Broker[] {
+    const known = [...this.#metadata.brokers.values()].map((node) => this.#broker(node));
+    if (known.length === 0) {
+      return this.#bootstrap.map((b, i) => this.#broker({ nodeId: -1 - i, host: b.host, port: b.port, rack: null }));
+    }
+    return known.sort((a, b) => b.openConnections - a.openConnections);
+  }
+
+  #rebootstrap(): void {
+    this.stats.rebootstraps++;
+    this.#metadata = { ...EMPTY_METADATA, topics: this.#metadata.topics, topicNames: this.#metadata.topicNames };
+  }
+
+  #broker(node: BrokerNode): Broker {
+    const existing = this.#brokers.get(node.nodeId);
+    if (existing && existing.node.host === node.host && existing.node.port === node.port) {
+      existing.node = node;
+      return existing;
+    }
+    existing?.close();
+    const broker = new Broker(node, this.#brokerOptions);
+    this.#brokers.set(node.nodeId, broker);
+    return broker;
+  }
+
+  /** After a refresh: open brokers for new nodes, close those that left, and the bootstrap ones. */
+  #syncBrokers(): void {
+    for (const node of this.#metadata.brokers.values()) this.#broker(node);
+    for (const [id, broker] of this.#brokers) {
+      if (!this.#metadata.brokers.has(id)) {
+        broker.close();
+        this.#brokers.delete(id);
+      }
+    }
+  }
+
+  /** The connection for `purpose` to broker `nodeId` (which metadata must know). */
+  async connection(nodeId: number, purpose: ConnectionPurpose, signal?: AbortSignal): Promise<Connection> {
+    if (this.#closed) throw new InvalidArgumentError("client", "is closed");
+    let node = this.#metadata.brokers.get(nodeId);
+    if (!node) node = (await this.refreshMetadata(signal ? { signal } : {})).brokers.get(nodeId);
+    if (!node) throw kafkaError(8, `broker ${nodeId} is not in the cluster metadata`); // BROKER_NOT_AVAILABLE
+    return this.#broker(node).connection(purpose, signal);
+  }
+
+  /** A connection to any broker (for requests any broker answers, e.g. admin describe calls). */
+  async anyConnection(purpose: ConnectionPurpose = "control", signal?: AbortSignal): Promise<Connection> {
+    const metadata =
+      this.#metadata.brokers.size > 0 ? this.#metadata : await this.refreshMetadata(signal ? { signal } : {});
+    const brokers = [...metadata.brokers.values()].map((n) => this.#broker(n));
+    brokers.sort((a, b) => b.openConnections - a.openConnections);
+    let lastError: unknown;
+    for (const broker of brokers) {
+      try {
+        return await broker.connection(purpose, signal);
+      } catch (err) {
+        if (!isRetriable(err)) throw err;
+        lastError = err;
+      }
+    }
+    throw lastError;
+  }
+
+  /**
+   * The leader of a partition, refreshing metadata (with backoff) while it is unknown or has
+   * no leader, until the request timeout.
+   */
+  async leader(topic: string, partition: number, signal?: AbortSignal): Promise<BrokerNode> {
+    const deadline = Date.now() + this.#requestTimeoutMs;
+    let metadata = await this.metadata([topic], signal ? { signal } : {});
+    for (let attempt = 0; ; attempt++) {
+      const t = metadata.topics.get(topic);
+      const p = t?.partitions[partition];
+      const node = p && p.leaderId >= 0 ? metadata.brokers.get(p.leaderId) : undefined;
+      if (node) return node;
+      const error = t && t.errorCode !== 0 ? kafkaError(t.errorCode) : kafkaError(5); // LEADER_NOT_AVAILABLE
+      if (t && t.errorCode !== 0 && !error.retriable) throw error;
+      if (t && t.errorCode === 0 && t.partitions.length > 0 && partition >= t.partitions.length) {
+        throw new InvalidArgumentError("partition", `${topic} has ${t.partitions.length} partitions; got ${partition}`);
+      }
+      if (Date.now() >= deadline) throw error;
+      await sleep(backoffDelay(attempt, this.#retryBackoff), signal);
+      metadata = await this.refreshMetadata(signal ? { signal } : {});
+    }
+  }
+
+  /** Marks a partition's leader stale after a leadership error, so the next lookup refreshes. */
+  invalidateLeader(): void {
+    this.#metadata = { ...this.#metadata, fetchedAt: 0 };
+  }
+
+  /** Applies a KIP-951 new-leader hint from a Produce or Fetch response. */
+  applyLeaderHint(
+    topic: string,
+    partition: number,
+    leaderId: number,
+    leaderEpoch: number,
+    endpoints: readonly BrokerNode[] = [],
+  ): void {
+    this.#metadata = applyLeaderHint(this.#metadata, topic, partition, leaderId, leaderEpoch, endpoints);
+    this.#syncBrokers();
+  }
+
+  /** The group or transaction coordinator for `key`, cached until invalidated. */
+  coordinator(type: CoordinatorType, key: string, signal?: AbortSignal): Promise<BrokerNode> {
+    return this.#coordinators.lookup(type, key, this.#requestTimeoutMs, signal);
+  }
+
+  /** Forgets a coordinator after NOT_COORDINATOR / COORDINATOR_NOT_AVAILABLE. */
+  invalidateCoordinator(type: CoordinatorType, key: string): void {
+    this.#coordinators.invalidate(type, key);
+  }
+
+  async #findCoordinators(
+    type: CoordinatorType,
+    keys: string[],
+    signal?: AbortSignal,
+  ): Promise<Map<string, { node?: BrokerNode; errorCode: number; errorMessage: string | null }>> {
+    const connection = await this.anyConnection("control", signal);
+    const keyType = type === "group" ? 0 : 1;
+    const version = connection.versionFor(FindCoordinator);
+    const result = new Map<string, { node?: BrokerNode; errorCode: number; errorMessage: string | null }>();
+    if (version >= 4) {
+      // v4+ looks up many keys in one request (KIP-699).
+      const response = await connection.request(
+        FindCoordinator,
+        { key: "", keyType, coordinatorKeys: keys },
+        signal ? { signal } : {},
+      );
+      for (const c of response.coordinators) {
+        result.set(c.key, {
+          ...(c.errorCode === 0 ? { node: { nodeId: c.nodeId, host: c.host, port: c.port, rack: null } } : {}),
+          errorCode: c.errorCode,
+          errorMessage: c.errorMessage,
+        });
+      }
+      return result;
+    }
+    for (const key of keys) {
+      const r = await connection.request(
+        FindCoordinator,
+        { key, keyType, coordinatorKeys: [] },
+        signal ? { signal } : {},
+      );
+      result.set(key, {
+        ...(r.errorCode === 0 ? { node: { nodeId: r.nodeId, host: r.host, port: r.port, rack: null } } : {}),
+        errorCode: r.errorCode,
+        errorMessage: r.errorMessage,
+      });
+    }
+    return result;
+  }
+
+  /** Closes every connection. Requests in flight reject with ConnectionClosedError. */
+  close(reason?: SamsaError): void {
+    this.#closed = true;
+    for (const broker of this.#brokers.values()) broker.close(reason);
+    this.#brokers.clear();
+  }
+}

@@ -1,0 +1,51 @@
+import { describe, expect, it } from "vitest";
+import { InvalidArgumentError } from "../../../src/errors.js";
+import { backoffDelay } from "../../../src/network/backoff.js";
+import { Client, parseBootstrap } from "../../../src/network/client.js";
+
+function invalid(fn: () => unknown): InvalidArgumentError {
+  try {
+    fn();
+  } catch (err) {
+    expect(err).toBeInstanceOf(InvalidArgumentError);
+    return err as InvalidArgumentError;
+  }
+  throw new Error("expected InvalidArgumentError");
+}
+
+describe("Client options", () => {
+  it("parses bootstrap lists, including IPv6", () => {
+    expect(parseBootstrap("a:1, b:2")).toEqual([
+      { host: "a", port: 1 },
+      { host: "b", port: 2 },
+    ]);
+    expect(parseBootstrap(["[::1]:9092"])).toEqual([{ host: "::1", port: 9092 }]);
+  });
+
+  it("refuses bad bootstrap entries and bad numbers, naming the option", () => {
+    expect(invalid(() => parseBootstrap("")).argument).toBe("bootstrap");
+    expect(invalid(() => parseBootstrap("nohost")).argument).toBe("bootstrap");
+    expect(invalid(() => parseBootstrap("h:70000")).argument).toBe("bootstrap");
+    const err = invalid(() => new Client({ bootstrap: "h:1", maxInFlight: 0 }));
+    expect(err.argument).toBe("maxInFlight");
+    expect(err.message).toContain("≥ 1");
+    expect(invalid(() => new Client({ bootstrap: "h:1", requestTimeoutMs: 1.5 })).argument).toBe("requestTimeoutMs");
+    expect(
+      invalid(() => new Client({ bootstrap: "h:1", sasl: { mechanism: "PLAIN", username: "", password: "x" } }))
+        .argument,
+    ).toBe("sasl.username");
+  });
+});
+
+describe("backoffDelay", () => {
+  it("doubles from the floor up to the ceiling, within the jitter", () => {
+    const opts = { floorMs: 100, ceilingMs: 1000, jitter: 0.2 };
+    expect(backoffDelay(0, opts, () => 0.5)).toBe(100);
+    expect(backoffDelay(1, opts, () => 0.5)).toBe(200);
+    expect(backoffDelay(3, opts, () => 0.5)).toBe(800);
+    expect(backoffDelay(10, opts, () => 0.5)).toBe(1000);
+    expect(backoffDelay(0, opts, () => 0)).toBe(80);
+    expect(backoffDelay(0, opts, () => 1)).toBe(120);
+    expect(backoffDelay(50, opts, () => 1)).toBe(1000);
+  });
+});
