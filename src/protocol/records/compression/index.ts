@@ -1,0 +1,88 @@
+/**
+ * Kafka's record batch compression codecs behind one `compress`/`decompress` pair. The codec
+ * id lives in the low three bits of a v2 batch's attributes; the native packages behind
+ * snappy, lz4 and zstd are optional and load on first use.
+ */
+import { ProtocolError } from "../../../errors.js";
+import { compressGzip, decompressGzip } from "./gzip.js";
+import { compressLz4, decompressLz4 } from "./lz4.js";
+import { compressSnappy, decompressSnappy } from "./snappy.js";
+import { compressZstd, decompressZstd } from "./zstd.js";
+
+/** A compression codec by the name Kafka's `compression.type` uses. */
+export type CompressionCodec = "none" | "gzip" | "snappy" | "lz4" | "zstd";
+
+/** Each codec's id in the batch attributes (bits 0-2). */
+export const CompressionCodecId = {
+  none: 0,
+  gzip: 1,
+  snappy: 2,
+  lz4: 3,
+  zstd: 4,
+} as const satisfies Record<CompressionCodec, number>;
+
+/** Mask of the codec id within a v2 record batch's attributes. */
+export const COMPRESSION_CODEC_MASK = 0x07;
+
+const CODEC_BY_ID: readonly CompressionCodec[] = ["none", "gzip", "snappy", "lz4", "zstd"];
+const CODEC_NAMES = CODEC_BY_ID.join(", ");
+
+/** The codec named by a batch's attributes; ids 5-7 are a ProtocolError. */
+export function codecFromAttributes(attributes: number): CompressionCodec {
+  const id = attributes & COMPRESSION_CODEC_MASK;
+  const codec = CODEC_BY_ID[id];
+  if (codec === undefined) throw new ProtocolError(`record batch attributes name unknown compression codec ${id}`);
+  return codec;
+}
+
+/**
+ * Compresses a batch's records section with `codec`, given by name or attribute id (0-4).
+ * `level` is the codec's own scale (gzip -1 to 9, lz4 1 to 17 and unused, zstd -131072 to 22);
+ * snappy and none ignore it; none returns `data` itself. A missing optional package rejects with
+ * CompressionCodecMissingError; an unknown codec or a bad level with RangeError.
+ */
+export function compress(codec: CompressionCodec | number, data: Buffer, level?: number): Promise<Buffer> {
+  switch (typeof codec === "number" ? CODEC_BY_ID[codec] : codec) {
+    case "none":
+      return Promise.resolve(data);
+    case "gzip":
+      return compressGzip(data, level);
+    case "snappy":
+      return compressSnappy(data);
+    case "lz4":
+      return compressLz4(data, level);
+    case "zstd":
+      return compressZstd(data, level);
+    default:
+      return Promise.reject(
+        new RangeError(`compression codec must be one of ${CODEC_NAMES} or its id 0-4, got ${String(codec)}`),
+      );
+  }
+}
+
+/**
+ * Decompresses a batch's records section, `codec` given by name or attribute id (0-4).
+ * Corrupt input or an unknown codec id rejects with a ProtocolError naming the codec; a
+ * missing optional package with CompressionCodecMissingError.
+ */
+export function decompress(codec: CompressionCodec | number, data: Buffer): Promise<Buffer> {
+  switch (typeof codec === "number" ? CODEC_BY_ID[codec] : codec) {
+    case "none":
+      return Promise.resolve(data);
+    case "gzip":
+      return decompressGzip(data);
+    case "snappy":
+      return decompressSnappy(data);
+    case "lz4":
+      return decompressLz4(data);
+    case "zstd":
+      return decompressZstd(data);
+    default:
+      // Usually an id read off the wire, so a malformed batch rather than a caller's mistake.
+      return Promise.reject(new ProtocolError(`unknown compression codec ${String(codec)}`));
+  }
+}
+
+export { LZ4_BLOCK_SIZE, LZ4_FRAME_HEADER } from "./lz4.js";
+export { XERIAL_BLOCK_SIZE, XERIAL_HEADER } from "./snappy.js";
+export { xxhash32 } from "./xxhash32.js";

@@ -1,0 +1,246 @@
+/**
+ * lz4 (Kafka codec 3): the LZ4 frame format, framed here over `lz4-napi`'s block codec so the
+ * frame is what Java writes (independent 64 KiB blocks, no checksums) and any valid frame reads.
+ */
+import { ProtocolError } from "../../../errors.js";
+import { decompressFailed, OptionalModule, SYNC_COMPRESS_MAX, SYNC_DECOMPRESS_MAX } from "./common.js";
+import { xxhash32 } from "./xxhash32.js";
+
+/**
+ * The subset of `lz4-napi` (2.x) used here. Its block functions wrap lz4_flex's
+ * `*_size_prepended`: compressed output is `[u32 LE uncompressed length][raw LZ4 block]`, and
+ * `uncompress` wants the same prefix, reading it as the output capacity, not the exact size.
+ */
+interface Lz4Module {
+  compress(data: Uint8Array): Promise<Buffer>;
+  compressSync(data: Buffer): Buffer;
+  uncompress(data: Uint8Array, dict?: Uint8Array | null): Promise<Buffer>;
+  uncompressSync(data: Uint8Array, dict?: Uint8Array | null): Buffer;
+}
+
+const lz4 = new OptionalModule<Lz4Module>("lz4", "lz4-napi");
+
+const FRAME_MAGIC = 0x184d2204;
+const FLG_VERSION_1 = 0x40;
+const FLG_BLOCK_INDEPENDENT = 0x20;
+const FLG_BLOCK_CHECKSUM = 0x10;
+const FLG_CONTENT_SIZE = 0x08;
+const FLG_CONTENT_CHECKSUM = 0x04;
+const FLG_DICT_ID = 0x01;
+const BD_64KB = 0x40;
+const BLOCK_UNCOMPRESSED = 0x80000000;
+// LZ4 matches may reach 64 KiB back, so a dependent block needs that much preceding output.
+const WINDOW = 64 * 1024;
+
+/** Largest uncompressed block the encoder writes: Java's KafkaLZ4BlockOutputStream default. */
+export const LZ4_BLOCK_SIZE = 64 * 1024;
+
+/**
+ * The 7-byte frame header the encoder writes: magic, FLG 0x60 (version 1, independent blocks,
+ * no checksums, no content size), BD 0x40 (64 KiB blocks) and the header checksum byte.
+ */
+export const LZ4_FRAME_HEADER: Buffer = (() => {
+  const h = Buffer.alloc(7);
+  h.writeUInt32LE(FRAME_MAGIC, 0);
+  h[4] = FLG_VERSION_1 | FLG_BLOCK_INDEPENDENT;
+  h[5] = BD_64KB;
+  h[6] = (xxhash32(h, 4, 6) >>> 8) & 0xff;
+  return h;
+})();
+
+/** Compresses `data` into one LZ4 frame; `level` (1-17, Kafka's range) is accepted but unused. */
+export async function compressLz4(data: Buffer, level?: number): Promise<Buffer> {
+  if (level !== undefined && (!Number.isInteger(level) || level < 1 || level > 17)) {
+    // lz4_flex has a single fast level; the range is checked so a config typo still fails.
+    throw new RangeError(`lz4 compression level must be an integer from 1 to 17, got ${level}`);
+  }
+  const lib = lz4.get();
+  const chunks: Buffer[] = [];
+  for (let at = 0; at < data.length; at += LZ4_BLOCK_SIZE) {
+    chunks.push(data.subarray(at, Math.min(at + LZ4_BLOCK_SIZE, data.length)));
+  }
+  // Blocks are independent, so a large batch compresses on several pool threads at once.
+  const compressed =
+    data.length <= SYNC_COMPRESS_MAX
+      ? chunks.map((c) => lib.compressSync(c))
+      : await Promise.all(chunks.map((c) => lib.compress(c)));
+  let size = LZ4_FRAME_HEADER.length + 4;
+  for (let i = 0; i < chunks.length; i++) {
+    const block = compressed[i]!;
+    const chunk = chunks[i]!;
+    if (block.length < 4 || block.readUInt32LE(0) !== chunk.length) {
+      throw new Error("lz4-napi's block output lacks the expected u32 LE length prefix");
+    }
+    size += 4 + Math.min(block.length - 4, chunk.length);
+  }
+  const out = Buffer.allocUnsafe(size);
+  LZ4_FRAME_HEADER.copy(out, 0);
+  let pos = LZ4_FRAME_HEADER.length;
+  for (let i = 0; i < chunks.length; i++) {
+    const block = compressed[i]!;
+    const chunk = chunks[i]!;
+    const rawLength = block.length - 4;
+    // As Java does: a block that does not shrink is stored, flagged by the size's high bit.
+    if (rawLength >= chunk.length) {
+      out.writeUInt32LE((BLOCK_UNCOMPRESSED | chunk.length) >>> 0, pos);
+      chunk.copy(out, pos + 4);
+      pos += 4 + chunk.length;
+    } else {
+      out.writeUInt32LE(rawLength, pos);
+      block.copy(out, pos + 4, 4);
+      pos += 4 + rawLength;
+    }
+  }
+  out.writeUInt32LE(0, pos); // end mark
+  return out;
+}
+
+interface Block {
+  /** Offset of the block's data; its u32 size field is the 4 bytes before. */
+  start: number;
+  end: number;
+  stored: boolean;
+}
+
+interface Frame {
+  independent: boolean;
+  blockMax: number;
+  contentSize: number | undefined;
+  contentChecksum: number | undefined;
+  blocks: Block[];
+}
+
+function fail(message: string): never {
+  throw new ProtocolError(`lz4 decompression failed: ${message}`);
+}
+
+/**
+ * Decompresses one or more concatenated LZ4 frames (skippable frames are skipped): either
+ * block mode, optional content size, and block and content checksums, which are verified.
+ * Corrupt or truncated input rejects with a ProtocolError naming lz4.
+ */
+export async function decompressLz4(data: Buffer): Promise<Buffer> {
+  const lib = lz4.get();
+  try {
+    const frames = parseFrames(data);
+    // The library wants `[u32 LE capacity][block]`, and the 4 bytes before each block are its
+    // size field, already read: one private copy lets every block be passed as a view.
+    const work = Buffer.allocUnsafe(data.length);
+    data.copy(work);
+    const sync = data.length <= SYNC_DECOMPRESS_MAX;
+    const out: Buffer[] = [];
+    for (const frame of frames) {
+      let parts = await decodeFrame(lib, work, frame, sync);
+      const length = parts.reduce((n, p) => n + p.length, 0);
+      if (frame.contentSize !== undefined && frame.contentSize !== length) {
+        fail(`frame declares ${frame.contentSize} bytes of content but holds ${length}`);
+      }
+      if (frame.contentChecksum !== undefined) {
+        parts = [Buffer.concat(parts, length)];
+        if (xxhash32(parts[0]!) !== frame.contentChecksum) fail("content checksum mismatch");
+      }
+      out.push(...parts);
+    }
+    return out.length === 1 ? out[0]! : Buffer.concat(out);
+  } catch (err) {
+    throw decompressFailed("lz4", err);
+  }
+}
+
+async function decodeFrame(lib: Lz4Module, work: Buffer, frame: Frame, sync: boolean): Promise<Buffer[]> {
+  const input = (b: Block): Buffer => {
+    // LZ4 expands at most 255x (a 3-byte match plus 255 per extra length byte), so small
+    // blocks do not make lz4_flex zero a buffer of the frame's full block size.
+    work.writeUInt32LE(Math.min(frame.blockMax, (b.end - b.start) * 255 + 64), b.start - 4);
+    return work.subarray(b.start - 4, b.end);
+  };
+  if (frame.independent) {
+    if (sync) return frame.blocks.map((b) => (b.stored ? work.subarray(b.start, b.end) : lib.uncompressSync(input(b))));
+    return Promise.all(frame.blocks.map((b) => (b.stored ? work.subarray(b.start, b.end) : lib.uncompress(input(b)))));
+  }
+  // Dependent blocks may copy from the previous 64 KiB of output, passed as the dictionary.
+  const parts: Buffer[] = [];
+  let window: Buffer | undefined;
+  for (const b of frame.blocks) {
+    let part: Buffer;
+    if (b.stored) part = work.subarray(b.start, b.end);
+    else if (sync) part = lib.uncompressSync(input(b), window);
+    else part = await lib.uncompress(input(b), window);
+    parts.push(part);
+    if (part.length >= WINDOW) window = part.subarray(part.length - WINDOW);
+    else {
+      const joined = window === undefined ? part : Buffer.concat([window, part]);
+      window = joined.length > WINDOW ? joined.subarray(joined.length - WINDOW) : joined;
+    }
+  }
+  return parts;
+}
+
+/** Walks every frame header and block size, checking bounds and checksums before any decode. */
+function parseFrames(data: Buffer): Frame[] {
+  const frames: Frame[] = [];
+  let pos = 0;
+  const need = (n: number, what: string) => {
+    if (pos + n > data.length) fail(`truncated ${what} at byte ${pos}`);
+  };
+  do {
+    need(4, "frame magic");
+    const magic = data.readUInt32LE(pos);
+    if ((magic & 0xfffffff0) === 0x184d2a50) {
+      need(8, "skippable frame");
+      const skip = data.readUInt32LE(pos + 4);
+      pos += 8;
+      need(skip, "skippable frame");
+      pos += skip;
+      continue;
+    }
+    if (magic !== FRAME_MAGIC) fail(`bad frame magic 0x${magic.toString(16)} at byte ${pos}`);
+    need(7, "frame descriptor");
+    const descriptor = pos + 4;
+    const flg = data[descriptor]!;
+    const bd = data[descriptor + 1]!;
+    if ((flg & 0xc0) !== FLG_VERSION_1) fail(`unsupported frame version ${flg >>> 6}`);
+    if (flg & 0x02 || bd & 0x8f) fail("reserved descriptor bits set");
+    const sizeCode = (bd >>> 4) & 0x07;
+    if (sizeCode < 4) fail(`invalid block maximum size code ${sizeCode}`);
+    if (flg & FLG_DICT_ID) fail("frames that need a dictionary are not supported");
+    pos = descriptor + 2;
+    let contentSize: number | undefined;
+    if (flg & FLG_CONTENT_SIZE) {
+      need(9, "content size");
+      contentSize = data.readUInt32LE(pos) + data.readUInt32LE(pos + 4) * 0x1_0000_0000;
+      pos += 8;
+    }
+    if (data[pos] !== ((xxhash32(data, descriptor, pos) >>> 8) & 0xff)) fail("frame header checksum mismatch");
+    pos++;
+    const frame: Frame = {
+      independent: (flg & FLG_BLOCK_INDEPENDENT) !== 0,
+      blockMax: 1 << (2 * sizeCode + 8), // 4 -> 64 KiB, 5 -> 256 KiB, 6 -> 1 MiB, 7 -> 4 MiB
+      contentSize,
+      contentChecksum: undefined,
+      blocks: [],
+    };
+    const checksummed = (flg & FLG_BLOCK_CHECKSUM) !== 0;
+    for (;;) {
+      need(4, "block size");
+      const field = data.readUInt32LE(pos);
+      pos += 4;
+      if (field === 0) break; // end mark
+      const length = field & 0x7fffffff;
+      if (length > frame.blockMax) fail(`block of ${length} bytes exceeds the frame's ${frame.blockMax}`);
+      need(length + (checksummed ? 4 : 0), "block");
+      if (checksummed && xxhash32(data, pos, pos + length) !== data.readUInt32LE(pos + length)) {
+        fail(`block checksum mismatch at byte ${pos}`);
+      }
+      frame.blocks.push({ start: pos, end: pos + length, stored: (field & BLOCK_UNCOMPRESSED) !== 0 });
+      pos += length + (checksummed ? 4 : 0);
+    }
+    if (flg & FLG_CONTENT_CHECKSUM) {
+      need(4, "content checksum");
+      frame.contentChecksum = data.readUInt32LE(pos);
+      pos += 4;
+    }
+    frames.push(frame);
+  } while (pos < data.length);
+  return frames;
+}

@@ -1,0 +1,100 @@
+/**
+ * snappy (Kafka codec 2). Java writes snappy-java's "xerial" stream framing and librdkafka
+ * writes one raw snappy block, so the decoder takes both; the encoder writes xerial, as Java.
+ */
+import { decompressFailed, OptionalModule, SYNC_COMPRESS_MAX, SYNC_DECOMPRESS_MAX } from "./common.js";
+
+/** The subset of the `snappy` package (7.x) used here. */
+interface SnappyModule {
+  compress(input: Uint8Array): Promise<Buffer>;
+  compressSync(input: Uint8Array): Buffer;
+  uncompress(input: Uint8Array, options: { asBuffer: true }): Promise<string | Buffer>;
+  uncompressSync(input: Uint8Array, options: { asBuffer: true }): string | Buffer;
+}
+
+const snappy = new OptionalModule<SnappyModule>("snappy", "snappy");
+
+/**
+ * The 16-byte xerial stream header: magic `82 'S' 'N' 'A' 'P' 'P' 'Y' 00`, then int32 BE
+ * version 1 and int32 BE minimum compatible version 1, as snappy-java writes them.
+ */
+export const XERIAL_HEADER: Buffer = Buffer.from([
+  0x82, 0x53, 0x4e, 0x41, 0x50, 0x50, 0x59, 0x00, 0, 0, 0, 1, 0, 0, 0, 1,
+]);
+const MAGIC_LENGTH = 8;
+
+/** Uncompressed bytes per xerial block: snappy-java's default, which Kafka's producer uses. */
+export const XERIAL_BLOCK_SIZE = 32 * 1024;
+
+/** Compresses `data` into xerial framing: the header, then `[int32 BE length][raw block]`s. */
+export async function compressSnappy(data: Buffer): Promise<Buffer> {
+  const lib = snappy.get();
+  const chunks: Buffer[] = [];
+  for (let at = 0; at < data.length; at += XERIAL_BLOCK_SIZE) {
+    chunks.push(data.subarray(at, Math.min(at + XERIAL_BLOCK_SIZE, data.length)));
+  }
+  // Chunks are independent, so large inputs compress on several pool threads at once.
+  const blocks =
+    data.length <= SYNC_COMPRESS_MAX
+      ? chunks.map((c) => lib.compressSync(c))
+      : await Promise.all(chunks.map((c) => lib.compress(c)));
+  let size = XERIAL_HEADER.length;
+  for (const b of blocks) size += 4 + b.length;
+  const out = Buffer.allocUnsafe(size);
+  XERIAL_HEADER.copy(out, 0);
+  let pos = XERIAL_HEADER.length;
+  for (const b of blocks) {
+    out.writeInt32BE(b.length, pos);
+    b.copy(out, pos + 4);
+    pos += 4 + b.length;
+  }
+  return out;
+}
+
+/** True when `data` opens with the xerial magic (raw snappy data practically never does). */
+export function isXerialFramed(data: Uint8Array): boolean {
+  if (data.length < MAGIC_LENGTH) return false;
+  for (let i = 0; i < MAGIC_LENGTH; i++) if (data[i] !== XERIAL_HEADER[i]) return false;
+  return true;
+}
+
+/**
+ * Decompresses xerial-framed or raw snappy, told apart by the magic. Corrupt or truncated
+ * input rejects with a ProtocolError naming snappy.
+ */
+export async function decompressSnappy(data: Buffer): Promise<Buffer> {
+  const lib = snappy.get();
+  try {
+    const blocks = isXerialFramed(data) ? xerialBlocks(data) : [data];
+    const sync = data.length <= SYNC_DECOMPRESS_MAX;
+    const parts = sync
+      ? blocks.map((b) => lib.uncompressSync(b, { asBuffer: true }))
+      : await Promise.all(blocks.map((b) => lib.uncompress(b, { asBuffer: true })));
+    const buffers = parts.map((p) => (typeof p === "string" ? Buffer.from(p) : p));
+    return buffers.length === 1 ? buffers[0]! : Buffer.concat(buffers);
+  } catch (err) {
+    throw decompressFailed("snappy", err);
+  }
+}
+
+/** Splits a xerial stream into views of its raw blocks, checking every length against the end. */
+function xerialBlocks(data: Buffer): Buffer[] {
+  if (data.length < XERIAL_HEADER.length) {
+    throw decompressFailed("snappy", new Error(`xerial header truncated at ${data.length} bytes`));
+  }
+  // The versions are not checked: snappy-java itself accepts any, and every writer uses 1.
+  const blocks: Buffer[] = [];
+  let pos = XERIAL_HEADER.length;
+  while (pos < data.length) {
+    if (pos + 4 > data.length) {
+      throw decompressFailed("snappy", new Error(`xerial block length truncated at byte ${pos}`));
+    }
+    const len = data.readInt32BE(pos);
+    if (len < 0 || len > data.length - pos - 4) {
+      throw decompressFailed("snappy", new Error(`xerial block at byte ${pos} claims ${len} bytes`));
+    }
+    blocks.push(data.subarray(pos + 4, pos + 4 + len));
+    pos += 4 + len;
+  }
+  return blocks;
+}
