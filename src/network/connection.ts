@@ -110,6 +110,8 @@ export class Connection {
   #apiVersions: ApiVersionsResponse | undefined;
   #reauthTimer: NodeJS.Timeout | undefined;
   #reauthenticating = false;
+  #reauthRunning = false;
+  #authentications = 0;
   #connectPromise: Promise<void> | undefined;
   readonly #closeListeners: ((err: SamsaError) => void)[] = [];
 
@@ -273,7 +275,7 @@ export class Connection {
     if (handshake.errorCode !== 0) {
       throw new AuthenticationError(
         this.address,
-        `mechanism ${mechanism.name} not enabled on the broker (enabled: ${handshake.mechanisms.join(", ")})`,
+        `SaslHandshake for ${mechanism.name} refused: ${kafkaError(handshake.errorCode).message} (enabled: ${handshake.mechanisms.join(", ")})`,
       );
     }
     const session = await mechanism.start();
@@ -298,7 +300,13 @@ export class Connection {
       challenge = response.authBytes;
       lifetimeMs = response.sessionLifetimeMs;
     }
+    this.#authentications++;
     this.#scheduleReauth(Number(lifetimeMs));
+  }
+
+  /** Successful SASL authentications on this connection: 1 + re-authentications (KIP-368). */
+  get authentications(): number {
+    return this.#authentications;
   }
 
   /**
@@ -318,9 +326,13 @@ export class Connection {
 
   /** Re-authenticates once nothing is in flight; user requests wait meanwhile. */
   #maybeReauthenticate(): void {
-    if (!this.#reauthenticating || this.#inFlight.length > 0 || this.closed) return;
+    // #onFrame calls this after every response, including those of the re-authentication's
+    // own requests: start the exchange once, not again per response.
+    if (!this.#reauthenticating || this.#reauthRunning || this.#inFlight.length > 0 || this.closed) return;
+    this.#reauthRunning = true;
     this.#authenticate().then(
       () => {
+        this.#reauthRunning = false;
         this.#reauthenticating = false;
         this.#pump();
       },

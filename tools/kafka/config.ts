@@ -95,6 +95,9 @@ export function nodeProperties(plan: ClusterPlan, node: NodePlan): string {
       "sasl.mechanism.inter.broker.protocol": "PLAIN",
       "sasl.mechanism.controller.protocol": "PLAIN",
       "sasl.enabled.mechanisms": "PLAIN,SCRAM-SHA-256,SCRAM-SHA-512,OAUTHBEARER",
+      // KIP-368: sessions expire after 5 s, so clients' re-authentication runs in every test
+      // that holds a connection longer than that.
+      "connections.max.reauth.ms": 5000,
       "listener.name.controller.sasl.enabled.mechanisms": "PLAIN",
       "listener.name.controller.plain.sasl.jaas.config": jaas("plain", true),
       "listener.name.sasl_plaintext.plain.sasl.jaas.config": jaas("plain", true),

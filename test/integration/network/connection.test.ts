@@ -229,6 +229,26 @@ describe("Connection with TLS and SASL", () => {
     }
   });
 
+  it("re-authenticates before the broker's session lifetime ends (KIP-368) and keeps serving", async () => {
+    const alice = kafka.users?.alice as { username: string; password: string };
+    for (const sasl of [
+      { mechanism: "SCRAM-SHA-512", ...alice },
+      { mechanism: "PLAIN", ...alice },
+    ] as SaslOptions[]) {
+      const c = await open({ ...firstBroker(kafka.bootstrap), sasl });
+      // The secure broker sets connections.max.reauth.ms=5000: without re-authentication it
+      // would close this connection at the first request after 5 s.
+      const until = Date.now() + 11_000;
+      while (Date.now() < until) {
+        expect((await c.request(Metadata, createMetadataRequest({ topics: [] }))).brokers).toHaveLength(1);
+        await new Promise((r) => setTimeout(r, 250));
+      }
+      expect(c.closed).toBe(false);
+      expect(c.authentications).toBeGreaterThanOrEqual(3);
+      c.close();
+    }
+  });
+
   it("fails TLS against an untrusted CA with AuthenticationError", async () => {
     const err = await open({
       ...firstBroker(kafka.sslBootstrap as string),
