@@ -8,4 +8,5 @@
 export const CLIENT_SOFTWARE_NAME = "samsa";
 
 export * from "./errors.js";
+export * from "./network/index.js";
 export * from "./protocol/index.js";

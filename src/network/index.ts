@@ -1,0 +1,11 @@
+/**
+ * samsa's network layer: `Client` (bootstrap, metadata, coordinators, connections to every
+ * broker) over `Connection` (one socket: framing, pipelining, TLS, SASL).
+ */
+export type { BrokerNode, ConnectionPurpose } from "./broker.js";
+export { Client, type ClientOptions, type ClientStats, type MetadataOptions, parseBootstrap } from "./client.js";
+export { Connection, type ConnectionOptions, type RequestOptions, type TlsOptions } from "./connection.js";
+export type { CoordinatorType } from "./coordinators.js";
+export type { ClusterMetadata, PartitionMetadata, TopicMetadata } from "./metadata.js";
+export * from "./sasl/index.js";
+export type { NegotiatedVersions } from "./versions.js";
