@@ -9,3 +9,4 @@ export * from "./kafka-error.js";
 export * from "./messages/index.js";
 export { Reader } from "./primitives/reader.js";
 export { uvarintSize, varintSize, Writer } from "./primitives/writer.js";
+export * from "./records/index.js";

@@ -224,10 +224,18 @@ export class Writer {
     const length = this.pos - start;
     const size = uvarintSize(length);
     this.ensure(size);
-    this.buf.copyWithin(start + size, start, this.pos);
-    const end = this.pos + size;
-    this.pos = start;
-    this.uvarint(length);
-    this.pos = end;
+    const buf = this.buf;
+    buf.copyWithin(start + size, start, this.pos);
+    // The varint is written in place, not through uvarint(): that would call ensure() with
+    // pos moved back to `start`, and a reallocation there copies only [0, start), losing the
+    // bytes just moved up (a tagged field of under 4 bytes ending at the buffer's end).
+    let at = start;
+    let v = length;
+    while (v >= 0x80) {
+      buf[at++] = (v & 0x7f) | 0x80;
+      v >>>= 7;
+    }
+    buf[at] = v;
+    this.pos += size;
   }
 }
