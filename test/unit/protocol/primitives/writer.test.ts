@@ -116,3 +116,19 @@ describe("Writer", () => {
     expect(out.readInt32BE(4 * 9_999)).toBe(9_999);
   });
 });
+
+describe("Writer.insertUvarintLength regression", () => {
+  // Found by the conformance suite: a tagged field ending at the buffer's end made the
+  // varint write grow the buffer from `start`, losing the bytes just moved up.
+  it("keeps a short tagged value written right at the end of the buffer", () => {
+    for (let initial = 1; initial < 12; initial++) {
+      const w = new Writer(initial);
+      for (let i = 0; i < initial - 2; i++) w.int8(0x11);
+      const start = w.pos;
+      w.int16(0x0102);
+      w.insertUvarintLength(start);
+      const out = w.finish();
+      expect(out.subarray(out.length - 3).toString("hex"), `initial ${initial}`).toBe("020102");
+    }
+  });
+});
