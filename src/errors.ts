@@ -17,7 +17,10 @@ export type SamsaErrorCode =
   | "SAMSA_ERR_FRAME_TOO_LARGE"
   | "SAMSA_ERR_AUTHENTICATION"
   | "SAMSA_ERR_ABORTED"
-  | "SAMSA_ERR_INVALID_ARGUMENT";
+  | "SAMSA_ERR_INVALID_ARGUMENT"
+  | "SAMSA_ERR_RECORD_TOO_LARGE"
+  | "SAMSA_ERR_TIMEOUT"
+  | "SAMSA_ERR_CLOSED";
 
 /** Base class of every error samsa throws. */
 export class SamsaError extends Error {
@@ -169,5 +172,35 @@ export class InvalidArgumentError extends SamsaError {
   constructor(argument: string, message: string) {
     super("SAMSA_ERR_INVALID_ARGUMENT", `${argument}: ${message}`);
     this.argument = argument;
+  }
+}
+
+/** A record larger than the producer may send (`maxRequestBytes`); nothing was sent. */
+export class RecordTooLargeError extends SamsaError {
+  /** The record's encoded size. */
+  readonly size: number;
+  readonly maxBytes: number;
+
+  constructor(size: number, maxBytes: number) {
+    super("SAMSA_ERR_RECORD_TOO_LARGE", `record of ${size} bytes exceeds maxRequestBytes (${maxBytes})`);
+    this.size = size;
+    this.maxBytes = maxBytes;
+  }
+}
+
+/**
+ * Something did not happen in time: a record not delivered within `deliveryTimeoutMs`,
+ * metadata or buffer memory not available within `maxBlockMs`.
+ */
+export class TimeoutError extends SamsaError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super("SAMSA_ERR_TIMEOUT", message, options);
+  }
+}
+
+/** A call on a producer, consumer or client that was already closed. */
+export class ClosedError extends SamsaError {
+  constructor(what: string) {
+    super("SAMSA_ERR_CLOSED", `${what} is closed`);
   }
 }

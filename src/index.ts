@@ -1,12 +1,32 @@
 /**
  * samsa: a pure-TypeScript Apache Kafka client for Node.js. This entry point re-exports the
  * public API; the layers live in src/protocol, src/network, src/producer, src/consumer and
- * src/admin (see docs/DESIGN.md).
+ * src/admin.
  */
 
 /** The client software name samsa sends in ApiVersions (KIP-511). */
 export const CLIENT_SOFTWARE_NAME = "samsa";
 
+export { Client } from "./client.js";
 export * from "./errors.js";
-export * from "./network/index.js";
+export {
+  type BrokerNode,
+  type ClientOptions,
+  type ClientStats,
+  type ClusterMetadata,
+  Connection,
+  type ConnectionOptions,
+  type ConnectionPurpose,
+  type CoordinatorType,
+  type MetadataOptions,
+  type OAuthBearerToken,
+  type OAuthBearerTokenProvider,
+  type PartitionMetadata,
+  type SaslMechanism,
+  type SaslOptions,
+  type SaslSession,
+  type TlsOptions,
+  type TopicMetadata,
+} from "./network/index.js";
+export * from "./producer/index.js";
 export * from "./protocol/index.js";

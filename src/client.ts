@@ -1,0 +1,16 @@
+/**
+ * The `Client` users import: the network layer's Client (connections, metadata,
+ * coordinators) plus factories for the clients built on it, which all share its connections.
+ */
+import { Client as NetworkClient } from "./network/client.js";
+import type { ProducerOptions } from "./producer/options.js";
+import { Producer } from "./producer/producer.js";
+import type { RecordData } from "./protocol/records/index.js";
+
+/** A connection to a Kafka cluster, shared by the producers, consumers and admin clients made from it. */
+export class Client extends NetworkClient {
+  /** A producer that sends through this client's connections. */
+  producer<K = RecordData, V = RecordData>(options?: ProducerOptions<K, V>): Producer<K, V> {
+    return new Producer<K, V>(this, options);
+  }
+}

@@ -1,0 +1,194 @@
+/**
+ * The accumulator: per partition, an open batch that records are encoded into at `send`
+ * time, and a queue of closed batches waiting for the sender. A batch closes when the next
+ * record would not fit or when its linger time is up. It also keeps the one buffer-memory
+ * count that makes `bufferMemory` a hard bound.
+ *
+ *   send() ──encode──▶ open batch ──full / linger──▶ ready queue ──▶ sender ──▶ in flight
+ *                                                        ▲                      │
+ *                                                        └──── retry (same bytes)┘
+ */
+import { RecordBatchBuilder, type RecordInput } from "../protocol/records/index.js";
+import type { Delivery } from "./delivery.js";
+
+/** Fixed overhead of a Produce request around its batches, generously rounded up. */
+export const REQUEST_OVERHEAD_BYTES = 1024;
+
+/** One batch on its way to one partition. */
+export class ProducerBatch {
+  readonly queue: PartitionQueue;
+  /** Encodes records until the batch closes; null afterwards. */
+  builder: RecordBatchBuilder | null;
+  /** The finished bytes, sent and re-sent as they are. */
+  bytes: Buffer | null = null;
+  recordCount = 0;
+  /** Bytes charged to buffer memory for this batch. */
+  charged = 0;
+  /** Whose records these are: `deliveries[i]` gets result `indices[i]`. */
+  readonly deliveries: Delivery[] = [];
+  readonly indices: number[] = [];
+  readonly timestamps: number[] = [];
+  readonly createdAt: number;
+  /** Fail the batch after this (deliveryTimeoutMs from creation). */
+  readonly deadline: number;
+  /** Idempotence: sequence of the first record, -1 until first drained. */
+  baseSequence = -1;
+  producerEpoch = -1;
+  attempts = 0;
+  /** Not to be sent again before this time (retry backoff). */
+  retryAt = 0;
+
+  constructor(queue: PartitionQueue, now: number, deliveryTimeoutMs: number, capacity: number) {
+    this.queue = queue;
+    this.createdAt = now;
+    this.deadline = now + deliveryTimeoutMs;
+    this.builder = new RecordBatchBuilder({ initialCapacity: capacity, baseTimestamp: now });
+  }
+}
+
+/** Everything about one partition's outgoing batches. */
+export class PartitionQueue {
+  readonly topic: string;
+  readonly partition: number;
+  open: ProducerBatch | null = null;
+  /** Closed batches in send order; retried batches go back to the front, in sequence order. */
+  readonly ready: ProducerBatch[] = [];
+  inFlight = 0;
+  /** Bytes of records waiting here (open + ready): the load signal for the sticky partitioner. */
+  queuedBytes = 0;
+  /** Idempotence: sequence for the next batch drained. */
+  nextSequence = 0;
+  /**
+   * A batch came back for a retry: nothing more is sent until every in-flight batch of this
+   * partition has returned, so the retried ones go out again in sequence order.
+   */
+  draining = false;
+
+  constructor(topic: string, partition: number) {
+    this.topic = topic;
+    this.partition = partition;
+  }
+}
+
+/** Options the accumulator needs. */
+export interface AccumulatorOptions {
+  batchBytes: number;
+  lingerMs: number;
+  deliveryTimeoutMs: number;
+  bufferMemory: number;
+}
+
+/** Per-partition queues and the memory count; see the module comment. */
+export class Accumulator {
+  readonly #options: AccumulatorOptions;
+  readonly #topics = new Map<string, PartitionQueue[]>();
+  /** Bytes in batches not yet acknowledged. */
+  bufferedBytes = 0;
+  /** Called when a batch opens or becomes ready (full), so the sender can run. */
+  readonly #onReady: () => void;
+
+  constructor(options: AccumulatorOptions, onReady: () => void) {
+    this.#options = options;
+    this.#onReady = onReady;
+  }
+
+  /** The queue of a partition, created on first use. */
+  queue(topic: string, partition: number): PartitionQueue {
+    let queues = this.#topics.get(topic);
+    if (!queues) {
+      queues = [];
+      this.#topics.set(topic, queues);
+    }
+    let q = queues[partition];
+    if (!q) {
+      q = new PartitionQueue(topic, partition);
+      queues[partition] = q;
+    }
+    return q;
+  }
+
+  /** Bytes queued for a partition (0 for one never used). */
+  queuedBytes(topic: string, partition: number): number {
+    return this.#topics.get(topic)?.[partition]?.queuedBytes ?? 0;
+  }
+
+  /** True when buffer memory has room for `size` more bytes. */
+  hasRoom(size: number): boolean {
+    return this.bufferedBytes + size <= this.#options.bufferMemory || this.bufferedBytes === 0;
+  }
+
+  /**
+   * Encodes a record into its partition's open batch (opening or rolling one as needed) and
+   * records whose delivery it is. `size` is the caller's estimate, used for memory.
+   */
+  append(q: PartitionQueue, record: RecordInput, size: number, delivery: Delivery, index: number, now: number): void {
+    let batch = q.open;
+    if (batch?.builder && !batch.builder.tryAppend(record, this.#options.batchBytes)) {
+      this.#close(q);
+      batch = null;
+    }
+    if (!batch) {
+      // Sized for a full batch, so a batch is one allocation: the builder's buffer is what
+      // goes on the wire, and doubling it on the way would copy every record again.
+      const capacity = Math.min(this.#options.batchBytes, Math.max(size, 1024)) + 128;
+      batch = new ProducerBatch(q, now, this.#options.deliveryTimeoutMs, capacity);
+      q.open = batch;
+      (batch.builder as RecordBatchBuilder).append(record);
+      // The sender must learn of the new batch to arm its linger timer.
+      this.#onReady();
+    }
+    batch.recordCount++;
+    batch.deliveries.push(delivery);
+    batch.indices.push(index);
+    batch.timestamps.push(record.timestamp ?? now);
+    batch.charged += size;
+    q.queuedBytes += size;
+    this.bufferedBytes += size;
+    if ((batch.builder as RecordBatchBuilder).sizeInBytes >= this.#options.batchBytes) this.#close(q);
+  }
+
+  /** Moves the open batch to the ready queue. */
+  #close(q: PartitionQueue): void {
+    const batch = q.open;
+    if (!batch) return;
+    q.open = null;
+    q.ready.push(batch);
+    this.#onReady();
+  }
+
+  /**
+   * Closes open batches whose linger is up (all of them when `flushing`) and returns the
+   * earliest time another one will be, or Infinity.
+   */
+  expireLinger(now: number, flushing: boolean): number {
+    let next = Number.POSITIVE_INFINITY;
+    for (const queues of this.#topics.values()) {
+      for (const q of queues) {
+        const open = q?.open;
+        if (!open || !q) continue;
+        const due = open.createdAt + this.#options.lingerMs;
+        if (flushing || due <= now) this.#close(q);
+        else if (due < next) next = due;
+      }
+    }
+    return next;
+  }
+
+  /** Every partition queue. */
+  *queues(): IterableIterator<PartitionQueue> {
+    for (const queues of this.#topics.values()) for (const q of queues) if (q) yield q;
+  }
+
+  /** Gives back a finished batch's memory. */
+  release(batch: ProducerBatch): void {
+    this.bufferedBytes -= batch.charged;
+    batch.queue.queuedBytes -= batch.charged;
+    batch.charged = 0;
+  }
+
+  /** True when nothing is open, ready or in flight. */
+  get empty(): boolean {
+    for (const q of this.queues()) if (q.open || q.ready.length > 0 || q.inFlight > 0) return false;
+    return true;
+  }
+}

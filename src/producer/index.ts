@@ -1,0 +1,16 @@
+/**
+ * samsa's producer: batching, compression, Java-compatible partitioning and idempotent
+ * delivery. Make one with `client.producer(options)` or `new Producer(client, options)`.
+ */
+export type { RecordMetadata } from "./delivery.js";
+export type { ProducerOptions, ResolvedProducerOptions, Serializer } from "./options.js";
+export {
+  type KeyBytes,
+  murmur2,
+  type Partitioner,
+  type PartitionerContext,
+  partitionForKey,
+  roundRobinPartitioner,
+  toPositive,
+} from "./partitioner.js";
+export { type CloseOptions, type DeliveryCallback, Producer, type ProducerRecord } from "./producer.js";

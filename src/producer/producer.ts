@@ -1,0 +1,407 @@
+/**
+ * The producer's public face: `send` checks and serialises records, picks partitions and
+ * hands records to the accumulator, waiting (up to `maxBlockMs`) only when a topic's metadata
+ * or buffer memory is not there yet; `flush` and `close` wait for delivery.
+ */
+import { AbortedError, ClosedError, InvalidArgumentError, RecordTooLargeError, TimeoutError } from "../errors.js";
+import type { Client } from "../network/client.js";
+import type { TopicMetadata } from "../network/metadata.js";
+import { isRetriable, kafkaError } from "../protocol/kafka-error.js";
+import type { RecordData, RecordHeaderInput, RecordInput } from "../protocol/records/index.js";
+import { Accumulator, type ProducerBatch, REQUEST_OVERHEAD_BYTES } from "./accumulator.js";
+import { Delivery, type RecordMetadata } from "./delivery.js";
+import { IdempotenceManager } from "./idempotence.js";
+import {
+  type ProducerOptions,
+  type ResolvedProducerOptions,
+  resolveProducerOptions,
+  type Serializer,
+} from "./options.js";
+import { partitionForKey, StickyPartitioner } from "./partitioner.js";
+import { Sender } from "./sender.js";
+
+/** A record to send. */
+export interface ProducerRecord<K = RecordData, V = RecordData> {
+  topic: string;
+  key?: K;
+  value: V;
+  /** Headers as a list (repeated keys allowed) or an object. */
+  headers?: readonly RecordHeaderInput[] | Record<string, RecordData>;
+  /** Send to this partition instead of asking the partitioner. */
+  partition?: number;
+  /** Create time in ms; default now. */
+  timestamp?: number;
+}
+
+/** Node-style callback of the fire-and-forget form of `send`. */
+export type DeliveryCallback<T> = (err: Error | null, result?: T) => void;
+
+/** Options of `close`. */
+export interface CloseOptions {
+  /** When it aborts, records not yet acknowledged are failed with AbortedError. */
+  signal?: AbortSignal;
+}
+
+const TOPIC_NAME = /^[a-zA-Z0-9._-]{1,249}$/;
+/** Upper bound of a record's overhead in a batch beyond key/value/header bytes. */
+const RECORD_OVERHEAD = 5 + 1 + 10 + 5 + 5 + 5 + 5;
+const RECORD_BATCH_HEADER = 61;
+
+interface Prepared {
+  topic: string;
+  partition: number | undefined;
+  /** Key bytes for the partitioner (keyed records without an explicit partition). */
+  keyBytes: Buffer | Uint8Array | null;
+  input: RecordInput;
+  size: number;
+}
+
+interface Waiting {
+  prepared: Prepared;
+  delivery: Delivery;
+  index: number;
+  deadline: number;
+}
+
+function isData(v: unknown): v is RecordData {
+  return v === null || typeof v === "string" || v instanceof Uint8Array;
+}
+
+function dataSize(v: RecordData | undefined): number {
+  if (v === null || v === undefined) return 0;
+  return typeof v === "string" ? Buffer.byteLength(v) : v.length;
+}
+
+/** A batching, compressing, idempotent Kafka producer; see the module comment. */
+export class Producer<K = RecordData, V = RecordData> {
+  readonly #client: Client;
+  readonly #options: ResolvedProducerOptions;
+  readonly #keySerializer: Serializer<K> | undefined;
+  readonly #valueSerializer: Serializer<V> | undefined;
+  readonly #accumulator: Accumulator;
+  readonly #sender: Sender;
+  readonly #sticky: StickyPartitioner;
+  /** Records that could not be appended yet (no metadata or no memory), in send order. */
+  readonly #waiting: Waiting[] = [];
+  #waitTimer: NodeJS.Timeout | undefined;
+  readonly #fetching = new Set<string>();
+  readonly #available = new WeakMap<TopicMetadata, number[]>();
+  readonly #idle: (() => void)[] = [];
+  #closed = false;
+
+  constructor(client: Client, options: ProducerOptions<K, V> = {}) {
+    this.#client = client;
+    this.#options = resolveProducerOptions(options as ProducerOptions<never, never>);
+    this.#keySerializer = options.keySerializer;
+    this.#valueSerializer = options.valueSerializer;
+    this.#sticky = new StickyPartitioner(this.#options.batchBytes);
+    this.#accumulator = new Accumulator(this.#options, () => this.#sender.wake());
+    const idempotence = this.#options.idempotent
+      ? new IdempotenceManager(client, Math.max(this.#options.maxBlockMs, this.#options.requestTimeoutMs))
+      : undefined;
+    this.#sender = new Sender(client, this.#accumulator, this.#options, idempotence, {
+      onBatchSettled: (batch) => this.#settled(batch),
+    });
+  }
+
+  /** The options in force, defaults applied. */
+  get options(): Readonly<ResolvedProducerOptions> {
+    return this.#options;
+  }
+
+  /** Produce requests sent so far. */
+  get requestCount(): number {
+    return this.#sender.requests;
+  }
+
+  /** Sends one record; resolves with its delivery report once the broker acknowledged it. */
+  send(record: ProducerRecord<K, V>): Promise<RecordMetadata>;
+  /** Sends several records; resolves with their reports, in order, once all are acknowledged. */
+  send(records: readonly ProducerRecord<K, V>[]): Promise<RecordMetadata[]>;
+  /** Fire-and-forget: no promise; `callback` gets the report or the error. */
+  send(record: ProducerRecord<K, V>, callback: DeliveryCallback<RecordMetadata>): void;
+  send(records: readonly ProducerRecord<K, V>[], callback: DeliveryCallback<RecordMetadata[]>): void;
+  send(
+    input: ProducerRecord<K, V> | readonly ProducerRecord<K, V>[],
+    callback?: DeliveryCallback<RecordMetadata> | DeliveryCallback<RecordMetadata[]>,
+  ): Promise<RecordMetadata | RecordMetadata[]> | undefined {
+    const single = !Array.isArray(input);
+    const records = (single ? [input] : input) as readonly ProducerRecord<K, V>[];
+    if (callback) {
+      const cb = callback as DeliveryCallback<RecordMetadata | RecordMetadata[]>;
+      const delivery = new Delivery(
+        records.length,
+        (results) => cb(null, single ? results[0] : results),
+        (err) => cb(err),
+      );
+      this.#sendAll(records, delivery);
+      return undefined;
+    }
+    return new Promise((resolve, reject) => {
+      const delivery = new Delivery(
+        records.length,
+        (results) => resolve(single ? (results[0] as RecordMetadata) : results),
+        reject,
+      );
+      this.#sendAll(records, delivery);
+    });
+  }
+
+  #sendAll(records: readonly ProducerRecord<K, V>[], delivery: Delivery): void {
+    if (this.#closed) {
+      delivery.fail(new ClosedError("producer"));
+      return;
+    }
+    if (records.length === 0) {
+      delivery.fail(new InvalidArgumentError("records", "must not be empty"));
+      return;
+    }
+    // Check everything first: a bad record in an array sends nothing.
+    const prepared: Prepared[] = new Array(records.length);
+    try {
+      for (let i = 0; i < records.length; i++) prepared[i] = this.#prepare(records[i] as ProducerRecord<K, V>);
+    } catch (err) {
+      delivery.fail(err as Error);
+      return;
+    }
+    const now = Date.now();
+    for (let i = 0; i < prepared.length; i++) {
+      const p = prepared[i] as Prepared;
+      // Order is kept: once anything waits, everything after it waits too.
+      if (this.#waiting.length > 0 || !this.#tryAppend(p, delivery, i, now)) {
+        this.#waiting.push({ prepared: p, delivery, index: i, deadline: now + this.#options.maxBlockMs });
+        this.#pumpWaiting();
+      }
+    }
+  }
+
+  #prepare(record: ProducerRecord<K, V>): Prepared {
+    if (record === null || typeof record !== "object") throw new InvalidArgumentError("record", "must be an object");
+    const { topic } = record;
+    if (typeof topic !== "string" || !TOPIC_NAME.test(topic) || topic === "." || topic === "..") {
+      throw new InvalidArgumentError("topic", `invalid topic name ${JSON.stringify(topic)}: 1-249 of [a-zA-Z0-9._-]`);
+    }
+    const partition = record.partition;
+    if (partition !== undefined && (!Number.isInteger(partition) || partition < 0)) {
+      throw new InvalidArgumentError("partition", `must be a non-negative integer, got ${String(partition)}`);
+    }
+    const timestamp = record.timestamp;
+    if (timestamp !== undefined && (!Number.isSafeInteger(timestamp) || timestamp < 0)) {
+      throw new InvalidArgumentError("timestamp", `must be a non-negative integer (ms), got ${String(timestamp)}`);
+    }
+    const key = this.#keySerializer ? this.#keySerializer(record.key as K, topic) : ((record.key ?? null) as unknown);
+    const value = this.#valueSerializer ? this.#valueSerializer(record.value, topic) : (record.value as unknown);
+    if (!isData(key)) throw new InvalidArgumentError("key", "must be a Buffer, Uint8Array, string or null");
+    if (!isData(value)) throw new InvalidArgumentError("value", "must be a Buffer, Uint8Array, string or null");
+    let headers: RecordHeaderInput[] | undefined;
+    let size = RECORD_OVERHEAD + dataSize(key) + dataSize(value);
+    if (record.headers !== undefined) {
+      headers = Array.isArray(record.headers)
+        ? (record.headers as RecordHeaderInput[])
+        : Object.entries(record.headers as Record<string, RecordData>).map(([k, v]) => ({ key: k, value: v }));
+      for (const h of headers) {
+        if (typeof h.key !== "string" || !isData(h.value))
+          throw new InvalidArgumentError("headers", "keys must be strings, values data");
+        size += 10 + dataSize(h.key) + dataSize(h.value);
+      }
+    }
+    if (
+      size + RECORD_BATCH_HEADER + REQUEST_OVERHEAD_BYTES > this.#options.maxRequestBytes ||
+      size > this.#options.bufferMemory
+    ) {
+      throw new RecordTooLargeError(
+        size,
+        Math.min(
+          this.#options.maxRequestBytes - RECORD_BATCH_HEADER - REQUEST_OVERHEAD_BYTES,
+          this.#options.bufferMemory,
+        ),
+      );
+    }
+    const input: RecordInput = { key, value, timestamp: timestamp ?? Date.now() };
+    if (headers) input.headers = headers;
+    let keyBytes: Buffer | Uint8Array | null = null;
+    if (partition === undefined && key !== null) keyBytes = typeof key === "string" ? Buffer.from(key) : key;
+    return { topic, partition, keyBytes, input, size };
+  }
+
+  /** Appends if metadata and memory allow; false means the record must wait. */
+  #tryAppend(p: Prepared, delivery: Delivery, index: number, now: number): boolean {
+    const topic = this.#client.cachedMetadata.topics.get(p.topic);
+    if (!topic || topic.errorCode !== 0 || topic.partitions.length === 0) return false;
+    if (!this.#accumulator.hasRoom(p.size)) return false;
+    let partition = p.partition;
+    const count = topic.partitions.length;
+    if (partition === undefined) {
+      const available = this.#availablePartitions(topic);
+      if (this.#options.partitioner) {
+        partition = this.#options.partitioner({
+          topic: p.topic,
+          key: p.keyBytes,
+          partitionCount: count,
+          availablePartitions: available,
+        });
+      } else if (p.keyBytes) {
+        partition = partitionForKey(p.keyBytes, count);
+      } else {
+        partition = this.#sticky.partition(p.topic, p.size, available, (q) =>
+          this.#accumulator.queuedBytes(p.topic, q),
+        );
+      }
+    }
+    if (!Number.isInteger(partition) || (partition as number) < 0 || (partition as number) >= count) {
+      delivery.fail(
+        new InvalidArgumentError("partition", `${p.topic} has ${count} partitions; got ${String(partition)}`),
+      );
+      return true;
+    }
+    this.#accumulator.append(
+      this.#accumulator.queue(p.topic, partition as number),
+      p.input,
+      p.size,
+      delivery,
+      index,
+      now,
+    );
+    return true;
+  }
+
+  #availablePartitions(topic: TopicMetadata): number[] {
+    let list = this.#available.get(topic);
+    if (!list) {
+      list = topic.partitions.filter((p) => p && p.leaderId >= 0).map((p) => p.partition);
+      if (list.length === 0) list = topic.partitions.map((p) => p.partition);
+      this.#available.set(topic, list);
+    }
+    return list;
+  }
+
+  /** Moves waiting records into batches as metadata and memory allow; fails expired ones. */
+  #pumpWaiting(): void {
+    const now = Date.now();
+    while (this.#waiting.length > 0) {
+      const w = this.#waiting[0] as Waiting;
+      if (w.delivery.settled) {
+        this.#waiting.shift();
+        continue;
+      }
+      if (this.#tryAppend(w.prepared, w.delivery, w.index, now)) {
+        this.#waiting.shift();
+        continue;
+      }
+      if (now >= w.deadline) {
+        this.#waiting.shift();
+        const known = this.#client.cachedMetadata.topics.get(w.prepared.topic);
+        w.delivery.fail(
+          known && known.errorCode === 0
+            ? new TimeoutError(`no buffer memory for a record within maxBlockMs (${this.#options.maxBlockMs} ms)`)
+            : new TimeoutError(
+                `topic ${w.prepared.topic} not present in metadata after ${this.#options.maxBlockMs} ms`,
+                {
+                  ...(known ? { cause: kafkaError(known.errorCode) } : {}),
+                },
+              ),
+        );
+        continue;
+      }
+      const topic = this.#client.cachedMetadata.topics.get(w.prepared.topic);
+      if (!topic || topic.errorCode !== 0 || topic.partitions.length === 0) this.#fetchTopic(w.prepared.topic, topic);
+      break;
+    }
+    clearTimeout(this.#waitTimer);
+    this.#waitTimer = undefined;
+    this.#checkIdle();
+    const head = this.#waiting[0];
+    if (head) this.#waitTimer = setTimeout(() => this.#pumpWaiting(), Math.min(Math.max(1, head.deadline - now), 100));
+  }
+
+  #fetchTopic(topic: string, known: TopicMetadata | undefined): void {
+    if (this.#fetching.has(topic)) return;
+    this.#fetching.add(topic);
+    // A known non-retriable error (e.g. TOPIC_AUTHORIZATION_FAILED) fails the waiting records now.
+    if (known && known.errorCode !== 0 && !isRetriable(kafkaError(known.errorCode))) {
+      this.#failWaiting(topic, kafkaError(known.errorCode));
+    }
+    this.#client
+      .metadata([topic], { maxAgeMs: 0, allowAutoTopicCreation: this.#options.allowAutoTopicCreation })
+      .then(
+        (m) => {
+          const t = m.topics.get(topic);
+          if (t && t.errorCode !== 0 && !isRetriable(kafkaError(t.errorCode)))
+            this.#failWaiting(topic, kafkaError(t.errorCode));
+        },
+        (err) => {
+          if (!isRetriable(err)) this.#failWaiting(topic, err as Error);
+        },
+      )
+      .finally(() => {
+        // Retriable trouble (a topic being created, a leader moving): try again shortly.
+        setTimeout(() => {
+          this.#fetching.delete(topic);
+          this.#pumpWaiting();
+        }, this.#options.retryBackoffMs);
+      });
+  }
+
+  #failWaiting(topic: string, err: Error): void {
+    for (let i = this.#waiting.length - 1; i >= 0; i--) {
+      const w = this.#waiting[i] as Waiting;
+      if (w.prepared.topic === topic) {
+        this.#waiting.splice(i, 1);
+        w.delivery.fail(err);
+      }
+    }
+  }
+
+  #settled(batch: ProducerBatch): void {
+    this.#accumulator.release(batch);
+    if (this.#waiting.length > 0) this.#pumpWaiting();
+    this.#checkIdle();
+  }
+
+  /** Wakes `flush` callers once nothing is waiting, buffered or in flight. */
+  #checkIdle(): void {
+    if (this.#idle.length > 0 && this.#waiting.length === 0 && this.#accumulator.empty) {
+      for (const resolve of this.#idle.splice(0)) resolve();
+    }
+  }
+
+  /** Sends everything buffered now (ignoring linger) and resolves when all is settled. */
+  async flush(): Promise<void> {
+    this.#sender.beginFlush();
+    try {
+      while (this.#waiting.length > 0 || !this.#accumulator.empty) {
+        await new Promise<void>((resolve) => {
+          this.#idle.push(resolve);
+          this.#sender.wake();
+        });
+      }
+    } finally {
+      this.#sender.endFlush();
+    }
+  }
+
+  /**
+   * Stops accepting records, delivers what is buffered, and releases timers. With a signal
+   * that aborts, what is not yet acknowledged fails with AbortedError instead. The Client
+   * stays open (other producers and consumers may share it).
+   */
+  async close(options: CloseOptions = {}): Promise<void> {
+    this.#closed = true;
+    const { signal } = options;
+    const abort = () => {
+      const err = new AbortedError("producer closed before delivery");
+      for (const w of this.#waiting.splice(0)) w.delivery.fail(err);
+      this.#sender.abortAll(err);
+      for (const resolve of this.#idle.splice(0)) resolve();
+    };
+    if (signal?.aborted) abort();
+    else signal?.addEventListener("abort", abort, { once: true });
+    try {
+      if (!signal?.aborted) await this.flush();
+    } finally {
+      signal?.removeEventListener("abort", abort);
+      clearTimeout(this.#waitTimer);
+      this.#sender.stop();
+    }
+  }
+}

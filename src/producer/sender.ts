@@ -1,0 +1,451 @@
+/**
+ * The sender: takes ready batches, groups them by partition leader and sends one Produce
+ * request per broker (one batch per partition, up to `maxRequestBytes`), with up to
+ * `maxInFlight` requests in flight per broker. It settles deliveries from the responses and
+ * retries what is retriable until the delivery timeout, re-sending the same bytes.
+ *
+ * Ordering with idempotence: a partition's batches carry consecutive sequence numbers and
+ * go out on one connection, which the broker handles in order. When one comes back for a
+ * retry, the partition stops sending until all its in-flight batches are back, then resends
+ * from the lowest sequence, so the broker never sees a gap it would have to reject.
+ */
+import { TimeoutError } from "../errors.js";
+import { backoffDelay } from "../network/backoff.js";
+import type { Client } from "../network/client.js";
+import { isRetriable, type KafkaError, kafkaError } from "../protocol/kafka-error.js";
+import { Produce, type ProduceRequest, type ProduceResponse } from "../protocol/messages/index.js";
+import { rewriteProducerState } from "../protocol/records/index.js";
+import type { Accumulator, PartitionQueue, ProducerBatch } from "./accumulator.js";
+import type { IdempotenceManager } from "./idempotence.js";
+import type { ResolvedProducerOptions } from "./options.js";
+
+const NONE = 0;
+const NOT_LEADER_OR_FOLLOWER = 6;
+const OUT_OF_ORDER_SEQUENCE_NUMBER = 45;
+const DUPLICATE_SEQUENCE_NUMBER = 46;
+const UNKNOWN_PRODUCER_ID = 59;
+const INT32_MAX = 2_147_483_647;
+/** Errors after which the leader we know is wrong: refresh metadata before retrying. */
+const LEADERSHIP_ERRORS = new Set([3, 5, NOT_LEADER_OR_FOLLOWER, 74, 75]);
+
+/** Sequence arithmetic wraps from INT32_MAX to 0, as the broker's does. */
+function addSequence(sequence: number, n: number): number {
+  const next = sequence + n;
+  return next > INT32_MAX ? next - INT32_MAX - 1 : next;
+}
+
+/** Callbacks into the producer. */
+export interface SenderHooks {
+  /** A batch is settled (acknowledged or failed): release memory, wake waiters. */
+  onBatchSettled(batch: ProducerBatch): void;
+}
+
+/** See the module comment. */
+export class Sender {
+  readonly #client: Client;
+  readonly #accumulator: Accumulator;
+  readonly #options: ResolvedProducerOptions;
+  readonly #idempotence: IdempotenceManager | undefined;
+  readonly #hooks: SenderHooks;
+  readonly #inFlightByNode = new Map<number, number>();
+  #scheduled = false;
+  #timer: NodeJS.Timeout | undefined;
+  #timerAt = Number.POSITIVE_INFINITY;
+  #flushing = 0;
+  #bumpingEpoch = false;
+  #refreshing = false;
+  /** Last acknowledged sequence per partition queue (idempotence); -1 before any. */
+  readonly #lastAcked = new WeakMap<PartitionQueue, number>();
+  /** Produce requests sent (for tests and metrics). */
+  requests = 0;
+
+  constructor(
+    client: Client,
+    accumulator: Accumulator,
+    options: ResolvedProducerOptions,
+    idempotence: IdempotenceManager | undefined,
+    hooks: SenderHooks,
+  ) {
+    this.#client = client;
+    this.#accumulator = accumulator;
+    this.#options = options;
+    this.#idempotence = idempotence;
+    this.#hooks = hooks;
+  }
+
+  /** Runs the sender soon (once, however many times it is called before it runs). */
+  wake(): void {
+    if (this.#scheduled) return;
+    this.#scheduled = true;
+    setImmediate(() => {
+      this.#scheduled = false;
+      this.#run();
+    });
+  }
+
+  /** While flushing, open batches are sent without waiting for their linger. */
+  beginFlush(): void {
+    this.#flushing++;
+    this.wake();
+  }
+
+  endFlush(): void {
+    this.#flushing--;
+  }
+
+  /** Stops timers (the producer is closed). */
+  stop(): void {
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+  }
+
+  #schedule(at: number): void {
+    if (!Number.isFinite(at) || at >= this.#timerAt) return;
+    clearTimeout(this.#timer);
+    this.#timerAt = at;
+    this.#timer = setTimeout(
+      () => {
+        this.#timer = undefined;
+        this.#timerAt = Number.POSITIVE_INFINITY;
+        this.#run();
+      },
+      Math.max(0, at - Date.now()),
+    );
+  }
+
+  #run(): void {
+    const now = Date.now();
+    let next = this.#accumulator.expireLinger(now, this.#flushing > 0);
+    const idempotence = this.#idempotence;
+    if (idempotence && !idempotence.identity) {
+      if (this.#hasReady()) this.#ensureIdentity();
+      this.#schedule(next);
+      return;
+    }
+    if (this.#bumpingEpoch) return;
+    const metadata = this.#client.cachedMetadata;
+    const byNode = new Map<number, PartitionQueue[]>();
+    let needMetadata = false;
+    for (const q of this.#accumulator.queues()) {
+      if (q.ready.length === 0) continue;
+      if (q.draining) {
+        if (q.inFlight > 0) continue;
+        q.draining = false;
+      }
+      const head = q.ready[0] as ProducerBatch;
+      if (head.deadline <= now && head.attempts === 0 && head.bytes === null) {
+        // Never sent and out of time (no leader for too long): nothing can have reached a broker.
+        q.ready.shift();
+        this.#fail(head, new TimeoutError(`${q.topic}-${q.partition}: records not sent within deliveryTimeoutMs`));
+        continue;
+      }
+      if (head.retryAt > now) {
+        next = Math.min(next, head.retryAt);
+        continue;
+      }
+      const leader = metadata.topics.get(q.topic)?.partitions[q.partition]?.leaderId ?? -1;
+      if (leader < 0 || !metadata.brokers.has(leader)) {
+        needMetadata = true;
+        continue;
+      }
+      let list = byNode.get(leader);
+      if (!list) {
+        list = [];
+        byNode.set(leader, list);
+      }
+      list.push(q);
+    }
+    for (const [nodeId, queues] of byNode) {
+      const inFlight = this.#inFlightByNode.get(nodeId) ?? 0;
+      if (inFlight >= this.#options.maxInFlight) continue;
+      const batches = this.#drain(queues);
+      if (batches.length === 0) continue;
+      this.#inFlightByNode.set(nodeId, inFlight + 1);
+      void this.#send(nodeId, batches);
+    }
+    if (needMetadata) this.#refreshMetadata();
+    this.#schedule(next);
+  }
+
+  #hasReady(): boolean {
+    for (const q of this.#accumulator.queues()) if (q.ready.length > 0) return true;
+    return false;
+  }
+
+  #ensureIdentity(): void {
+    this.#idempotence?.ensure().then(
+      () => this.wake(),
+      (err: Error) => {
+        // Without a producer id nothing can be sent idempotently: fail what is waiting.
+        for (const q of this.#accumulator.queues()) for (const b of q.ready.splice(0)) this.#fail(b, err);
+      },
+    );
+  }
+
+  #refreshMetadata(): void {
+    if (this.#refreshing) return;
+    this.#refreshing = true;
+    this.#client.refreshMetadata().then(
+      () => {
+        this.#refreshing = false;
+        this.wake();
+      },
+      () => {
+        this.#refreshing = false;
+        this.#schedule(Date.now() + this.#options.retryBackoffMs);
+      },
+    );
+  }
+
+  /** Takes one ready batch per partition for one request, assigning sequences to new ones. */
+  #drain(queues: PartitionQueue[]): ProducerBatch[] {
+    const batches: ProducerBatch[] = [];
+    let size = 0;
+    const identity = this.#idempotence?.identity;
+    for (const q of queues) {
+      const batch = q.ready[0] as ProducerBatch;
+      const batchSize = batch.bytes?.length ?? batch.builder?.sizeInBytes ?? 0;
+      if (batches.length > 0 && size + batchSize > this.#options.maxRequestBytes) break;
+      q.ready.shift();
+      q.inFlight++;
+      size += batchSize;
+      if (identity && batch.baseSequence < 0) {
+        // Sequences are assigned here, synchronously and in queue order, so that a
+        // partition's batches get consecutive numbers in the order they will be sent.
+        batch.baseSequence = q.nextSequence;
+        batch.producerEpoch = identity.producerEpoch;
+        q.nextSequence = addSequence(q.nextSequence, batch.recordCount);
+        batch.builder?.setProducerState(identity.producerId, identity.producerEpoch, batch.baseSequence);
+      }
+      batches.push(batch);
+    }
+    return batches;
+  }
+
+  async #send(nodeId: number, batches: ProducerBatch[]): Promise<void> {
+    try {
+      await Promise.all(batches.map((b) => this.#seal(b)));
+      const request = this.#request(batches);
+      const connection = await this.#client.connection(nodeId, "produce");
+      this.requests++;
+      if (this.#options.acks === 0) {
+        await connection.request(Produce, request, { noResponse: true });
+        for (const b of batches) this.#complete(b, -1n, -1n);
+        return;
+      }
+      const response = await connection.request(Produce, request, { timeoutMs: this.#options.requestTimeoutMs });
+      this.#handle(batches, response);
+    } catch (err) {
+      // The request failed as a whole (connection lost, timeout): every batch may or may not
+      // have been written. Retrying the same bytes is safe with idempotence (the broker drops
+      // duplicates by sequence) and is what Kafka's clients do without it.
+      for (const b of batches) this.#retryOrFail(b, err);
+      if (isRetriable(err)) this.#client.invalidateLeader();
+    } finally {
+      this.#inFlightByNode.set(nodeId, (this.#inFlightByNode.get(nodeId) ?? 1) - 1);
+      for (const b of batches) b.queue.inFlight--;
+      this.wake();
+    }
+  }
+
+  /** Builds a batch's bytes once (compressing if configured); retries reuse them. */
+  async #seal(batch: ProducerBatch): Promise<void> {
+    const builder = batch.builder;
+    if (batch.bytes || !builder) return;
+    batch.builder = null;
+    const { compression, compressionLevel } = this.#options;
+    batch.bytes =
+      compression === "none" ? builder.build() : await builder.buildCompressed(compression, compressionLevel);
+  }
+
+  #request(batches: ProducerBatch[]): ProduceRequest {
+    const metadata = this.#client.cachedMetadata;
+    const topics = new Map<string, ProduceRequest["topicData"][number]>();
+    for (const b of batches) {
+      let t = topics.get(b.queue.topic);
+      if (!t) {
+        t = {
+          name: b.queue.topic,
+          topicId: metadata.topics.get(b.queue.topic)?.topicId ?? "AAAAAAAAAAAAAAAAAAAAAA",
+          partitionData: [],
+        };
+        topics.set(b.queue.topic, t);
+      }
+      t.partitionData.push({ index: b.queue.partition, records: b.bytes });
+    }
+    return {
+      transactionalId: null,
+      acks: this.#options.acks,
+      timeoutMs: this.#options.requestTimeoutMs,
+      topicData: [...topics.values()],
+    };
+  }
+
+  #handle(batches: ProducerBatch[], response: ProduceResponse): void {
+    const metadata = this.#client.cachedMetadata;
+    const results = new Map<string, ProduceResponse["responses"][number]["partitionResponses"][number]>();
+    for (const t of response.responses) {
+      // Produce v13+ names topics by id only.
+      const name = t.name || metadata.topicNames.get(t.topicId) || "";
+      for (const p of t.partitionResponses) results.set(`${name}\0${p.index}`, p);
+    }
+    const endpoints = response.nodeEndpoints.map((e) => ({
+      nodeId: e.nodeId,
+      host: e.host,
+      port: e.port,
+      rack: e.rack,
+    }));
+    for (const b of batches) {
+      const q = b.queue;
+      const r = results.get(`${q.topic}\0${q.partition}`);
+      if (!r) {
+        this.#retryOrFail(b, kafkaError(3, "the response did not mention this partition"));
+        continue;
+      }
+      if (r.errorCode === NONE || r.errorCode === DUPLICATE_SEQUENCE_NUMBER) {
+        this.#complete(b, r.baseOffset, r.logAppendTimeMs);
+        continue;
+      }
+      const error = kafkaError(r.errorCode, r.errorMessage);
+      if (LEADERSHIP_ERRORS.has(r.errorCode)) {
+        // KIP-951: the broker names the new leader; use it before a metadata round trip.
+        if (r.currentLeader.leaderId >= 0) {
+          this.#client.applyLeaderHint(
+            q.topic,
+            q.partition,
+            r.currentLeader.leaderId,
+            r.currentLeader.leaderEpoch,
+            endpoints,
+          );
+        } else {
+          this.#client.invalidateLeader();
+          this.#refreshMetadata();
+        }
+      }
+      if (this.#idempotence && (r.errorCode === OUT_OF_ORDER_SEQUENCE_NUMBER || r.errorCode === UNKNOWN_PRODUCER_ID)) {
+        this.#sequenceError(b, error);
+        continue;
+      }
+      this.#retryOrFail(b, error);
+    }
+  }
+
+  /**
+   * OUT_OF_ORDER_SEQUENCE_NUMBER for a batch that is not the next one the broker expects
+   * just means an earlier batch failed: retry it after that one. For the next expected
+   * batch (a real gap: the broker lost state) and for UNKNOWN_PRODUCER_ID, bump the epoch
+   * and resequence everything not yet acknowledged (KIP-360).
+   */
+  #sequenceError(batch: ProducerBatch, error: KafkaError): void {
+    const q = batch.queue;
+    const expected = addSequence(this.#lastAcked.get(q) ?? -1, 1);
+    if (error.errorCode === OUT_OF_ORDER_SEQUENCE_NUMBER && batch.baseSequence !== expected) {
+      this.#retry(batch);
+      return;
+    }
+    this.#retry(batch);
+    void this.#bumpEpoch();
+  }
+
+  async #bumpEpoch(): Promise<void> {
+    if (this.#bumpingEpoch || !this.#idempotence) return;
+    this.#bumpingEpoch = true;
+    try {
+      // Wait until nothing is in flight: their answers still belong to the old epoch.
+      while ([...this.#accumulator.queues()].some((q) => q.inFlight > 0)) await new Promise((r) => setTimeout(r, 10));
+      const identity = await this.#idempotence.bump();
+      for (const q of this.#accumulator.queues()) {
+        q.nextSequence = 0;
+        this.#lastAcked.set(q, -1);
+        for (const b of q.ready) {
+          if (b.baseSequence < 0) continue;
+          b.baseSequence = q.nextSequence;
+          b.producerEpoch = identity.producerEpoch;
+          q.nextSequence = addSequence(q.nextSequence, b.recordCount);
+          if (b.bytes) rewriteProducerState(b.bytes, identity.producerId, identity.producerEpoch, b.baseSequence);
+          else b.builder?.setProducerState(identity.producerId, identity.producerEpoch, b.baseSequence);
+        }
+      }
+    } catch (err) {
+      for (const q of this.#accumulator.queues()) for (const b of q.ready.splice(0)) this.#fail(b, err as Error);
+    } finally {
+      this.#bumpingEpoch = false;
+      this.wake();
+    }
+  }
+
+  #retryOrFail(batch: ProducerBatch, err: unknown): void {
+    if (!isRetriable(err)) {
+      this.#fail(batch, err as Error);
+      return;
+    }
+    if (Date.now() >= batch.deadline) {
+      this.#fail(
+        batch,
+        new TimeoutError(`${batch.queue.topic}-${batch.queue.partition}: not acknowledged within deliveryTimeoutMs`, {
+          cause: err,
+        }),
+      );
+      return;
+    }
+    this.#retry(batch);
+  }
+
+  /** Puts a batch back at its place in the ready queue, after a backoff. */
+  #retry(batch: ProducerBatch): void {
+    const q = batch.queue;
+    batch.retryAt =
+      Date.now() +
+      backoffDelay(batch.attempts, {
+        floorMs: this.#options.retryBackoffMs,
+        ceilingMs: this.#options.retryBackoffMaxMs,
+      });
+    batch.attempts++;
+    if (this.#idempotence && batch.baseSequence >= 0) {
+      // Ready batches stay in sequence order: those with sequences first, lowest first.
+      let at = 0;
+      while (at < q.ready.length) {
+        const other = q.ready[at] as ProducerBatch;
+        if (other.baseSequence < 0 || other.baseSequence > batch.baseSequence) break;
+        at++;
+      }
+      q.ready.splice(at, 0, batch);
+      q.draining = true;
+    } else {
+      q.ready.unshift(batch);
+    }
+  }
+
+  #complete(batch: ProducerBatch, baseOffset: bigint, logAppendTimeMs: bigint): void {
+    const q = batch.queue;
+    if (batch.baseSequence >= 0) this.#lastAcked.set(q, addSequence(batch.baseSequence, batch.recordCount - 1));
+    const { topic, partition } = q;
+    const logAppend = logAppendTimeMs >= 0n ? Number(logAppendTimeMs) : -1;
+    const known = baseOffset >= 0n;
+    for (let i = 0; i < batch.recordCount; i++) {
+      (batch.deliveries[i] as ProducerBatch["deliveries"][number]).complete(batch.indices[i] as number, {
+        topic,
+        partition,
+        offset: known ? baseOffset + BigInt(i) : -1n,
+        timestamp: logAppend >= 0 ? logAppend : (batch.timestamps[i] as number),
+      });
+    }
+    this.#hooks.onBatchSettled(batch);
+  }
+
+  #fail(batch: ProducerBatch, err: Error): void {
+    for (const d of batch.deliveries) d.fail(err);
+    this.#hooks.onBatchSettled(batch);
+  }
+
+  /** Fails every batch not in flight (close with abort). */
+  abortAll(err: Error): void {
+    for (const q of this.#accumulator.queues()) {
+      if (q.open) {
+        q.ready.push(q.open);
+        q.open = null;
+      }
+      for (const b of q.ready.splice(0)) this.#fail(b, err);
+    }
+  }
+}
