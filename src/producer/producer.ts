@@ -227,7 +227,7 @@ export class Producer<K = RecordData, V = RecordData> {
   /** Appends if metadata and memory allow; false means the record must wait. */
   #tryAppend(p: Prepared, delivery: Delivery, index: number, now: number): boolean {
     const topic = this.#client.cachedMetadata.topics.get(p.topic);
-    if (!topic || topic.errorCode !== 0 || topic.partitions.length === 0) return false;
+    if (topic?.errorCode !== 0 || topic.partitions.length === 0) return false;
     if (!this.#accumulator.hasRoom(p.size)) return false;
     let partition = p.partition;
     const count = topic.partitions.length;
@@ -304,7 +304,7 @@ export class Producer<K = RecordData, V = RecordData> {
         continue;
       }
       const topic = this.#client.cachedMetadata.topics.get(w.prepared.topic);
-      if (!topic || topic.errorCode !== 0 || topic.partitions.length === 0) this.#fetchTopic(w.prepared.topic, topic);
+      if (topic?.errorCode !== 0 || topic.partitions.length === 0) this.#fetchTopic(w.prepared.topic, topic);
       break;
     }
     clearTimeout(this.#waitTimer);
