@@ -111,7 +111,8 @@ export function resolveProducerOptions(options: ProducerOptions<never, never> = 
   }
   const maxInFlight = int(options, "maxInFlight", 5, 1, idempotent ? 5 : 1000);
   const maxRequestBytes = int(options, "maxRequestBytes", 1024 * 1024, 1024);
-  const batchBytes = int(options, "batchBytes", 256 * 1024, 1, maxRequestBytes);
+  // The default yields to a smaller maxRequestBytes; an explicit batchBytes must fit in it.
+  const batchBytes = int(options, "batchBytes", Math.min(256 * 1024, maxRequestBytes - 2048), 1, maxRequestBytes);
   const retryBackoffMs = int(options, "retryBackoffMs", 100, 0);
   const requestTimeoutMs = int(options, "requestTimeoutMs", 30_000, 1, 2_147_483_647);
   const lingerMs = int(options, "lingerMs", 5, 0);

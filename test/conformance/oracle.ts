@@ -78,7 +78,14 @@ export interface RecordsReadItem {
 }
 
 /** Anything the oracle accepts. */
-export type OracleItem = EncodeItem | DecodeItem | RecordsBuildItem | RecordsReadItem | { op: "ping" };
+/** The Java producer's partition for each key (Utils.murmur2, toPositive, modulo). */
+export interface PartitionsItem {
+  op: "partitions";
+  keys: readonly Buffer[];
+  partitionCount: number;
+}
+
+export type OracleItem = EncodeItem | DecodeItem | RecordsBuildItem | RecordsReadItem | PartitionsItem | { op: "ping" };
 
 /** The reply to one item: exactly one of `bytes`, `json`, `batches`, `error` is meaningful. */
 export interface OracleReply {
@@ -90,6 +97,8 @@ export interface OracleReply {
   remaining?: number;
   /** records.read: the batches. */
   batches?: OracleBatch[];
+  /** partitions: one partition per key. */
+  partitions?: number[];
   /** Set when Kafka threw: the exception class and message. */
   error?: string;
 }
@@ -304,6 +313,7 @@ interface RawReply {
   json?: unknown;
   remaining?: number;
   batches?: RawBatch[];
+  partitions?: number[];
   error?: string;
 }
 
@@ -316,6 +326,7 @@ function parseReply(raw: RawReply): OracleReply {
   if (raw.bytes !== undefined) reply.bytes = Buffer.from(raw.bytes, "base64");
   if (raw.json !== undefined) reply.json = raw.json;
   if (raw.remaining !== undefined) reply.remaining = raw.remaining;
+  if (raw.partitions !== undefined) reply.partitions = raw.partitions;
   if (raw.batches !== undefined) {
     reply.batches = raw.batches.map((b) => ({
       ...b,

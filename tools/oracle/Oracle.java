@@ -122,12 +122,30 @@ public final class Oracle {
                     return readRecords(item);
                 case "ping":
                     return NODES.objectNode().put("pong", true);
+                case "partitions":
+                    return partitions(item);
                 default:
                     throw new IllegalArgumentException("unknown op " + op);
             }
         } catch (Throwable t) {
             return error(t);
         }
+    }
+
+    /**
+     * The partition the Java producer's default partitioner picks for each key:
+     * toPositive(Utils.murmur2(key)) % partitionCount. Keys come base64-encoded.
+     */
+    private static ObjectNode partitions(JsonNode item) {
+        int count = item.path("partitionCount").asInt();
+        ArrayNode out = NODES.arrayNode();
+        for (JsonNode key : item.path("keys")) {
+            byte[] bytes = java.util.Base64.getDecoder().decode(key.asText());
+            out.add(org.apache.kafka.common.utils.Utils.toPositive(org.apache.kafka.common.utils.Utils.murmur2(bytes)) % count);
+        }
+        ObjectNode reply = NODES.objectNode();
+        reply.set("partitions", out);
+        return reply;
     }
 
     private static ObjectNode error(Throwable t) {

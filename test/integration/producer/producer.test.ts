@@ -1,0 +1,182 @@
+import { randomUUID } from "node:crypto";
+import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { Client } from "../../../src/client.js";
+import { ClosedError, InvalidArgumentError, RecordTooLargeError, TimeoutError } from "../../../src/errors.js";
+import type { RecordMetadata } from "../../../src/producer/delivery.js";
+import type { CompressionCodec } from "../../../src/protocol/records/index.js";
+import { Oracle } from "../../conformance/oracle.js";
+import { javaConsume } from "../../helpers/java-consume.js";
+import { readBack } from "../../helpers/read-back.js";
+import { createTopic } from "../../helpers/topics.js";
+
+const CODECS: CompressionCodec[] = ["none", "gzip", "snappy", "lz4", "zstd"];
+const ACKS = [0, 1, "all"] as const;
+
+function records(topic: string, n: number) {
+  return Array.from({ length: n }, (_, i) => ({
+    topic,
+    key: `key-${i % 37}`,
+    value: `value-${i}-${"é".repeat(i % 5)}`,
+    headers: [
+      { key: "index", value: String(i) },
+      { key: "empty", value: null },
+    ],
+    timestamp: 1_700_000_000_000 + i,
+  }));
+}
+
+describe("Producer against a real broker", () => {
+  const bootstrap = inject("kafkaBootstrap");
+  let client: Client;
+  beforeAll(() => {
+    client = new Client({ bootstrap });
+  });
+  afterAll(() => client.close());
+
+  for (const compression of CODECS) {
+    for (const acks of ACKS) {
+      it(`${compression}, acks=${acks}: every record reads back with its key, value, headers, timestamp and order`, async () => {
+        const topic = `produce-${compression}-${acks}-${randomUUID()}`;
+        await createTopic(client, topic, 3);
+        const producer = client.producer({ compression, acks, idempotent: acks === "all" });
+        const sent = records(topic, 300);
+        const reports = await producer.send(sent);
+        await producer.close();
+        let back = await readBack(client, topic);
+        // acks=0: the broker says nothing, so the records may still be on their way.
+        for (let i = 0; i < 100 && back.length < sent.length; i++) {
+          await new Promise((r) => setTimeout(r, 100));
+          back = await readBack(client, topic);
+        }
+        expect(back).toHaveLength(sent.length);
+        // Same key → same partition, and per partition the send order.
+        const byValue = new Map(back.map((r) => [r.value?.toString(), r]));
+        for (let i = 0; i < sent.length; i++) {
+          const s = sent[i] as (typeof sent)[number];
+          const r = byValue.get(s.value);
+          expect(r, s.value).toBeDefined();
+          expect(r?.key?.toString()).toBe(s.key);
+          expect(r?.timestamp).toBe(s.timestamp);
+          expect(r?.headers.map((h) => [h.key, h.value?.toString() ?? null])).toEqual([
+            ["index", String(i)],
+            ["empty", null],
+          ]);
+          expect(r?.compression).toBe(compression);
+          const report = reports[i] as RecordMetadata;
+          expect(report.partition).toBe(r?.partition);
+          expect(report.offset).toBe(acks === 0 ? -1n : r?.offset);
+        }
+        for (const p of [0, 1, 2]) {
+          const indices = back.filter((r) => r.partition === p).map((r) => Number(r.headers[0]?.value?.toString()));
+          expect(indices).toEqual([...indices].sort((a, b) => a - b));
+        }
+        if (acks === "all") expect(back.every((r) => r.producerId >= 0n)).toBe(true);
+      });
+    }
+  }
+
+  it("Kafka's Java console consumer reads what samsa wrote, for every codec", async () => {
+    const topic = `produce-java-${randomUUID()}`;
+    await createTopic(client, topic, 1);
+    const expected: string[] = [];
+    for (const compression of CODECS) {
+      const producer = client.producer({ compression });
+      const batch = Array.from({ length: 20 }, (_, i) => ({
+        topic,
+        key: `${compression}-k${i}`,
+        value: `${compression}-v${i}`,
+        headers: { codec: compression },
+        timestamp: 1_700_000_000_000 + expected.length,
+      }));
+      for (const r of batch) expected.push(`${r.timestamp}\t${r.key}\t${r.value}\tcodec:${compression}`);
+      await producer.send(batch);
+      await producer.close();
+    }
+    const java = await javaConsume(bootstrap, topic, expected.length);
+    expect(java.map((r) => `${r.timestamp}\t${r.key}\t${r.value}\t${r.headers}`)).toEqual(expected);
+    expect(java.map((r) => r.offset)).toEqual(expected.map((_, i) => BigInt(i)));
+  });
+
+  it("puts keyed records on the partition the Java client computes (1,000 keys)", async () => {
+    const topic = `produce-keys-${randomUUID()}`;
+    await createTopic(client, topic, 7);
+    const keys = Array.from({ length: 1000 }, (_, i) => Buffer.from(`user-${i}-${randomUUID().slice(0, i % 9)}`));
+    const producer = client.producer();
+    const reports = await producer.send(keys.map((key) => ({ topic, key, value: "x" })));
+    await producer.close();
+    const oracle = await Oracle.start();
+    try {
+      const [reply] = await oracle.send([{ op: "partitions", keys, partitionCount: 7 }]);
+      expect(reply?.error).toBeUndefined();
+      expect(reports.map((r) => r.partition)).toEqual(reply?.partitions);
+    } finally {
+      await oracle.close();
+    }
+  });
+
+  it("spreads keyless records over partitions in sticky batches", async () => {
+    const topic = `produce-sticky-${randomUUID()}`;
+    await createTopic(client, topic, 4);
+    const producer = client.producer({ batchBytes: 4096, lingerMs: 0 });
+    const value = Buffer.alloc(100, 7);
+    const reports = await producer.send(Array.from({ length: 2000 }, () => ({ topic, value })));
+    await producer.close();
+    const perPartition = [0, 1, 2, 3].map((p) => reports.filter((r) => r.partition === p).length);
+    for (const n of perPartition) expect(n).toBeGreaterThan(100);
+    // Sticky: consecutive records mostly share a partition.
+    let switches = 0;
+    for (let i = 1; i < reports.length; i++) if (reports[i]?.partition !== reports[i - 1]?.partition) switches++;
+    expect(switches).toBeLessThan(200);
+  });
+
+  it("delivers through the callback form with no promise", async () => {
+    const topic = `produce-cb-${randomUUID()}`;
+    await createTopic(client, topic, 1);
+    const producer = client.producer();
+    const results = await new Promise<(RecordMetadata | undefined)[]>((resolve, reject) => {
+      const out: (RecordMetadata | undefined)[] = [];
+      for (let i = 0; i < 100; i++) {
+        const ret = producer.send({ topic, value: String(i) }, (err, md) => {
+          if (err) reject(err);
+          out[i] = md;
+          if (out.filter(Boolean).length === 100) resolve(out);
+        });
+        expect(ret).toBeUndefined();
+      }
+    });
+    expect(results.map((r) => r?.offset)).toEqual(Array.from({ length: 100 }, (_, i) => BigInt(i)));
+    await producer.close();
+  });
+
+  it("rejects bad input with typed errors and sends nothing", async () => {
+    const topic = `produce-bad-${randomUUID()}`;
+    await createTopic(client, topic, 1);
+    expect(() => client.producer({ acks: 1 })).toThrow(InvalidArgumentError); // idempotence needs acks=all
+    expect(() => client.producer({ lingerMs: -1 })).toThrow(/lingerMs/);
+    expect(() => client.producer({ compression: "brotli" as never })).toThrow(/compression/);
+    const producer = client.producer({ maxRequestBytes: 10_000 });
+    await expect(producer.send({ topic, value: Buffer.alloc(20_000) })).rejects.toBeInstanceOf(RecordTooLargeError);
+    await expect(producer.send({ topic: "bad topic!", value: "x" })).rejects.toMatchObject({ argument: "topic" });
+    await expect(producer.send({ topic, value: 42 as never })).rejects.toMatchObject({ argument: "value" });
+    // One bad record in an array: nothing of the array is sent.
+    await expect(
+      producer.send([
+        { topic, value: "ok" },
+        { topic, value: Buffer.alloc(20_000) },
+      ]),
+    ).rejects.toBeInstanceOf(RecordTooLargeError);
+    await producer.close();
+    expect(await readBack(client, topic)).toHaveLength(0);
+    await expect(producer.send({ topic, value: "late" })).rejects.toBeInstanceOf(ClosedError);
+  });
+
+  it("fails records for an unknown topic after maxBlockMs instead of hanging", async () => {
+    const producer = client.producer({ allowAutoTopicCreation: false, maxBlockMs: 1500 });
+    const started = Date.now();
+    const err = await producer.send({ topic: `missing-${randomUUID()}`, value: "x" }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(TimeoutError);
+    expect((err as Error).message).toMatch(/not present in metadata/);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(1400);
+    await producer.close();
+  });
+});
