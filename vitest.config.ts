@@ -31,6 +31,17 @@ export default defineConfig({
           hookTimeout: 180_000,
         },
       },
+      {
+        // Kill, pause and restart brokers of a 3-node cluster; count what was lost. Each file
+        // starts its own cluster.
+        test: {
+          name: "fault",
+          include: ["test/fault/**/*.test.ts"],
+          testTimeout: 300_000,
+          hookTimeout: 180_000,
+          fileParallelism: false,
+        },
+      },
     ],
   },
 });

@@ -240,7 +240,11 @@ export class Sender {
       // have been written. Retrying the same bytes is safe with idempotence (the broker drops
       // duplicates by sequence) and is what Kafka's clients do without it.
       for (const b of batches) this.#retryOrFail(b, err);
-      if (isRetriable(err)) this.#client.invalidateLeader();
+      if (isRetriable(err)) {
+        // The broker may be gone: learn the partitions' new leaders before the retries.
+        this.#client.invalidateLeader();
+        this.#refreshMetadata();
+      }
     } finally {
       this.#inFlightByNode.set(nodeId, (this.#inFlightByNode.get(nodeId) ?? 1) - 1);
       for (const b of batches) b.queue.inFlight--;
