@@ -1,0 +1,232 @@
+/**
+ * End-to-end producer throughput against the harness's broker, one client after another on
+ * the same broker in the same run: samsa, kafkajs, @platformatic/kafka and Kafka's own Java
+ * ProducerPerformance. 1,000,000 records of 100 bytes to a fresh 6-partition topic each,
+ * acks=all, idempotent where the client supports it, linger 5 ms; once uncompressed, once zstd.
+ * Each client runs in its own process, under /usr/bin/time for CPU seconds and peak RSS.
+ */
+import { execFile, spawn } from "node:child_process";
+import { randomUUID } from "node:crypto";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { Client } from "../../src/client.js";
+import type { CompressionCodec } from "../../src/protocol/records/index.js";
+import { ensureKafkaJars } from "../../tools/kafka/jars.js";
+import { REPO_ROOT } from "../../tools/kafka/paths.js";
+import { createTopic } from "../../tools/kafka/topics.js";
+import type { WorkerParams, WorkerResult } from "./producer-worker.js";
+
+/** One client's measured run. */
+export interface ProducerRow {
+  client: string;
+  codec: CompressionCodec;
+  records: number;
+  recordsPerSec: number;
+  mbPerSec: number;
+  p50Ms: number;
+  p99Ms: number;
+  cpuSeconds: number;
+  peakRssMb: number;
+  /** Why there is no measurement, when there is none. */
+  skipped?: string;
+}
+
+/** Options of {@link runProducerBench}. */
+export interface ProducerBenchOptions {
+  bootstrap: string;
+  records?: number;
+  codecs?: CompressionCodec[];
+  clients?: ("samsa" | "kafkajs" | "platformatic" | "java")[];
+  log?: (line: string) => void;
+}
+
+const VALUE_SIZE = 100;
+const PARTITIONS = 6;
+
+/** Runs `command` under /usr/bin/time; returns stdout, stderr, CPU seconds and peak RSS. */
+async function timed(command: string, args: string[], onStderr: (s: string) => void) {
+  const dir = await mkdtemp(join(tmpdir(), "samsa-bench-"));
+  const timeFile = join(dir, "time");
+  try {
+    const child = spawn("/usr/bin/time", ["-f", "%U %S %M", "-o", timeFile, command, ...args], {
+      cwd: REPO_ROOT,
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let stdout = "";
+    child.stdout.on("data", (c: Buffer) => {
+      stdout += c.toString();
+    });
+    child.stderr.on("data", (c: Buffer) => onStderr(c.toString()));
+    const code = await new Promise<number | null>((resolve) => child.on("close", resolve));
+    if (code !== 0) throw new Error(`${command} exited with ${code}:\n${stdout.slice(-2000)}`);
+    const [user, system, rssKb] = (await readFile(timeFile, "utf8")).trim().split(/\s+/).map(Number);
+    return { stdout, cpuSeconds: (user ?? 0) + (system ?? 0), peakRssMb: (rssKb ?? 0) / 1024 };
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+async function runNode(params: WorkerParams, log: (line: string) => void) {
+  const { stdout, cpuSeconds, peakRssMb } = await timed(
+    process.execPath,
+    ["--import", "tsx", join(REPO_ROOT, "bench/e2e/producer-worker.ts"), JSON.stringify(params)],
+    (s) => log(s.trimEnd()),
+  );
+  const line = stdout.trim().split("\n").pop() as string;
+  return { result: JSON.parse(line) as WorkerResult, cpuSeconds, peakRssMb };
+}
+
+async function runJava(
+  bootstrap: string,
+  topic: string,
+  records: number,
+  codec: CompressionCodec,
+  log: (line: string) => void,
+) {
+  const lib = await ensureKafkaJars();
+  const { stdout, cpuSeconds, peakRssMb } = await timed(
+    "java",
+    [
+      "-Xmx1g",
+      "-cp",
+      `${lib}/*`,
+      "org.apache.kafka.tools.ProducerPerformance",
+      "--topic",
+      topic,
+      "--num-records",
+      String(records),
+      "--record-size",
+      String(VALUE_SIZE),
+      "--throughput",
+      "-1",
+      "--producer-props",
+      `bootstrap.servers=${bootstrap}`,
+      "acks=all",
+      "linger.ms=5",
+      "enable.idempotence=true",
+      `compression.type=${codec}`,
+    ],
+    (s) => log(s.trimEnd()),
+  );
+  // "1000000 records sent, 412371.1 records/sec (39.33 MB/sec), 41.2 ms avg latency, 301.0 ms
+  //  max latency, 35 ms 50th, 95 ms 95th, 120 ms 99th, 180 ms 99.9th."
+  const last =
+    stdout
+      .trim()
+      .split("\n")
+      .filter((l) => l.includes("records sent"))
+      .pop() ?? "";
+  const m = /([\d.]+) records\/sec.*?([\d.]+) ms 50th.*?([\d.]+) ms 99th/.exec(last);
+  if (!m) throw new Error(`could not parse ProducerPerformance output: ${last}`);
+  return { recordsPerSec: Number(m[1]), p50Ms: Number(m[2]), p99Ms: Number(m[3]), cpuSeconds, peakRssMb };
+}
+
+/** Runs every client for every codec; see the module comment. */
+export async function runProducerBench(options: ProducerBenchOptions): Promise<ProducerRow[]> {
+  const records = options.records ?? 1_000_000;
+  const codecs = options.codecs ?? ["none", "zstd"];
+  const clients = options.clients ?? ["samsa", "kafkajs", "platformatic", "java"];
+  const log = options.log ?? ((line: string) => console.error(line));
+  const admin = new Client({ bootstrap: options.bootstrap, clientId: "bench-admin" });
+  const rows: ProducerRow[] = [];
+  try {
+    for (const codec of codecs) {
+      for (const client of clients) {
+        const base = {
+          client,
+          codec,
+          records,
+          recordsPerSec: 0,
+          mbPerSec: 0,
+          p50Ms: 0,
+          p99Ms: 0,
+          cpuSeconds: 0,
+          peakRssMb: 0,
+        };
+        // Node 20 has no zstd in zlib (platformatic's codec needs it) and kafkajs ships only gzip.
+        if (codec === "zstd" && (client === "kafkajs" || client === "platformatic")) {
+          rows.push({ ...base, skipped: `no zstd codec for ${client} on Node ${process.versions.node}` });
+          continue;
+        }
+        const topic = `bench-${client}-${codec}-${randomUUID().slice(0, 8)}`;
+        await createTopic(admin, topic, PARTITIONS);
+        log(`▶ ${client}, ${codec}: ${records.toLocaleString("en-US")} records → ${topic}`);
+        if (client === "java") {
+          const r = await runJava(options.bootstrap, topic, records, codec, () => {});
+          rows.push({ ...base, ...r, mbPerSec: (r.recordsPerSec * VALUE_SIZE) / 1e6 });
+        } else {
+          const { result, cpuSeconds, peakRssMb } = await runNode(
+            {
+              client,
+              bootstrap: options.bootstrap,
+              topic,
+              records,
+              valueSize: VALUE_SIZE,
+              codec,
+              chunk: 1000,
+              window: 32,
+            },
+            log,
+          );
+          const recordsPerSec = (result.records / result.elapsedMs) * 1000;
+          rows.push({
+            ...base,
+            recordsPerSec,
+            mbPerSec: (recordsPerSec * VALUE_SIZE) / 1e6,
+            p50Ms: result.p50Ms,
+            p99Ms: result.p99Ms,
+            cpuSeconds,
+            peakRssMb,
+          });
+        }
+        const row = rows[rows.length - 1] as ProducerRow;
+        log(`  ${Math.round(row.recordsPerSec).toLocaleString("en-US")} records/s, p99 ${row.p99Ms.toFixed(1)} ms`);
+      }
+    }
+  } finally {
+    admin.close();
+  }
+  return rows;
+}
+
+/** Markdown table of the rows, with each client's ratio to samsa. */
+export function formatProducerBench(rows: ProducerRow[]): string {
+  const lines = [
+    "| client | codec | records/s | MB/s | send→ack p50 ms | p99 ms | CPU s | peak RSS MB | samsa ÷ client |",
+    "|---|---|---:|---:|---:|---:|---:|---:|---:|",
+  ];
+  const notes: Record<string, string> = {
+    kafkajs: " (idempotent, 1 in flight: its limit)",
+    platformatic: " (not idempotent¹)",
+  };
+  for (const r of rows) {
+    if (r.skipped) {
+      lines.push(`| ${r.client} | ${r.codec} | n/a | | | | | | (${r.skipped}) |`);
+      continue;
+    }
+    const samsa = rows.find((s) => s.client === "samsa" && s.codec === r.codec);
+    const ratio = samsa && r.recordsPerSec > 0 ? (samsa.recordsPerSec / r.recordsPerSec).toFixed(2) : "";
+    lines.push(
+      `| ${r.client}${notes[r.client] ?? ""} | ${r.codec} | ${Math.round(r.recordsPerSec).toLocaleString("en-US")} | ${r.mbPerSec.toFixed(1)} | ${r.p50Ms.toFixed(1)} | ${r.p99Ms.toFixed(1)} | ${r.cpuSeconds.toFixed(1)} | ${Math.round(r.peakRssMb)} | ${ratio} |`,
+    );
+  }
+  if (rows.some((r) => r.client === "platformatic" && !r.skipped)) {
+    lines.push(
+      "",
+      "¹ @platformatic/kafka 1.35's idempotent mode fails concurrent sends with OUT_OF_ORDER_SEQUENCE_NUMBER.",
+    );
+  }
+  return lines.join("\n");
+}
+
+/** True when /usr/bin/time exists (Debian's `time` package). */
+export async function haveTime(): Promise<boolean> {
+  try {
+    await promisify(execFile)("/usr/bin/time", ["-f", "%U", "true"]);
+    return true;
+  } catch {
+    return false;
+  }
+}
