@@ -57,7 +57,8 @@ async function main(): Promise<void> {
       sections.push(`## Round trips on one connection\n\n${formatNetworkBench(rows)}`);
     }
     if (suites.includes("producer")) {
-      if (!(await haveTime())) throw new Error("/usr/bin/time is missing: apt-get install time");
+      if (!(await haveTime(log)))
+        throw new Error("/usr/bin/time is missing and could not be installed: apt-get install time");
       log(`▶ producer: ${records.toLocaleString("en-US")} records per client`);
       const rows = await runProducerBench({ bootstrap, records, log });
       results.producer = rows;

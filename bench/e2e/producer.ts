@@ -221,12 +221,23 @@ export function formatProducerBench(rows: ProducerRow[]): string {
   return lines.join("\n");
 }
 
-/** True when /usr/bin/time exists (Debian's `time` package). */
-export async function haveTime(): Promise<boolean> {
-  try {
-    await promisify(execFile)("/usr/bin/time", ["-f", "%U", "true"]);
-    return true;
-  } catch {
-    return false;
-  }
+/**
+ * Makes sure /usr/bin/time (Debian's `time` package) is there, installing it with apt-get
+ * when running as root on a machine that lacks it. Returns whether it is usable.
+ */
+export async function haveTime(log: (line: string) => void = () => {}): Promise<boolean> {
+  const run = promisify(execFile);
+  const works = () =>
+    run("/usr/bin/time", ["-f", "%U", "true"]).then(
+      () => true,
+      () => false,
+    );
+  if (await works()) return true;
+  if (process.getuid?.() !== 0) return false;
+  log("installing Debian's time package for CPU and RSS figures");
+  await run("apt-get", ["update", "-qq"]).catch(() => undefined);
+  await run("apt-get", ["install", "-y", "-qq", "time"], {
+    env: { ...process.env, DEBIAN_FRONTEND: "noninteractive" },
+  }).catch(() => undefined);
+  return works();
 }
