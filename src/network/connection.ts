@@ -28,6 +28,7 @@ import {
 } from "../protocol/messages/index.js";
 import { Reader } from "../protocol/primitives/reader.js";
 import { Writer } from "../protocol/primitives/writer.js";
+import { Fifo } from "../util/fifo.js";
 import { FrameDecoder } from "./frame-decoder.js";
 import { type SaslOptions, saslMechanism } from "./sasl/index.js";
 import { timeouts } from "./timeouts.js";
@@ -104,7 +105,7 @@ export class Connection {
   #closeError: SamsaError | undefined;
   #correlationId = 0;
   readonly #inFlight: Pending[] = [];
-  readonly #waiting: Pending[] = [];
+  readonly #waiting = new Fifo<Pending>();
   #writable = true;
   #versions: NegotiatedVersions | undefined;
   #apiVersions: ApiVersionsResponse | undefined;
@@ -416,9 +417,7 @@ export class Connection {
       const signal = options.signal;
       if (signal) {
         const onAbort = () => {
-          const at = this.#waiting.indexOf(pending);
-          if (at >= 0) this.#waiting.splice(at, 1);
-          else pending.abandoned = true;
+          if (this.#waiting.removeWhere((p) => p === pending).length === 0) pending.abandoned = true;
           reject(new AbortedError(`${api.name} request aborted`));
         };
         signal.addEventListener("abort", onAbort, { once: true });
@@ -538,7 +537,7 @@ export class Connection {
       pending.cleanup?.();
       pending.reject(new ConnectionClosedError(this.address, true, why, { cause }));
     }
-    for (const pending of this.#waiting.splice(0)) {
+    for (const pending of this.#waiting.drain()) {
       pending.cleanup?.();
       pending.reject(new ConnectionClosedError(this.address, false, why, { cause }));
     }

@@ -8,6 +8,7 @@ import type { Client } from "../network/client.js";
 import type { TopicMetadata } from "../network/metadata.js";
 import { isRetriable, kafkaError } from "../protocol/kafka-error.js";
 import type { RecordData, RecordHeaderInput, RecordInput } from "../protocol/records/index.js";
+import { Fifo } from "../util/fifo.js";
 import { Accumulator, type ProducerBatch, REQUEST_OVERHEAD_BYTES } from "./accumulator.js";
 import { Delivery, type RecordMetadata } from "./delivery.js";
 import { IdempotenceManager } from "./idempotence.js";
@@ -82,7 +83,7 @@ export class Producer<K = RecordData, V = RecordData> {
   readonly #sender: Sender;
   readonly #sticky: StickyPartitioner;
   /** Records that could not be appended yet (no metadata or no memory), in send order. */
-  readonly #waiting: Waiting[] = [];
+  readonly #waiting = new Fifo<Waiting>();
   #waitTimer: NodeJS.Timeout | undefined;
   readonly #fetching = new Set<string>();
   readonly #available = new WeakMap<TopicMetadata, number[]>();
@@ -168,7 +169,10 @@ export class Producer<K = RecordData, V = RecordData> {
     for (let i = 0; i < prepared.length; i++) {
       const p = prepared[i] as Prepared;
       // Order is kept: once anything waits, everything after it waits too.
-      if (this.#waiting.length > 0 || !this.#tryAppend(p, delivery, i, now)) {
+      if (this.#waiting.length > 0) {
+        // Something already waits: queue behind it; whoever frees memory or brings metadata pumps.
+        this.#waiting.push({ prepared: p, delivery, index: i, deadline: now + this.#options.maxBlockMs });
+      } else if (!this.#tryAppend(p, delivery, i, now)) {
         this.#waiting.push({ prepared: p, delivery, index: i, deadline: now + this.#options.maxBlockMs });
         this.#pumpWaiting();
       }
@@ -279,7 +283,7 @@ export class Producer<K = RecordData, V = RecordData> {
   #pumpWaiting(): void {
     const now = Date.now();
     while (this.#waiting.length > 0) {
-      const w = this.#waiting[0] as Waiting;
+      const w = this.#waiting.peek() as Waiting;
       if (w.delivery.settled) {
         this.#waiting.shift();
         continue;
@@ -310,7 +314,7 @@ export class Producer<K = RecordData, V = RecordData> {
     clearTimeout(this.#waitTimer);
     this.#waitTimer = undefined;
     this.#checkIdle();
-    const head = this.#waiting[0];
+    const head = this.#waiting.peek();
     if (head) this.#waitTimer = setTimeout(() => this.#pumpWaiting(), Math.min(Math.max(1, head.deadline - now), 100));
   }
 
@@ -343,13 +347,7 @@ export class Producer<K = RecordData, V = RecordData> {
   }
 
   #failWaiting(topic: string, err: Error): void {
-    for (let i = this.#waiting.length - 1; i >= 0; i--) {
-      const w = this.#waiting[i] as Waiting;
-      if (w.prepared.topic === topic) {
-        this.#waiting.splice(i, 1);
-        w.delivery.fail(err);
-      }
-    }
+    for (const w of this.#waiting.removeWhere((w) => w.prepared.topic === topic)) w.delivery.fail(err);
   }
 
   #settled(batch: ProducerBatch): void {
@@ -390,7 +388,7 @@ export class Producer<K = RecordData, V = RecordData> {
     const { signal } = options;
     const abort = () => {
       const err = new AbortedError("producer closed before delivery");
-      for (const w of this.#waiting.splice(0)) w.delivery.fail(err);
+      for (const w of this.#waiting.drain()) w.delivery.fail(err);
       this.#sender.abortAll(err);
       for (const resolve of this.#idle.splice(0)) resolve();
     };
