@@ -20,7 +20,8 @@ export type SamsaErrorCode =
   | "SAMSA_ERR_INVALID_ARGUMENT"
   | "SAMSA_ERR_RECORD_TOO_LARGE"
   | "SAMSA_ERR_TIMEOUT"
-  | "SAMSA_ERR_CLOSED";
+  | "SAMSA_ERR_CLOSED"
+  | "SAMSA_ERR_BUFFER_FULL";
 
 /** Base class of every error samsa throws. */
 export class SamsaError extends Error {
@@ -202,5 +203,18 @@ export class TimeoutError extends SamsaError {
 export class ClosedError extends SamsaError {
   constructor(what: string) {
     super("SAMSA_ERR_CLOSED", `${what} is closed`);
+  }
+}
+
+/**
+ * The producer's buffer is full and so is its waiting line: `bufferMemory` bytes are in
+ * batches and as many again wait for room. Slow down (await sends) or raise `bufferMemory`.
+ */
+export class BufferFullError extends SamsaError {
+  constructor(bufferMemory: number) {
+    super(
+      "SAMSA_ERR_BUFFER_FULL",
+      `producer buffer full: ${bufferMemory} bytes buffered and as many waiting; await earlier sends or raise bufferMemory`,
+    );
   }
 }

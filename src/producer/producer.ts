@@ -3,7 +3,14 @@
  * hands records to the accumulator, waiting (up to `maxBlockMs`) only when a topic's metadata
  * or buffer memory is not there yet; `flush` and `close` wait for delivery.
  */
-import { AbortedError, ClosedError, InvalidArgumentError, RecordTooLargeError, TimeoutError } from "../errors.js";
+import {
+  AbortedError,
+  BufferFullError,
+  ClosedError,
+  InvalidArgumentError,
+  RecordTooLargeError,
+  TimeoutError,
+} from "../errors.js";
 import type { Client } from "../network/client.js";
 import type { TopicMetadata } from "../network/metadata.js";
 import { isRetriable, kafkaError } from "../protocol/kafka-error.js";
@@ -84,6 +91,8 @@ export class Producer<K = RecordData, V = RecordData> {
   readonly #sticky: StickyPartitioner;
   /** Records that could not be appended yet (no metadata or no memory), in send order. */
   readonly #waiting = new Fifo<Waiting>();
+  /** Bytes of the waiting records: bounded by bufferMemory too, so RSS stays bounded. */
+  #waitingBytes = 0;
   #waitTimer: NodeJS.Timeout | undefined;
   readonly #fetching = new Set<string>();
   readonly #available = new WeakMap<TopicMetadata, number[]>();
@@ -171,12 +180,23 @@ export class Producer<K = RecordData, V = RecordData> {
       // Order is kept: once anything waits, everything after it waits too.
       if (this.#waiting.length > 0) {
         // Something already waits: queue behind it; whoever frees memory or brings metadata pumps.
-        this.#waiting.push({ prepared: p, delivery, index: i, deadline: now + this.#options.maxBlockMs });
+        if (!this.#wait(p, delivery, i, now)) return;
       } else if (!this.#tryAppend(p, delivery, i, now)) {
-        this.#waiting.push({ prepared: p, delivery, index: i, deadline: now + this.#options.maxBlockMs });
+        if (!this.#wait(p, delivery, i, now)) return;
         this.#pumpWaiting();
       }
     }
+  }
+
+  /** Queues a record to wait for metadata or memory; false (and the call failed) when full. */
+  #wait(prepared: Prepared, delivery: Delivery, index: number, now: number): boolean {
+    if (this.#waitingBytes + prepared.size > this.#options.bufferMemory) {
+      delivery.fail(new BufferFullError(this.#options.bufferMemory));
+      return false;
+    }
+    this.#waitingBytes += prepared.size;
+    this.#waiting.push({ prepared, delivery, index, deadline: now + this.#options.maxBlockMs });
+    return true;
   }
 
   #prepare(record: ProducerRecord<K, V>): Prepared {
@@ -286,14 +306,17 @@ export class Producer<K = RecordData, V = RecordData> {
       const w = this.#waiting.peek() as Waiting;
       if (w.delivery.settled) {
         this.#waiting.shift();
+        this.#waitingBytes -= w.prepared.size;
         continue;
       }
       if (this.#tryAppend(w.prepared, w.delivery, w.index, now)) {
         this.#waiting.shift();
+        this.#waitingBytes -= w.prepared.size;
         continue;
       }
       if (now >= w.deadline) {
         this.#waiting.shift();
+        this.#waitingBytes -= w.prepared.size;
         const known = this.#client.cachedMetadata.topics.get(w.prepared.topic);
         w.delivery.fail(
           known && known.errorCode === 0
@@ -347,7 +370,10 @@ export class Producer<K = RecordData, V = RecordData> {
   }
 
   #failWaiting(topic: string, err: Error): void {
-    for (const w of this.#waiting.removeWhere((w) => w.prepared.topic === topic)) w.delivery.fail(err);
+    for (const w of this.#waiting.removeWhere((w) => w.prepared.topic === topic)) {
+      this.#waitingBytes -= w.prepared.size;
+      w.delivery.fail(err);
+    }
   }
 
   #settled(batch: ProducerBatch): void {
@@ -389,6 +415,7 @@ export class Producer<K = RecordData, V = RecordData> {
     const abort = () => {
       const err = new AbortedError("producer closed before delivery");
       for (const w of this.#waiting.drain()) w.delivery.fail(err);
+      this.#waitingBytes = 0;
       this.#sender.abortAll(err);
       for (const resolve of this.#idle.splice(0)) resolve();
     };

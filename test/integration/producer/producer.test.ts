@@ -1,7 +1,13 @@
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { Client } from "../../../src/client.js";
-import { ClosedError, InvalidArgumentError, RecordTooLargeError, TimeoutError } from "../../../src/errors.js";
+import {
+  BufferFullError,
+  ClosedError,
+  InvalidArgumentError,
+  RecordTooLargeError,
+  TimeoutError,
+} from "../../../src/errors.js";
 import type { RecordMetadata } from "../../../src/producer/delivery.js";
 import type { CompressionCodec } from "../../../src/protocol/records/index.js";
 import { Oracle } from "../../conformance/oracle.js";
@@ -177,6 +183,21 @@ describe("Producer against a real broker", () => {
     expect(err).toBeInstanceOf(TimeoutError);
     expect((err as Error).message).toMatch(/not present in metadata/);
     expect(Date.now() - started).toBeGreaterThanOrEqual(1400);
+    await producer.close();
+  });
+
+  it("bounds memory when records cannot go anywhere: the overflow fails at once with BufferFullError", async () => {
+    const producer = client.producer({ allowAutoTopicCreation: false, maxBlockMs: 1000, bufferMemory: 20_000 });
+    const topic = `nowhere-${randomUUID()}`;
+    const outcomes = await Promise.all(
+      Array.from({ length: 1000 }, () => producer.send({ topic, value: Buffer.alloc(100) }).catch((e: unknown) => e)),
+    );
+    const full = outcomes.filter((e) => e instanceof BufferFullError).length;
+    const timedOut = outcomes.filter((e) => e instanceof TimeoutError).length;
+    // About 20,000 bytes' worth (~150 records of ~136 accounted bytes) wait; the rest fail at once.
+    expect(full + timedOut).toBe(1000);
+    expect(timedOut).toBeGreaterThan(100);
+    expect(timedOut).toBeLessThan(200);
     await producer.close();
   });
 });
