@@ -8,28 +8,18 @@ import { isRetriable, kafkaError } from "../protocol/kafka-error.js";
 import { FindCoordinator, Metadata, type MetadataResponse } from "../protocol/messages/index.js";
 import { backoffDelay, sleep } from "./backoff.js";
 import { Broker, type BrokerNode, type BrokerOptions, type ConnectionPurpose } from "./broker.js";
-import type { Connection, TlsOptions } from "./connection.js";
+import type { Connection, ConnectionOptions } from "./connection.js";
 import { CoordinatorCache, type CoordinatorType } from "./coordinators.js";
 import { applyLeaderHint, type ClusterMetadata, EMPTY_METADATA, mergeMetadata } from "./metadata.js";
 import { type SaslOptions, saslMechanism } from "./sasl/index.js";
 
-/** Options of {@link Client}. Times are milliseconds. */
-export interface ClientOptions {
+/**
+ * Options of {@link Client}. Times are milliseconds. The per-connection settings (clientId,
+ * tls, sasl, timeouts, maxInFlight, maxFrameBytes) are those of {@link ConnectionOptions}.
+ */
+export interface ClientOptions extends Omit<ConnectionOptions, "host" | "port"> {
   /** Bootstrap brokers: `"host:port,host:port"` or an array of `host:port` (IPv6 as `[::1]:9092`). */
   bootstrap: string | readonly string[];
-  /** Sent with every request; shows in broker logs and quotas. Default "samsa". */
-  clientId?: string;
-  /** TLS; certificate verification is on unless you turn it off in the node:tls options. */
-  tls?: TlsOptions;
-  sasl?: SaslOptions;
-  /** Default 10,000. */
-  connectTimeoutMs?: number;
-  /** Default 30,000. */
-  requestTimeoutMs?: number;
-  /** Requests in flight per connection; default 5. */
-  maxInFlight?: number;
-  /** Largest response accepted; default 100 MiB. */
-  maxFrameBytes?: number;
   /** Metadata older than this is refreshed before use; default 300,000 (Kafka's). */
   metadataMaxAgeMs?: number;
   /** Retry backoff floor and ceiling; default 100 and 1,000 (Kafka's). */

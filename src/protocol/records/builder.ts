@@ -30,6 +30,7 @@ import {
   type TimestampType,
   varlongSize,
   writeInt64Number,
+  writeVarint,
   writeVarlong,
 } from "./format.js";
 
@@ -115,17 +116,6 @@ function writeData(buf: StringWriter, pos: number, data: Uint8Array | string, le
   } else {
     buf.utf8Write(data, pos, length);
   }
-}
-
-/** Writes the zigzag varint of the int32 `value` at `pos`; returns the position after it. */
-function writeVarint(buf: Uint8Array, pos: number, value: number): number {
-  let v = ((value << 1) ^ (value >> 31)) >>> 0;
-  while (v >= 0x80) {
-    buf[pos++] = (v & 0x7f) | 0x80;
-    v >>>= 7;
-  }
-  buf[pos++] = v;
-  return pos;
 }
 
 /** Bytes a length-prefixed field takes: its zigzag varint length plus the bytes, if not null. */

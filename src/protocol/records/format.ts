@@ -72,6 +72,17 @@ export function varlongSize(value: number): number {
   return n;
 }
 
+/** Writes the zigzag varint of the int32 `value` at `pos`; returns the position after it. */
+export function writeVarint(buf: Uint8Array, pos: number, value: number): number {
+  let v = ((value << 1) ^ (value >> 31)) >>> 0;
+  while (v >= 0x80) {
+    buf[pos++] = (v & 0x7f) | 0x80;
+    v >>>= 7;
+  }
+  buf[pos++] = v;
+  return pos;
+}
+
 /**
  * Writes the zigzag varlong of `value` (a safe integer) at `pos` and returns the position after
  * it. Int32 values use 32-bit zigzag. Beyond, the zigzag value 2k+s (k = |value| or |value|-1,
@@ -79,15 +90,7 @@ export function varlongSize(value: number): number {
  * is 2·(k mod 64)+s and the groups after it are those of ⌊k/64⌋, both exact.
  */
 export function writeVarlong(buf: Uint8Array, pos: number, value: number): number {
-  if ((value | 0) === value) {
-    let v = ((value << 1) ^ (value >> 31)) >>> 0;
-    while (v >= 0x80) {
-      buf[pos++] = (v & 0x7f) | 0x80;
-      v >>>= 7;
-    }
-    buf[pos++] = v;
-    return pos;
-  }
+  if ((value | 0) === value) return writeVarint(buf, pos, value);
   const negative = value < 0;
   const k = negative ? -value - 1 : value;
   // |value| ≥ 2^31 here, so ⌊k/64⌋ > 0 and the first group always continues.
