@@ -10,6 +10,8 @@ export default defineConfig({
         test: {
           name: "unit",
           include: ["test/unit/**/*.test.ts"],
+          // The fuzz tests run ~100k frames: seconds alone, more beside a busy broker.
+          testTimeout: 60_000,
         },
       },
       {

@@ -11,7 +11,7 @@ import { Broker, type BrokerNode, type BrokerOptions, type ConnectionPurpose } f
 import type { Connection, ConnectionOptions } from "./connection.js";
 import { CoordinatorCache, type CoordinatorType } from "./coordinators.js";
 import { applyLeaderHint, type ClusterMetadata, EMPTY_METADATA, mergeMetadata } from "./metadata.js";
-import { type SaslOptions, saslMechanism } from "./sasl/index.js";
+import { saslMechanism } from "./sasl/index.js";
 
 /**
  * Options of {@link Client}. Times are milliseconds. The per-connection settings (clientId,
