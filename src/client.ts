@@ -2,6 +2,7 @@
  * The `Client` users import: the network layer's Client (connections, metadata,
  * coordinators) plus factories for the clients built on it, which all share its connections.
  */
+import { Admin, type AdminOptions } from "./admin/index.js";
 import { Client as NetworkClient } from "./network/client.js";
 import type { ProducerOptions } from "./producer/options.js";
 import { Producer } from "./producer/producer.js";
@@ -12,5 +13,10 @@ export class Client extends NetworkClient {
   /** A producer that sends through this client's connections. */
   producer<K = RecordData, V = RecordData>(options?: ProducerOptions<K, V>): Producer<K, V> {
     return new Producer<K, V>(this, options);
+  }
+
+  /** An admin client that sends through this client's connections. */
+  admin(options?: AdminOptions): Admin {
+    return new Admin(this, options);
   }
 }

@@ -7,6 +7,7 @@
 /** The client software name samsa sends in ApiVersions (KIP-511). */
 export const CLIENT_SOFTWARE_NAME = "samsa";
 
+export * from "./admin/index.js";
 export { Client } from "./client.js";
 export * from "./errors.js";
 export {

@@ -1,0 +1,244 @@
+/**
+ * Partition placement, decided by the controller: start or cancel replica reassignments
+ * (AlterPartitionReassignments), list the ones in progress (ListPartitionReassignments) and
+ * elect leaders, preferred or unclean (ElectLeaders).
+ */
+import { InvalidArgumentError } from "../errors.js";
+import { ErrorCode } from "../protocol/error-table.js";
+import { kafkaError } from "../protocol/kafka-error.js";
+import {
+  AlterPartitionReassignments,
+  ElectLeaders,
+  type ElectLeadersResponse,
+  ListPartitionReassignments,
+} from "../protocol/messages/index.js";
+import { type AdminItemFailure, AdminOperationError } from "./errors.js";
+import { type AdminCall, type ItemOutcome, outcomeOf, partitionLabel } from "./routing.js";
+import { checkArray, checkInt, checkObject, checkOneOf, checkPartition, checkUnique } from "./validate.js";
+
+/** A reassignment to start (`replicas`: the new replica list, preferred leader first) or cancel (`null`). */
+export interface PartitionReassignment {
+  topic: string;
+  partition: number;
+  replicas: number[] | null;
+}
+
+/** Options of {@link alterPartitionReassignments}. */
+export interface AlterReassignmentsOptions {
+  /** Let a reassignment change the number of replicas (KIP-860, Kafka 4.1+). Default true, as before KIP-860. */
+  allowReplicationFactorChange?: boolean;
+}
+
+/** A reassignment in progress. */
+export interface OngoingReassignment {
+  topic: string;
+  partition: number;
+  /** Current replica set (old and new replicas while moving). */
+  replicas: number[];
+  addingReplicas: number[];
+  removingReplicas: number[];
+}
+
+/** Which leader to elect: the first replica of the list (`preferred`) or any live one, even out of sync (`unclean`). */
+export type ElectionType = "preferred" | "unclean";
+
+/** The result of an election for one partition. */
+export interface ElectionResult {
+  topic: string;
+  partition: number;
+  /**
+   * False when no election was needed (the preferred leader already leads, or an in-sync
+   * leader exists for an unclean election). Kafka reports that as ELECTION_NOT_NEEDED, which
+   * samsa treats as success: it is the state the caller asked for.
+   */
+  elected: boolean;
+}
+
+function sortPartitions<T extends { topic: string; partition: number }>(list: T[]): T[] {
+  return list.sort((a, b) => (a.topic < b.topic ? -1 : a.topic > b.topic ? 1 : a.partition - b.partition));
+}
+
+/** AlterPartitionReassignments on the controller. Returns the requests in input order. */
+export async function alterPartitionReassignments(
+  call: AdminCall,
+  reassignments: readonly PartitionReassignment[],
+  options: AlterReassignmentsOptions = {},
+): Promise<PartitionReassignment[]> {
+  const list = checkArray<PartitionReassignment>("reassignments", reassignments).map((r, i) => {
+    const at = `reassignments[${i}]`;
+    const o = checkObject(at, r);
+    if (o.replicas === undefined)
+      throw new InvalidArgumentError(`${at}.replicas`, "must be a broker id list, or null to cancel");
+    const replicas =
+      o.replicas === null
+        ? null
+        : checkArray<unknown>(`${at}.replicas`, o.replicas).map((b, j) => checkInt(`${at}.replicas[${j}]`, b, 0));
+    if (replicas) checkUnique(`${at}.replicas`, replicas.map(String));
+    return { ...checkPartition(at, r), replicas };
+  });
+  const labels = list.map((r) => partitionLabel(r.topic, r.partition));
+  checkUnique("reassignments", labels);
+  const allowReplicationFactorChange = options.allowReplicationFactorChange !== false;
+  return call.retryItems(labels, async (pending) => {
+    const connection = await call.controller();
+    if (!allowReplicationFactorChange && connection.versionFor(AlterPartitionReassignments) < 1) {
+      throw new InvalidArgumentError(
+        "allowReplicationFactorChange",
+        "false needs AlterPartitionReassignments v1 (Kafka 4.1+)",
+      );
+    }
+    const topics = new Map<string, { partitionIndex: number; replicas: number[] | null }[]>();
+    for (const i of pending) {
+      const r = list[i] as (typeof list)[number];
+      topics.set(r.topic, [...(topics.get(r.topic) ?? []), { partitionIndex: r.partition, replicas: r.replicas }]);
+    }
+    const response = await call.send(
+      connection,
+      AlterPartitionReassignments,
+      {
+        timeoutMs: call.serverTimeoutMs(),
+        allowReplicationFactorChange,
+        topics: [...topics].map(([name, partitions]) => ({ name, partitions })),
+      },
+      true,
+    );
+    if (response.errorCode !== 0) throw kafkaError(response.errorCode, response.errorMessage);
+    const results = new Map<string, { errorCode: number; errorMessage: string | null }>();
+    for (const t of response.responses) {
+      for (const p of t.partitions) results.set(partitionLabel(t.name, p.partitionIndex), p);
+    }
+    const out = new Map<number, ItemOutcome<PartitionReassignment>>();
+    for (const i of pending) {
+      const r = results.get(labels[i] as string);
+      if (r)
+        out.set(
+          i,
+          outcomeOf(r.errorCode, r.errorMessage, () => list[i] as (typeof list)[number]),
+        );
+    }
+    return out;
+  });
+}
+
+/** ListPartitionReassignments on the controller: those in progress, optionally only among `partitions`. */
+export async function listPartitionReassignments(
+  call: AdminCall,
+  partitions?: readonly { topic: string; partition: number }[],
+): Promise<OngoingReassignment[]> {
+  const list =
+    partitions === undefined
+      ? undefined
+      : checkArray<unknown>("partitions", partitions).map((p, i) => checkPartition(`partitions[${i}]`, p));
+  if (list) {
+    checkUnique(
+      "partitions",
+      list.map((p) => partitionLabel(p.topic, p.partition)),
+    );
+  }
+  return call.retry(async () => {
+    let topics: { name: string; partitionIndexes: number[] }[] | null = null;
+    if (list) {
+      const byTopic = new Map<string, number[]>();
+      for (const p of list) byTopic.set(p.topic, [...(byTopic.get(p.topic) ?? []), p.partition]);
+      topics = [...byTopic].map(([name, partitionIndexes]) => ({ name, partitionIndexes }));
+    }
+    const response = await call.send(
+      await call.controller(),
+      ListPartitionReassignments,
+      { timeoutMs: call.serverTimeoutMs(), topics },
+      true,
+    );
+    if (response.errorCode !== 0) throw kafkaError(response.errorCode, response.errorMessage);
+    return sortPartitions(
+      response.topics.flatMap((t) =>
+        t.partitions.map((p) => ({
+          topic: t.name,
+          partition: p.partitionIndex,
+          replicas: p.replicas,
+          addingReplicas: p.addingReplicas,
+          removingReplicas: p.removingReplicas,
+        })),
+      ),
+    );
+  });
+}
+
+/** Per-partition outcomes of an ElectLeaders response (ELECTION_NOT_NEEDED counts as done). */
+function electionOutcomes(
+  response: ElectLeadersResponse,
+): { topic: string; partition: number; outcome: ItemOutcome<ElectionResult> }[] {
+  return response.replicaElectionResults.flatMap((t) =>
+    t.partitionResult.map((p) => {
+      const notNeeded = p.errorCode === ErrorCode.ELECTION_NOT_NEEDED;
+      const outcome: ItemOutcome<ElectionResult> =
+        notNeeded || p.errorCode === 0
+          ? { value: { topic: t.topic, partition: p.partitionId, elected: !notNeeded } }
+          : { error: kafkaError(p.errorCode, p.errorMessage) };
+      return { topic: t.topic, partition: p.partitionId, outcome };
+    }),
+  );
+}
+
+/**
+ * ElectLeaders on the controller, for `partitions` (in input order) or, when left out, for
+ * every partition whose leader is not the preferred one (sorted).
+ */
+export async function electLeaders(
+  call: AdminCall,
+  type: ElectionType,
+  partitions?: readonly { topic: string; partition: number }[],
+): Promise<ElectionResult[]> {
+  const electionType = checkOneOf("type", type, ["preferred", "unclean"] as const) === "preferred" ? 0 : 1;
+  const list =
+    partitions === undefined
+      ? undefined
+      : checkArray<unknown>("partitions", partitions).map((p, i) => checkPartition(`partitions[${i}]`, p));
+  const send = async (items: readonly { topic: string; partition: number }[] | undefined) => {
+    const connection = await call.controller();
+    if (electionType !== 0 && connection.versionFor(ElectLeaders) < 1) {
+      throw new InvalidArgumentError("type", "unclean elections need ElectLeaders v1 (Kafka 2.4+)");
+    }
+    let topicPartitions: { topic: string; partitions: number[] }[] | null = null;
+    if (items) {
+      const byTopic = new Map<string, number[]>();
+      for (const p of items) byTopic.set(p.topic, [...(byTopic.get(p.topic) ?? []), p.partition]);
+      topicPartitions = [...byTopic].map(([topic, ps]) => ({ topic, partitions: ps }));
+    }
+    const response = await call.send(
+      connection,
+      ElectLeaders,
+      { electionType, topicPartitions, timeoutMs: call.serverTimeoutMs() },
+      true,
+    );
+    if (response.errorCode !== 0) throw kafkaError(response.errorCode);
+    return electionOutcomes(response);
+  };
+  if (!list) {
+    // No input list: the controller picks the partitions, and the result has no input order.
+    const outcomes = sortPartitions(await call.retry(() => send(undefined)));
+    const results: (ElectionResult | undefined)[] = [];
+    const failures: AdminItemFailure[] = [];
+    for (const [index, { topic, partition, outcome }] of outcomes.entries()) {
+      if ("value" in outcome) results[index] = outcome.value;
+      else failures.push({ index, item: partitionLabel(topic, partition), error: outcome.error });
+    }
+    if (failures.length > 0) throw new AdminOperationError(call.operation, failures, results);
+    return results as ElectionResult[];
+  }
+  const labels = list.map((p) => partitionLabel(p.topic, p.partition));
+  checkUnique("partitions", labels);
+  return call.retryItems(labels, async (pending) => {
+    const outcomes = new Map(
+      (await send(pending.map((i) => list[i] as (typeof list)[number]))).map((r) => [
+        partitionLabel(r.topic, r.partition),
+        r.outcome,
+      ]),
+    );
+    const out = new Map<number, ItemOutcome<ElectionResult>>();
+    for (const i of pending) {
+      const o = outcomes.get(labels[i] as string);
+      if (o) out.set(i, o);
+    }
+    return out;
+  });
+}

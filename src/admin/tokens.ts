@@ -1,0 +1,167 @@
+/**
+ * Delegation tokens (KIP-48): create, renew, expire and describe. Any broker answers and, in
+ * KRaft, forwards changes to the controller. Brokers refuse these requests on connections that
+ * did not authenticate with SASL (DELEGATION_TOKEN_REQUEST_NOT_ALLOWED), and the cluster must
+ * set `delegation.token.secret.key` (else DELEGATION_TOKEN_AUTH_DISABLED).
+ */
+import { InvalidArgumentError } from "../errors.js";
+import { kafkaError } from "../protocol/kafka-error.js";
+import {
+  CreateDelegationToken,
+  DescribeDelegationToken,
+  ExpireDelegationToken,
+  RenewDelegationToken,
+} from "../protocol/messages/index.js";
+import type { AdminCall } from "./routing.js";
+import { checkArray, checkInt, checkNonEmpty } from "./validate.js";
+
+/** Options of {@link createDelegationToken}. */
+export interface CreateTokenOptions {
+  /** Create the token for another principal (`User:bob`, Kafka 3.3+); default the caller. */
+  owner?: string;
+  /** Principals allowed to renew the token, e.g. `["User:ops"]`. */
+  renewers?: string[];
+  /** Maximum lifetime; default the broker's `delegation.token.max.lifetime.ms`. */
+  maxLifetimeMs?: number;
+}
+
+/** A delegation token. Times are ms since the epoch. */
+export interface DelegationToken {
+  tokenId: string;
+  /** The secret: with the token id it authenticates as the owner (SCRAM with `tokenauth`). */
+  hmac: Buffer;
+  /** `User:name` of the owner. */
+  owner: string;
+  /** `User:name` of whoever created it (differs from `owner` when created for someone else). */
+  requester: string;
+  issueTimestamp: number;
+  expiryTimestamp: number;
+  maxTimestamp: number;
+  /** Principals that may renew it ({@link describeDelegationTokens} only). */
+  renewers: string[];
+}
+
+/** Options of {@link describeDelegationTokens}. */
+export interface DescribeTokensOptions {
+  /** Only tokens of these owners (`User:alice`); default every token the caller may describe. */
+  owners?: string[];
+}
+
+function parsePrincipal(argument: string, value: unknown): { principalType: string; principalName: string } {
+  const p = checkNonEmpty(argument, value);
+  const colon = p.indexOf(":");
+  if (colon <= 0 || colon === p.length - 1) {
+    throw new InvalidArgumentError(argument, `must be Type:name, e.g. User:alice; got ${p}`);
+  }
+  return { principalType: p.slice(0, colon), principalName: p.slice(colon + 1) };
+}
+
+function checkHmac(hmac: unknown): Buffer {
+  if (!Buffer.isBuffer(hmac) || hmac.length === 0) throw new InvalidArgumentError("hmac", "must be a non-empty Buffer");
+  return hmac;
+}
+
+/** CreateDelegationToken. */
+export async function createDelegationToken(
+  call: AdminCall,
+  options: CreateTokenOptions = {},
+): Promise<DelegationToken> {
+  const owner = options.owner === undefined ? null : parsePrincipal("owner", options.owner);
+  const renewers =
+    options.renewers === undefined
+      ? []
+      : checkArray<string>("renewers", options.renewers, false).map((r, i) => parsePrincipal(`renewers[${i}]`, r));
+  const maxLifetimeMs =
+    options.maxLifetimeMs === undefined
+      ? -1n
+      : BigInt(checkInt("maxLifetimeMs", options.maxLifetimeMs, 1, Number.MAX_SAFE_INTEGER));
+  return call.retry(async () => {
+    const connection = await call.anyBroker();
+    if (owner && connection.versionFor(CreateDelegationToken) < 3) {
+      throw new InvalidArgumentError("owner", "needs CreateDelegationToken v3 (Kafka 3.3+)");
+    }
+    const r = await call.send(connection, CreateDelegationToken, {
+      ownerPrincipalType: owner?.principalType ?? null,
+      ownerPrincipalName: owner?.principalName ?? null,
+      renewers,
+      maxLifetimeMs,
+    });
+    if (r.errorCode !== 0) throw kafkaError(r.errorCode);
+    return {
+      tokenId: r.tokenId,
+      hmac: r.hmac,
+      owner: `${r.principalType}:${r.principalName}`,
+      requester: r.tokenRequesterPrincipalType
+        ? `${r.tokenRequesterPrincipalType}:${r.tokenRequesterPrincipalName}`
+        : `${r.principalType}:${r.principalName}`,
+      issueTimestamp: Number(r.issueTimestampMs),
+      expiryTimestamp: Number(r.expiryTimestampMs),
+      maxTimestamp: Number(r.maxTimestampMs),
+      renewers: (options.renewers ?? []).slice(),
+    };
+  });
+}
+
+/** RenewDelegationToken: pushes the expiry out by `renewPeriodMs` (default the broker's renew interval). */
+export async function renewDelegationToken(
+  call: AdminCall,
+  hmac: Buffer,
+  renewPeriodMs?: number,
+): Promise<{ expiryTimestamp: number }> {
+  const mac = checkHmac(hmac);
+  const period =
+    renewPeriodMs === undefined ? -1n : BigInt(checkInt("renewPeriodMs", renewPeriodMs, 0, Number.MAX_SAFE_INTEGER));
+  return call.retry(async () => {
+    const r = await call.send(await call.anyBroker(), RenewDelegationToken, { hmac: mac, renewPeriodMs: period });
+    if (r.errorCode !== 0) throw kafkaError(r.errorCode);
+    return { expiryTimestamp: Number(r.expiryTimestampMs) };
+  });
+}
+
+/**
+ * ExpireDelegationToken: moves the expiry to now + `expiryTimePeriodMs`; left out (or negative)
+ * expires the token at once.
+ */
+export async function expireDelegationToken(
+  call: AdminCall,
+  hmac: Buffer,
+  expiryTimePeriodMs?: number,
+): Promise<{ expiryTimestamp: number }> {
+  const mac = checkHmac(hmac);
+  const period =
+    expiryTimePeriodMs === undefined
+      ? -1n
+      : BigInt(checkInt("expiryTimePeriodMs", expiryTimePeriodMs, -1, Number.MAX_SAFE_INTEGER));
+  return call.retry(async () => {
+    const r = await call.send(await call.anyBroker(), ExpireDelegationToken, { hmac: mac, expiryTimePeriodMs: period });
+    if (r.errorCode !== 0) throw kafkaError(r.errorCode);
+    return { expiryTimestamp: Number(r.expiryTimestampMs) };
+  });
+}
+
+/** DescribeDelegationToken. */
+export async function describeDelegationTokens(
+  call: AdminCall,
+  options: DescribeTokensOptions = {},
+): Promise<DelegationToken[]> {
+  const owners =
+    options.owners === undefined
+      ? null
+      : checkArray<string>("owners", options.owners).map((o, i) => parsePrincipal(`owners[${i}]`, o));
+  return call.retry(async () => {
+    const r = await call.send(await call.anyBroker(), DescribeDelegationToken, { owners });
+    if (r.errorCode !== 0) throw kafkaError(r.errorCode);
+    return r.tokens.map((t) => ({
+      tokenId: t.tokenId,
+      hmac: t.hmac,
+      owner: `${t.principalType}:${t.principalName}`,
+      requester: t.tokenRequesterPrincipalType
+        ? `${t.tokenRequesterPrincipalType}:${t.tokenRequesterPrincipalName}`
+        : `${t.principalType}:${t.principalName}`,
+      issueTimestamp: Number(t.issueTimestamp),
+      expiryTimestamp: Number(t.expiryTimestamp),
+      maxTimestamp: Number(t.maxTimestamp),
+      renewers: t.renewers.map((x) => `${x.principalType}:${x.principalName}`),
+    }));
+  });
+}

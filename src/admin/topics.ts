@@ -1,0 +1,474 @@
+/**
+ * Topics: create (CreateTopics), delete by name or id (DeleteTopics), list (Metadata for all
+ * topics), describe (DescribeTopicPartitions with paging, KIP-966; Metadata on brokers that lack
+ * it) and add partitions (CreatePartitions). Changes go to the controller; reads to any broker.
+ * Brokers apply a change from the metadata log a moment after the controller commits it, so a
+ * describe right after a change can still show the state before it.
+ */
+import { InvalidArgumentError, UnsupportedVersionError } from "../errors.js";
+import { ZERO_UUID } from "../protocol/api.js";
+import { kafkaError } from "../protocol/kafka-error.js";
+import {
+  CreatePartitions,
+  CreateTopics,
+  DeleteTopics,
+  DescribeTopicPartitions,
+  type DescribeTopicPartitionsRequestCursor,
+  type DescribeTopicPartitionsResponse,
+  Metadata,
+} from "../protocol/messages/index.js";
+import { type AclOperation, decodeAclOperations } from "./acls.js";
+import { type ConfigEntry, configEntry } from "./configs.js";
+import { type AdminCall, type ItemOutcome, outcomeOf } from "./routing.js";
+import { checkArray, checkInt, checkObject, checkTopicName, checkUnique } from "./validate.js";
+
+/** A topic to create. */
+export interface NewTopic {
+  name: string;
+  /** Default: the broker's `num.partitions`. Leave out when giving `assignments`. */
+  numPartitions?: number;
+  /** Default: the broker's `default.replication.factor`. Leave out when giving `assignments`. */
+  replicationFactor?: number;
+  /** Replica broker ids per partition (`assignments[p]` for partition p, preferred leader first). */
+  assignments?: number[][];
+  /** Topic configs, e.g. `{ "cleanup.policy": "compact" }`. */
+  configs?: Record<string, string>;
+}
+
+/** A created (or, with `validateOnly`, a validated) topic as the controller reports it. */
+export interface CreatedTopic {
+  name: string;
+  /** The new topic id (with `validateOnly`, one the controller drew but did not use). */
+  topicId: string;
+  numPartitions: number;
+  replicationFactor: number;
+  /** Every config of the new topic with its source (empty if the caller may not describe configs). */
+  configs: ConfigEntry[];
+}
+
+/** Options of {@link createTopics} and {@link createPartitions}. */
+export interface ValidateOnlyOptions {
+  /** Check the request without applying it. Default false. */
+  validateOnly?: boolean;
+}
+
+/** A topic to delete: its name, or `{ topicId }` (Kafka 2.8+ topic ids). */
+export type TopicToDelete = string | { topicId: string };
+
+/** A deleted topic. */
+export interface DeletedTopic {
+  /** Null when the topic was named by id and the broker did not say its name. */
+  name: string | null;
+  topicId: string;
+}
+
+/** A topic as {@link listTopics} lists it. */
+export interface TopicListing {
+  name: string;
+  topicId: string;
+  isInternal: boolean;
+  partitionCount: number;
+}
+
+/** Options of {@link listTopics}. */
+export interface ListTopicsOptions {
+  /** Include internal topics (`__consumer_offsets`, `__transaction_state`, …). Default false. */
+  includeInternal?: boolean;
+}
+
+/** One partition of a described topic. Broker ids throughout. */
+export interface PartitionDescription {
+  partition: number;
+  /** -1 when the partition has no leader. */
+  leader: number;
+  leaderEpoch: number;
+  /** All replicas, preferred leader first. */
+  replicas: number[];
+  /** In-sync replicas. */
+  isr: number[];
+  offlineReplicas: number[];
+  /** KIP-966 eligible leader replicas (DescribeTopicPartitions only; empty otherwise). */
+  eligibleLeaderReplicas: number[];
+  /** KIP-966 last known ELR (DescribeTopicPartitions only; empty otherwise). */
+  lastKnownElr: number[];
+}
+
+/** A described topic. */
+export interface TopicDescription {
+  name: string;
+  topicId: string;
+  isInternal: boolean;
+  /** By partition number. */
+  partitions: PartitionDescription[];
+  /** With `includeAuthorizedOperations`: what the caller may do with the topic. */
+  authorizedOperations?: AclOperation[];
+}
+
+/** Options of {@link describeTopics}. */
+export interface DescribeTopicsOptions {
+  /** Ask which operations the caller may perform on each topic. Default false. */
+  includeAuthorizedOperations?: boolean;
+  /**
+   * Partitions per DescribeTopicPartitions response; larger topics are fetched in pages.
+   * Default 2000 (Kafka's admin default).
+   */
+  partitionsPerPage?: number;
+}
+
+/** A partition count increase. */
+export interface NewPartitions {
+  topic: string;
+  /** The new total number of partitions (larger than the current one). */
+  count: number;
+  /** Replica broker ids for each new partition, in order, preferred leader first. */
+  assignments?: number[][];
+}
+
+function checkAssignments(argument: string, value: unknown): number[][] {
+  return checkArray<unknown>(argument, value).map((replicas, p) => {
+    const list = checkArray<unknown>(`${argument}[${p}]`, replicas).map((b, r) =>
+      checkInt(`${argument}[${p}][${r}]`, b, 0),
+    );
+    checkUnique(`${argument}[${p}]`, list.map(String));
+    return list;
+  });
+}
+
+function checkConfigs(argument: string, value: unknown): { name: string; value: string | null }[] {
+  if (value === undefined) return [];
+  return Object.entries(checkObject(argument, value)).map(([name, v]) => {
+    if (typeof v !== "string") throw new InvalidArgumentError(`${argument}.${name}`, "must be a string");
+    return { name, value: v };
+  });
+}
+
+/** CreateTopics on the controller. */
+export async function createTopics(
+  call: AdminCall,
+  topics: readonly NewTopic[],
+  options: ValidateOnlyOptions = {},
+): Promise<CreatedTopic[]> {
+  const list = checkArray<NewTopic>("topics", topics).map((t, i) => {
+    const at = `topics[${i}]`;
+    const o = checkObject(at, t);
+    const name = checkTopicName(`${at}.name`, o.name);
+    const assignments = o.assignments === undefined ? [] : checkAssignments(`${at}.assignments`, o.assignments);
+    if (assignments.length > 0 && (o.numPartitions !== undefined || o.replicationFactor !== undefined)) {
+      throw new InvalidArgumentError(`${at}.assignments`, "cannot be combined with numPartitions or replicationFactor");
+    }
+    return {
+      name,
+      // -1: the broker's default (num.partitions, default.replication.factor), or "see assignments".
+      numPartitions: o.numPartitions === undefined ? -1 : checkInt(`${at}.numPartitions`, o.numPartitions, 1),
+      replicationFactor:
+        o.replicationFactor === undefined ? -1 : checkInt(`${at}.replicationFactor`, o.replicationFactor, 1, 32767),
+      assignments: assignments.map((brokerIds, partitionIndex) => ({ partitionIndex, brokerIds })),
+      configs: checkConfigs(`${at}.configs`, o.configs),
+    };
+  });
+  checkUnique(
+    "topics",
+    list.map((t) => t.name),
+  );
+  const validateOnly = options.validateOnly === true;
+  const created = await call.retryItems(
+    list.map((t) => t.name),
+    async (pending) => {
+      const response = await call.send(
+        await call.controller(),
+        CreateTopics,
+        {
+          topics: pending.map((i) => list[i] as (typeof list)[number]),
+          timeoutMs: call.serverTimeoutMs(),
+          validateOnly,
+        },
+        true,
+      );
+      const byName = new Map(response.topics.map((t) => [t.name, t]));
+      const out = new Map<number, ItemOutcome<CreatedTopic>>();
+      for (const i of pending) {
+        const t = byName.get((list[i] as (typeof list)[number]).name);
+        if (!t) continue;
+        out.set(
+          i,
+          outcomeOf(t.errorCode, t.errorMessage, () => ({
+            name: t.name,
+            topicId: t.topicId,
+            numPartitions: t.numPartitions,
+            replicationFactor: t.replicationFactor,
+            configs: (t.configs ?? []).map(configEntry),
+          })),
+        );
+      }
+      return out;
+    },
+  );
+  // Our metadata may have cached these names as unknown; the next leader lookup must refresh.
+  if (!validateOnly) call.client.invalidateLeader();
+  return created;
+}
+
+/** DeleteTopics on the controller, by name or by topic id. */
+export async function deleteTopics(call: AdminCall, topics: readonly TopicToDelete[]): Promise<DeletedTopic[]> {
+  const list = checkArray<TopicToDelete>("topics", topics).map((t, i) => {
+    if (typeof t === "string") return { name: checkTopicName(`topics[${i}]`, t), topicId: ZERO_UUID };
+    const o = checkObject(`topics[${i}]`, t);
+    if (typeof o.topicId !== "string" || !/^[A-Za-z0-9_-]{22}$/.test(o.topicId) || o.topicId === ZERO_UUID) {
+      throw new InvalidArgumentError(`topics[${i}].topicId`, "must be a topic id (22 characters of base64url)");
+    }
+    return { name: null, topicId: o.topicId };
+  });
+  checkUnique(
+    "topics",
+    list.map((t) => t.name ?? `id ${t.topicId}`),
+  );
+  const deleted = await call.retryItems(
+    list.map((t) => t.name ?? `topic id ${t.topicId}`),
+    async (pending) => {
+      const connection = await call.controller();
+      const byId = connection.versionFor(DeleteTopics) >= 6;
+      if (!byId && pending.some((i) => list[i]?.name === null)) {
+        throw new UnsupportedVersionError("deleting topics by id needs DeleteTopics v6 (Kafka 2.8+)");
+      }
+      const sent = pending.map((i) => list[i] as (typeof list)[number]);
+      const response = await call.send(
+        connection,
+        DeleteTopics,
+        {
+          topics: byId ? sent : [],
+          topicNames: byId ? [] : sent.map((t) => t.name as string),
+          timeoutMs: call.serverTimeoutMs(),
+        },
+        true,
+      );
+      const out = new Map<number, ItemOutcome<DeletedTopic>>();
+      for (const i of pending) {
+        const t = list[i] as (typeof list)[number];
+        const r = response.responses.find((x) => (t.name !== null ? x.name === t.name : x.topicId === t.topicId));
+        if (r)
+          out.set(
+            i,
+            outcomeOf(r.errorCode, r.errorMessage, () => ({ name: r.name ?? t.name, topicId: r.topicId })),
+          );
+      }
+      return out;
+    },
+  );
+  call.client.invalidateLeader();
+  return deleted;
+}
+
+/** Metadata for every topic, sorted by name. */
+export async function listTopics(call: AdminCall, options: ListTopicsOptions = {}): Promise<TopicListing[]> {
+  const includeInternal = options.includeInternal === true;
+  return call.retry(async () => {
+    const response = await call.send(await call.anyBroker(), Metadata, {
+      topics: null,
+      allowAutoTopicCreation: false,
+      includeClusterAuthorizedOperations: false,
+      includeTopicAuthorizedOperations: false,
+    });
+    if (response.errorCode !== 0) throw kafkaError(response.errorCode);
+    return response.topics
+      .filter((t) => t.name !== null && t.errorCode === 0 && (includeInternal || !t.isInternal))
+      .map((t) => ({
+        name: t.name as string,
+        topicId: t.topicId,
+        isInternal: t.isInternal,
+        partitionCount: t.partitions.length,
+      }))
+      .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  });
+}
+
+/** A topic being assembled from one or more DescribeTopicPartitions pages. */
+interface TopicPages {
+  errorCode: number;
+  description: TopicDescription;
+}
+
+/** DescribeTopicPartitions (paged) or, on brokers without it, Metadata. */
+export async function describeTopics(
+  call: AdminCall,
+  names: readonly string[],
+  options: DescribeTopicsOptions = {},
+): Promise<TopicDescription[]> {
+  const list = checkArray<string>("topics", names).map((n, i) => checkTopicName(`topics[${i}]`, n));
+  checkUnique("topics", list);
+  const includeOps = options.includeAuthorizedOperations === true;
+  const pageSize =
+    options.partitionsPerPage === undefined ? 2000 : checkInt("partitionsPerPage", options.partitionsPerPage, 1);
+  return call.retryItems(list, async (pending) => {
+    const connection = await call.anyBroker();
+    const wanted = pending.map((i) => list[i] as string);
+    let topics: Map<string, TopicPages>;
+    try {
+      connection.versionFor(DescribeTopicPartitions);
+      topics = await describePaged(call, connection, wanted, pageSize);
+    } catch (err) {
+      if (!(err instanceof UnsupportedVersionError)) throw err;
+      topics = await describeByMetadata(call, connection, wanted, includeOps);
+    }
+    const out = new Map<number, ItemOutcome<TopicDescription>>();
+    for (const i of pending) {
+      const t = topics.get(list[i] as string);
+      if (!t) continue;
+      if (!includeOps) delete t.description.authorizedOperations;
+      out.set(
+        i,
+        outcomeOf(t.errorCode, null, () => t.description),
+      );
+    }
+    return out;
+  });
+}
+
+async function describePaged(
+  call: AdminCall,
+  connection: Awaited<ReturnType<AdminCall["anyBroker"]>>,
+  names: string[],
+  pageSize: number,
+): Promise<Map<string, TopicPages>> {
+  const topics = new Map<string, TopicPages>();
+  let cursor: DescribeTopicPartitionsRequestCursor | null = null;
+  // Each page ends at `nextCursor`; asking again with the same topic list and that cursor
+  // continues where the broker stopped, possibly in the middle of a topic.
+  do {
+    const response: DescribeTopicPartitionsResponse = await call.send(connection, DescribeTopicPartitions, {
+      topics: names.map((name) => ({ name })),
+      responsePartitionLimit: pageSize,
+      cursor,
+    });
+    for (const t of response.topics) {
+      if (t.name === null) continue;
+      let entry = topics.get(t.name);
+      if (!entry) {
+        const authorizedOperations = decodeAclOperations(t.topicAuthorizedOperations);
+        entry = {
+          errorCode: t.errorCode,
+          description: {
+            name: t.name,
+            topicId: t.topicId,
+            isInternal: t.isInternal,
+            partitions: [],
+            ...(authorizedOperations ? { authorizedOperations } : {}),
+          },
+        };
+        topics.set(t.name, entry);
+      }
+      for (const p of t.partitions) {
+        entry.description.partitions.push({
+          partition: p.partitionIndex,
+          leader: p.leaderId,
+          leaderEpoch: p.leaderEpoch,
+          replicas: p.replicaNodes,
+          isr: p.isrNodes,
+          offlineReplicas: p.offlineReplicas,
+          eligibleLeaderReplicas: p.eligibleLeaderReplicas ?? [],
+          lastKnownElr: p.lastKnownElr ?? [],
+        });
+      }
+    }
+    cursor = response.nextCursor;
+  } while (cursor !== null);
+  for (const t of topics.values()) t.description.partitions.sort((a, b) => a.partition - b.partition);
+  return topics;
+}
+
+async function describeByMetadata(
+  call: AdminCall,
+  connection: Awaited<ReturnType<AdminCall["anyBroker"]>>,
+  names: string[],
+  includeOps: boolean,
+): Promise<Map<string, TopicPages>> {
+  const response = await call.send(connection, Metadata, {
+    topics: names.map((name) => ({ name, topicId: ZERO_UUID })),
+    allowAutoTopicCreation: false,
+    includeClusterAuthorizedOperations: false,
+    includeTopicAuthorizedOperations: includeOps,
+  });
+  const topics = new Map<string, TopicPages>();
+  for (const t of response.topics) {
+    if (t.name === null) continue;
+    const authorizedOperations = decodeAclOperations(t.topicAuthorizedOperations);
+    topics.set(t.name, {
+      errorCode: t.errorCode,
+      description: {
+        name: t.name,
+        topicId: t.topicId,
+        isInternal: t.isInternal,
+        partitions: t.partitions
+          .map((p) => ({
+            partition: p.partitionIndex,
+            leader: p.leaderId,
+            leaderEpoch: p.leaderEpoch,
+            replicas: p.replicaNodes,
+            isr: p.isrNodes,
+            offlineReplicas: p.offlineReplicas,
+            eligibleLeaderReplicas: [],
+            lastKnownElr: [],
+          }))
+          .sort((a, b) => a.partition - b.partition),
+        ...(authorizedOperations ? { authorizedOperations } : {}),
+      },
+    });
+  }
+  return topics;
+}
+
+/** CreatePartitions on the controller. */
+export async function createPartitions(
+  call: AdminCall,
+  increases: readonly NewPartitions[],
+  options: ValidateOnlyOptions = {},
+): Promise<NewPartitions[]> {
+  const list = checkArray<NewPartitions>("increases", increases).map((p, i) => {
+    const o = checkObject(`increases[${i}]`, p);
+    const topic = checkTopicName(`increases[${i}].topic`, o.topic);
+    const count = checkInt(`increases[${i}].count`, o.count, 1);
+    const assignments =
+      o.assignments === undefined ? undefined : checkAssignments(`increases[${i}].assignments`, o.assignments);
+    return { topic, count, ...(assignments ? { assignments } : {}) };
+  });
+  checkUnique(
+    "increases",
+    list.map((p) => p.topic),
+  );
+  const validateOnly = options.validateOnly === true;
+  const done = await call.retryItems(
+    list.map((p) => p.topic),
+    async (pending) => {
+      const response = await call.send(
+        await call.controller(),
+        CreatePartitions,
+        {
+          topics: pending.map((i) => {
+            const p = list[i] as (typeof list)[number];
+            return {
+              name: p.topic,
+              count: p.count,
+              assignments: p.assignments ? p.assignments.map((brokerIds) => ({ brokerIds })) : null,
+            };
+          }),
+          timeoutMs: call.serverTimeoutMs(),
+          validateOnly,
+        },
+        true,
+      );
+      const byName = new Map(response.results.map((r) => [r.name, r]));
+      const out = new Map<number, ItemOutcome<NewPartitions>>();
+      for (const i of pending) {
+        const p = list[i] as (typeof list)[number];
+        const r = byName.get(p.topic);
+        if (r)
+          out.set(
+            i,
+            outcomeOf(r.errorCode, r.errorMessage, () => p),
+          );
+      }
+      return out;
+    },
+  );
+  if (!validateOnly) call.client.invalidateLeader();
+  return done;
+}
