@@ -56,6 +56,8 @@ export class PartitionQueue {
   inFlight = 0;
   /** Bytes of records waiting here (open + ready): the load signal for the sticky partitioner. */
   queuedBytes = 0;
+  /** Size of the last batch closed here: the next one starts with that capacity. */
+  lastBatchBytes = 0;
   /** Idempotence: sequence for the next batch drained. */
   nextSequence = 0;
   /**
@@ -128,9 +130,10 @@ export class Accumulator {
       batch = null;
     }
     if (!batch) {
-      // Sized for a full batch, so a batch is one allocation: the builder's buffer is what
-      // goes on the wire, and doubling it on the way would copy every record again.
-      const capacity = Math.min(this.#options.batchBytes, Math.max(size, 1024)) + 128;
+      // Sized like this partition's previous batch, so a steady stream gets one allocation
+      // per batch (each doubling on the way would copy every record again: ~50 ns/record
+      // measured at 1,000 records), while a trickle does not pin batchBytes per batch.
+      const capacity = Math.min(this.#options.batchBytes, Math.max(q.lastBatchBytes, size, 16 * 1024)) + 128;
       batch = new ProducerBatch(q, now, this.#options.deliveryTimeoutMs, capacity);
       q.open = batch;
       (batch.builder as RecordBatchBuilder).append(record);
@@ -152,6 +155,7 @@ export class Accumulator {
     const batch = q.open;
     if (!batch) return;
     q.open = null;
+    q.lastBatchBytes = batch.builder?.sizeInBytes ?? q.lastBatchBytes;
     q.ready.push(batch);
     this.#onReady();
   }

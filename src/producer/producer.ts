@@ -41,6 +41,23 @@ export interface ProducerRecord<K = RecordData, V = RecordData> {
   timestamp?: number;
 }
 
+/** See {@link Producer.stats}. */
+export interface ProducerStats {
+  /** Records waiting for metadata or buffer memory (not yet in a batch). */
+  waitingRecords: number;
+  /** Bytes in batches not yet acknowledged (bounded by `bufferMemory`). */
+  bufferedBytes: number;
+  openBatches: number;
+  /** Closed batches waiting to be sent (or re-sent). */
+  readyBatches: number;
+  /** Batches in Produce requests awaiting an answer. */
+  inFlightBatches: number;
+  /** Produce requests sent so far. */
+  requests: number;
+  /** Batches sent again after a retriable error. */
+  retries: number;
+}
+
 /** Node-style callback of the fire-and-forget form of `send`. */
 export type DeliveryCallback<T> = (err: Error | null, result?: T) => void;
 
@@ -122,6 +139,27 @@ export class Producer<K = RecordData, V = RecordData> {
   /** Produce requests sent so far. */
   get requestCount(): number {
     return this.#sender.requests;
+  }
+
+  /** A snapshot of what is buffered, for metrics and for diagnosing a stalled producer. */
+  stats(): ProducerStats {
+    let openBatches = 0;
+    let readyBatches = 0;
+    let inFlightBatches = 0;
+    for (const q of this.#accumulator.queues()) {
+      if (q.open) openBatches++;
+      readyBatches += q.ready.length;
+      inFlightBatches += q.inFlight;
+    }
+    return {
+      waitingRecords: this.#waiting.length,
+      bufferedBytes: this.#accumulator.bufferedBytes,
+      openBatches,
+      readyBatches,
+      inFlightBatches,
+      requests: this.#sender.requests,
+      retries: this.#sender.retries,
+    };
   }
 
   /** Sends one record; resolves with its delivery report once the broker acknowledged it. */

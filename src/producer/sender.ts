@@ -48,6 +48,8 @@ export class Sender {
   readonly #idempotence: IdempotenceManager | undefined;
   readonly #hooks: SenderHooks;
   readonly #inFlightByNode = new Map<number, number>();
+  /** Per broker: resolves once the latest request was handed to the connection (see #send). */
+  readonly #issued = new Map<number, Promise<void>>();
   #scheduled = false;
   #timer: NodeJS.Timeout | undefined;
   #timerAt = Number.POSITIVE_INFINITY;
@@ -58,6 +60,8 @@ export class Sender {
   readonly #lastAcked = new WeakMap<PartitionQueue, number>();
   /** Produce requests sent (for tests and metrics). */
   requests = 0;
+  /** Batches put back for another attempt (for tests and metrics). */
+  retries = 0;
 
   constructor(
     client: Client,
@@ -223,19 +227,37 @@ export class Sender {
   }
 
   async #send(nodeId: number, batches: ProducerBatch[]): Promise<void> {
+    // Requests to one broker must reach its connection in the order they were drained:
+    // sequences were assigned in that order, and a compression (or a connection setup) that
+    // finishes out of order would otherwise put a later batch on the wire first, which the
+    // broker rejects as OUT_OF_ORDER_SEQUENCE_NUMBER. Each request waits for the previous
+    // one to be handed to the connection; compressions still run in parallel.
+    const previous = this.#issued.get(nodeId);
+    let issued!: () => void;
+    const mine = new Promise<void>((resolve) => {
+      issued = resolve;
+    });
+    this.#issued.set(nodeId, mine);
     try {
-      await Promise.all(batches.map((b) => this.#seal(b)));
+      const sealing = Promise.all(batches.map((b) => this.#seal(b)));
+      await previous;
+      await sealing;
       const request = this.#request(batches);
       const connection = await this.#client.connection(nodeId, "produce");
       this.requests++;
       if (this.#options.acks === 0) {
-        await connection.request(Produce, request, { noResponse: true });
+        const written = connection.request(Produce, request, { noResponse: true });
+        issued();
+        await written;
         for (const b of batches) this.#complete(b, -1n, -1n);
         return;
       }
-      const response = await connection.request(Produce, request, { timeoutMs: this.#options.requestTimeoutMs });
-      this.#handle(batches, response);
+      // request() queues the frame synchronously, so the order is fixed once it returns.
+      const responded = connection.request(Produce, request, { timeoutMs: this.#options.requestTimeoutMs });
+      issued();
+      this.#handle(batches, await responded);
     } catch (err) {
+      issued();
       // The request failed as a whole (connection lost, timeout): every batch may or may not
       // have been written. Retrying the same bytes is safe with idempotence (the broker drops
       // duplicates by sequence) and is what Kafka's clients do without it.
@@ -398,6 +420,7 @@ export class Sender {
   /** Puts a batch back at its place in the ready queue, after a backoff. */
   #retry(batch: ProducerBatch): void {
     const q = batch.queue;
+    this.retries++;
     batch.retryAt =
       Date.now() +
       backoffDelay(batch.attempts, {

@@ -200,4 +200,24 @@ describe("Producer against a real broker", () => {
     expect(timedOut).toBeLessThan(200);
     await producer.close();
   });
+
+  it("keeps a broker's requests in drain order when compression finishes out of order (no OUT_OF_ORDER retries)", async () => {
+    // Regression: batches compressed in parallel once reached the socket in completion order,
+    // so the broker saw sequence gaps and the producer looped on OUT_OF_ORDER_SEQUENCE_NUMBER.
+    const topic = `produce-order-${randomUUID()}`;
+    await createTopic(client, topic, 6);
+    const producer = client.producer({ compression: "zstd", batchBytes: 16 * 1024 });
+    const values = Array.from({ length: 64 }, (_, i) => Buffer.alloc(100, i));
+    const sends = [];
+    for (let i = 0; i < 100_000; i += 1000) {
+      sends.push(
+        producer.send(Array.from({ length: 1000 }, (_, j) => ({ topic, value: values[(i + j) % 64] as Buffer }))),
+      );
+    }
+    await Promise.all(sends);
+    expect(producer.stats().retries).toBe(0);
+    expect(producer.stats().requests).toBeGreaterThan(20);
+    await producer.close();
+    expect(await readBack(client, topic)).toHaveLength(100_000);
+  });
 });
