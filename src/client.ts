@@ -3,6 +3,8 @@
  * coordinators) plus factories for the clients built on it, which all share its connections.
  */
 import { Admin, type AdminOptions } from "./admin/index.js";
+import { Consumer } from "./consumer/consumer.js";
+import type { ConsumerOptions } from "./consumer/options.js";
 import { Client as NetworkClient } from "./network/client.js";
 import type { ProducerOptions } from "./producer/options.js";
 import { Producer } from "./producer/producer.js";
@@ -13,6 +15,11 @@ export class Client extends NetworkClient {
   /** A producer that sends through this client's connections. */
   producer<K = RecordData, V = RecordData>(options?: ProducerOptions<K, V>): Producer<K, V> {
     return new Producer<K, V>(this, options);
+  }
+
+  /** A consumer that fetches through this client's connections (`subscribe` needs a `groupId`). */
+  consumer<K = Buffer | null, V = Buffer | null>(options?: ConsumerOptions<K, V>): Consumer<K, V> {
+    return new Consumer<K, V>(this, options);
   }
 
   /** An admin client that sends through this client's connections. */

@@ -9,6 +9,7 @@ export const CLIENT_SOFTWARE_NAME = "samsa";
 
 export * from "./admin/index.js";
 export { Client } from "./client.js";
+export * from "./consumer/index.js";
 export * from "./errors.js";
 export {
   type BrokerNode,

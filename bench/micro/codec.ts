@@ -5,8 +5,6 @@
  * and consumers do it; plus samsa's varint ns/op. Run with `npx tsx bench/micro/codec.ts`.
  */
 import { pathToFileURL } from "node:url";
-import { setFlagsFromString } from "node:v8";
-import { runInNewContext } from "node:vm";
 import {
   createFetchResponse,
   createFetchResponseFetchableTopicResponse,
@@ -36,6 +34,11 @@ export interface Timing {
   median: number;
   min: number;
   max: number;
+  /**
+   * Median of the process's CPU time (user + system, all threads, so V8's GC helpers too) over
+   * the same rounds, per record or op: steadier than wall time when other jobs load the machine.
+   */
+  cpuMedian: number;
   /** Timed rounds (after the warm-up). */
   rounds: number;
 }
@@ -95,7 +98,7 @@ export interface CodecBenchResult {
   varint: VarintRow[];
 }
 
-/** Timing knobs; the defaults keep the whole run near 20 s on a 2-core machine. */
+/** Timing knobs; the defaults keep the whole run near 25 s on a 2-core machine. */
 export interface CodecBenchOptions {
   /** Untimed run of each contender before the rounds, ms. Default 300. */
   warmupMs?: number;
@@ -118,24 +121,6 @@ const PRESIZED_BATCH = 128 * 1024;
 
 let sink: unknown; // every result lands here, so no call can be optimised away
 
-/**
- * A full collection between rounds, so that a peer's garbage (kafkajs leaves ~10 objects per
- * record) is not collected on the clock of whoever runs next: measured, samsa's encode read
- * ~2x slower when it followed a kafkajs round without one. `--expose-gc` set at run time
- * takes effect for a fresh context, which hands its `gc` back.
- */
-function loadGc(): (() => void) | undefined {
-  const exposed = (globalThis as { gc?: () => void }).gc;
-  if (exposed) return exposed;
-  try {
-    setFlagsFromString("--expose-gc");
-    return runInNewContext("gc") as () => void;
-  } catch {
-    return undefined;
-  }
-}
-const gc = process.env.NOGC ? undefined : loadGc();
-
 interface Contender {
   key: string;
   recordsPerCall: number;
@@ -144,10 +129,11 @@ interface Contender {
   async: boolean;
 }
 
-/** Runs `c` for about `ms` and returns ns per record (or per op). */
-async function timeRound(c: Contender, ms: number): Promise<number> {
+/** Runs `c` for about `ms`; returns wall and CPU ns per record (or per op). */
+async function timeRound(c: Contender, ms: number): Promise<{ wall: number; cpu: number }> {
   let calls = 0;
   let elapsed = 0;
+  const cpu0 = process.cpuUsage();
   const t0 = performance.now();
   if (c.async) {
     do {
@@ -162,7 +148,9 @@ async function timeRound(c: Contender, ms: number): Promise<number> {
       elapsed = performance.now() - t0;
     } while (elapsed < ms);
   }
-  return (elapsed * 1e6) / (calls * c.recordsPerCall);
+  const cpu = process.cpuUsage(cpu0);
+  const per = calls * c.recordsPerCall;
+  return { wall: (elapsed * 1e6) / per, cpu: ((cpu.user + cpu.system) * 1e3) / per };
 }
 
 function median(values: number[]): number {
@@ -175,21 +163,30 @@ function median(values: number[]): number {
  * Times every contender: one warm-up each, then `rounds` rounds taken in turn (starting with a
  * different contender each round) so that a burst of load from other jobs on the machine falls
  * on all of them rather than on whichever ran at that moment. Median per contender.
+ * No forced collection between rounds: tried (`--expose-gc`), a full GC before each round made
+ * samsa's encode 1.5-2.5x slower for reasons not pinned down (not page faults: those stayed at
+ * a few per call), while interleaving with the peers without it measured the same as samsa alone.
  */
 async function measure(contenders: Contender[], options: Required<CodecBenchOptions>): Promise<Map<string, Timing>> {
   for (const c of contenders) await timeRound(c, options.warmupMs);
-  const samples = contenders.map(() => [] as number[]);
+  const samples = contenders.map(() => [] as { wall: number; cpu: number }[]);
   for (let r = 0; r < options.rounds; r++) {
     for (let k = 0; k < contenders.length; k++) {
       const i = (r + k) % contenders.length;
-      gc?.();
-      (samples[i] as number[]).push(await timeRound(contenders[i] as Contender, options.roundMs));
+      samples[i]?.push(await timeRound(contenders[i] as Contender, options.roundMs));
     }
   }
   const out = new Map<string, Timing>();
   contenders.forEach((c, i) => {
-    const s = samples[i] as number[];
-    out.set(c.key, { median: median(s), min: Math.min(...s), max: Math.max(...s), rounds: s.length });
+    const wall = (samples[i] ?? []).map((s) => s.wall);
+    const cpu = (samples[i] ?? []).map((s) => s.cpu);
+    out.set(c.key, {
+      median: median(wall),
+      min: Math.min(...wall),
+      max: Math.max(...wall),
+      cpuMedian: median(cpu),
+      rounds: wall.length,
+    });
   });
   return out;
 }
@@ -592,9 +589,22 @@ export function formatCodecBench(result: CodecBenchResult): string {
       lines.push(`[${i + 1}] ${n}.`);
     });
   }
-  lines.push("", "| samsa varint | ns/op (median) | min | max |", "|---|---:|---:|---:|");
+  // CPU time stays meaningful when other jobs take the cores and inflate wall time.
+  const cpu = (c: Cell) => (c.ns ? c.ns.cpuMedian.toFixed(0) : "—");
+  lines.push(
+    "",
+    "| same, process CPU ns/record (median; includes V8's GC threads) | samsa | kafkajs | @platformatic/kafka |",
+    "|---|---:|---:|---:|",
+  );
+  for (const row of result.rows) {
+    lines.push(`| ${row.operation} | ${cpu(row.samsa)} | ${cpu(row.kafkajs)} | ${cpu(row.platformatic)} |`);
+  }
+  lines.push("", "| samsa varint | ns/op (median) | min | max | CPU ns/op |", "|---|---:|---:|---:|---:|");
   for (const v of result.varint) {
-    lines.push(`| ${v.operation} | ${v.ns.median.toFixed(2)} | ${v.ns.min.toFixed(2)} | ${v.ns.max.toFixed(2)} |`);
+    const t = v.ns;
+    lines.push(
+      `| ${v.operation} | ${t.median.toFixed(2)} | ${t.min.toFixed(2)} | ${t.max.toFixed(2)} | ${t.cpuMedian.toFixed(2)} |`,
+    );
   }
   return lines.join("\n");
 }

@@ -42,9 +42,8 @@ export async function runMicroBenchmarks(): Promise<{ markdown: string; json: ob
     startedAt,
     durationMs: Math.round(performance.now() - t0),
   };
+  // No top heading: bench/run.ts puts these sections under its own "## Micro-benchmarks".
   const markdown = [
-    "## Micro-benchmarks",
-    "",
     `Node ${environment.node} on ${environment.cpuCount} × ${environment.cpu}; load average (1/5/15 min) ` +
       `${environment.loadAverageStart.join(" / ")} at the start, ${environment.loadAverageEnd.join(" / ")} at the end; ` +
       `${(environment.durationMs / 1000).toFixed(0)} s, ${startedAt}. Command: \`npx tsx bench/micro/index.ts\`.`,
@@ -69,7 +68,7 @@ export async function runMicroBenchmarks(): Promise<{ markdown: string; json: ob
 
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
   const { markdown, json } = await runMicroBenchmarks();
-  console.log(markdown);
+  console.log(`## Micro-benchmarks\n\n${markdown}`);
   const at = process.argv.indexOf("--json");
   const file = at >= 0 ? process.argv[at + 1] : undefined;
   if (file) writeFileSync(file, `${JSON.stringify(json, null, 2)}\n`);

@@ -220,18 +220,23 @@ async function loadPlatformatic(): Promise<PeerCodec> {
   };
 }
 
+/** The first line of an error's message (Node's "Cannot find module" adds the require stack). */
+function reason(err: unknown): string {
+  return (err instanceof Error ? err.message : String(err)).split("\n")[0] as string;
+}
+
 /** Loads both peers; a peer that is not installed (or fails to load) comes back with the reason. */
 export async function loadPeers(): Promise<PeerLoad[]> {
   const out: PeerLoad[] = [];
   try {
     out.push({ ok: true, codec: loadKafkajs() });
   } catch (err) {
-    out.push({ ok: false, name: "kafkajs", reason: (err as Error).message });
+    out.push({ ok: false, name: "kafkajs", reason: reason(err) });
   }
   try {
     out.push({ ok: true, codec: await loadPlatformatic() });
   } catch (err) {
-    out.push({ ok: false, name: "@platformatic/kafka", reason: (err as Error).message });
+    out.push({ ok: false, name: "@platformatic/kafka", reason: reason(err) });
   }
   return out;
 }

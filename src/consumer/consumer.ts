@@ -1,0 +1,598 @@
+/**
+ * The consumer's public face: `assign` or `subscribe`, iteration (`for await`, `batches()`),
+ * `seek`, `pause`/`resume`, `commit`, `lag` and `close`. It owns the partition states and
+ * ties together the fetcher (which fills the buffer), the reader (which empties it), the
+ * starting-offset logic and, with `subscribe`, a group membership (KIP-848 or classic).
+ */
+
+import { ClosedError, InvalidArgumentError } from "../errors.js";
+import type { Client } from "../network/client.js";
+import {
+  type AssignedPartition,
+  type CommitOffset,
+  type ConsumerLag,
+  type ConsumerStats,
+  checkPartition,
+  checkSubscription,
+  type ReadOptions,
+  type RebalanceListener,
+  type SeekTarget,
+} from "./api.js";
+import { LogTruncationError } from "./errors.js";
+import { FetchBuffer } from "./fetch-buffer.js";
+import { Fetcher } from "./fetcher.js";
+import { ClassicGroupMember } from "./group/classic.js";
+import { ConsumerGroupMember } from "./group/consumer-group.js";
+import { GroupCoordinator } from "./group/coordinator.js";
+import type { Membership, MembershipHost, Subscription } from "./group/membership.js";
+import { ConsumerIterator, type ReadSource } from "./iterator.js";
+import type { Message, MessageBatch } from "./message.js";
+import type { CommitEntry, MemberIdentity } from "./offsets.js";
+import { type ConsumerOptions, type ResolvedConsumerOptions, resolveConsumerOptions } from "./options.js";
+import { PartitionState, partitionKey, type TopicPartition } from "./partition.js";
+import { Positions } from "./positions.js";
+import { type PENDING, RecordReader } from "./reader.js";
+
+const NO_MEMBER: MemberIdentity = { memberId: "", generationIdOrMemberEpoch: -1, groupInstanceId: null };
+
+/** A Kafka consumer; see the module comment and docs/consumer.md. */
+export class Consumer<K = Buffer | null, V = Buffer | null> implements AsyncIterable<Message<K, V>> {
+  readonly #client: Client;
+  readonly #options: ResolvedConsumerOptions;
+  readonly #states = new Map<string, PartitionState>();
+  readonly #buffer: FetchBuffer;
+  readonly #reader: RecordReader<K, V>;
+  readonly #fetcher: Fetcher;
+  readonly #positions: Positions;
+  readonly #coordinator: GroupCoordinator | undefined;
+  #mode: "none" | "assign" | "subscribe" = "none";
+  #membership: Membership | undefined;
+  #listener: RebalanceListener = {};
+  #errors: Error[] = [];
+  #fatal: Error | undefined;
+  #iterating = false;
+  #releaseWaiters: (() => void)[] = [];
+  #closing: Promise<void> | undefined;
+  #commitChain: Promise<void> = Promise.resolve();
+  #autoCommitTimer: NodeJS.Timeout | undefined;
+  readonly #stats = { commits: 0, commitErrors: 0, rebalances: 0 };
+
+  constructor(client: Client, options: ConsumerOptions<K, V> = {}) {
+    this.#client = client;
+    this.#options = resolveConsumerOptions(options as ConsumerOptions<unknown, unknown>, client.requestTimeoutMs);
+    const o = this.#options;
+    this.#buffer = new FetchBuffer(o.maxBufferedBytes);
+    this.#reader = new RecordReader<K, V>(this.#buffer, {
+      verifyCrc: o.checkCrcs,
+      readCommitted: o.isolationLevel === "read_committed",
+      keyDeserializer: options.keyDeserializer,
+      valueDeserializer: options.valueDeserializer,
+    });
+    this.#coordinator =
+      o.groupId === undefined
+        ? undefined
+        : new GroupCoordinator(client, o.groupId, o.requestTimeoutMs, o.retryBackoffMs);
+    this.#fetcher = new Fetcher({
+      client,
+      options: o,
+      buffer: this.#buffer,
+      partitions: () => this.#states.values(),
+      outOfRange: (state) => this.#positions.outOfRange(state),
+      failPartition: (state, error) => this.#report(error, state),
+      truncated: (state, endOffset) => this.#truncated(state, endOffset),
+    });
+    this.#buffer.onSpace = () => this.#fetcher.wake();
+    this.#positions = new Positions({
+      client,
+      options: o,
+      coordinator: this.#coordinator,
+      states: () => this.#states.values(),
+      member: () => this.#membership?.offsetFetchIdentity() ?? { memberId: null, memberEpoch: -1 },
+      ready: () => this.#fetcher.wake(),
+      report: (error, state) => this.#report(error, state),
+      signal: this.#fetcher.signal,
+    });
+    if (o.groupId !== undefined && o.autoCommit) {
+      this.#autoCommitTimer = setInterval(() => {
+        this.#commitConsumed([...this.#states.values()]).catch(() => {});
+      }, o.autoCommitIntervalMs);
+      this.#autoCommitTimer.unref();
+    }
+  }
+
+  /** The options in force, defaults applied. */
+  get options(): Readonly<ResolvedConsumerOptions> {
+    return this.#options;
+  }
+
+  /** The group member id (empty without a group, or before the classic coordinator gave one). */
+  get memberId(): string {
+    return this.#membership?.memberId ?? "";
+  }
+
+  /** The group protocol in use; undefined before `subscribe` started it. */
+  get groupProtocol(): "consumer" | "classic" | undefined {
+    return this.#membership?.protocol;
+  }
+
+  /** Counters for tests and metrics. */
+  get stats(): ConsumerStats {
+    return { fetch: { ...this.#fetcher.stats }, bufferedBytes: this.#buffer.bufferedBytes, ...this.#stats };
+  }
+
+  /** The partitions this consumer reads now. */
+  assignment(): TopicPartition[] {
+    return [...this.#states.values()].map((s) => ({ topic: s.topic, partition: s.partition }));
+  }
+
+  /**
+   * Reads exactly these partitions, without group membership (a group id is still used for
+   * committed offsets). Replaces any earlier assignment. Starts at `offset`, else at the
+   * committed offset, else where autoOffsetReset says.
+   */
+  assign(partitions: readonly AssignedPartition[]): void {
+    this.#checkOpen();
+    if (this.#mode === "subscribe") {
+      throw new InvalidArgumentError("partitions", "this consumer subscribed; a consumer either assigns or subscribes");
+    }
+    if (!Array.isArray(partitions)) throw new InvalidArgumentError("partitions", "must be an array");
+    const seen = new Set<string>();
+    const list: AssignedPartition[] = partitions.map((p, i) => {
+      const tp = checkPartition(`partitions[${i}]`, p);
+      if (p.offset !== undefined && (typeof p.offset !== "bigint" || p.offset < 0n)) {
+        throw new InvalidArgumentError(`partitions[${i}].offset`, `must be a bigint ≥ 0, got ${String(p.offset)}`);
+      }
+      const key = partitionKey(tp.topic, tp.partition);
+      if (seen.has(key)) throw new InvalidArgumentError("partitions", `${tp.topic}-${tp.partition} is listed twice`);
+      seen.add(key);
+      return p.offset === undefined ? tp : { ...tp, offset: p.offset };
+    });
+    this.#mode = "assign";
+    const gone = [...this.#states.values()].filter((s) => !seen.has(s.key));
+    for (const s of gone) this.#states.delete(s.key);
+    if (gone.length > 0) {
+      this.#drop(gone);
+      void this.#commitConsumed(gone).catch(() => {});
+    }
+    const added: PartitionState[] = [];
+    for (const p of list) {
+      const existing = this.#states.get(partitionKey(p.topic, p.partition));
+      if (existing) {
+        // Already read: keeps its position, unless an offset says where to go.
+        if (p.offset !== undefined) {
+          existing.moveTo(p.offset);
+          this.#buffer.dropStale();
+          this.#fetcher.wake();
+        }
+        continue;
+      }
+      const state = new PartitionState(p.topic, p.partition);
+      if (p.offset !== undefined) state.moveTo(p.offset);
+      this.#states.set(state.key, state);
+      added.push(state);
+    }
+    this.#positions.start(added);
+  }
+
+  /**
+   * Joins the group (needs `groupId`) and reads what it assigns: topic names, or a pattern
+   * matched against every topic (KIP-848: by the broker, RE2 syntax; classic: by the client).
+   * Calling it again changes the subscription.
+   */
+  subscribe(topics: string | readonly string[] | RegExp, listener: RebalanceListener = {}): void {
+    this.#checkOpen();
+    if (this.#coordinator === undefined) throw new InvalidArgumentError("groupId", "subscribe needs a groupId");
+    if (this.#mode === "assign") {
+      throw new InvalidArgumentError("topics", "this consumer uses assign(); a consumer either assigns or subscribes");
+    }
+    const subscription = checkSubscription(topics);
+    if (listener === null || typeof listener !== "object")
+      throw new InvalidArgumentError("listener", "must be an object");
+    for (const name of ["assigned", "revoked", "lost"] as const) {
+      if (listener[name] !== undefined && typeof listener[name] !== "function") {
+        throw new InvalidArgumentError(`listener.${name}`, "must be a function");
+      }
+    }
+    this.#mode = "subscribe";
+    this.#listener = listener;
+    if (this.#membership) {
+      this.#membership.subscribe(subscription);
+      return;
+    }
+    const host: MembershipHost = {
+      client: this.#client,
+      options: this.#options,
+      coordinator: this.#coordinator,
+      reconcile: (target) => this.#reconcile(target),
+      lose: () => this.#lose(),
+      fail: (error) => this.#failFatal(error),
+      owned: () => this.assignment(),
+    };
+    const protocol = this.#options.groupProtocol;
+    const membership =
+      protocol === "classic"
+        ? new ClassicGroupMember(host)
+        : protocol === "consumer"
+          ? new ConsumerGroupMember(host)
+          : undefined;
+    if (membership) {
+      this.#membership = membership;
+      membership.subscribe(subscription);
+      return;
+    }
+    // No protocol chosen: KIP-848 when the coordinator speaks ConsumerGroupHeartbeat v1+ (Kafka 4.x).
+    const pending: { subscription: Subscription } = { subscription };
+    const starting = {
+      protocol: "consumer" as const,
+      memberId: "",
+      subscribe: (s: Subscription) => {
+        pending.subscription = s;
+      },
+      identity: () => NO_MEMBER,
+      offsetFetchIdentity: () => ({ memberId: null, memberEpoch: -1 }),
+      leave: (revoke: () => Promise<void>) => revoke(),
+    };
+    this.#membership = starting;
+    this.#coordinator
+      .call(async (connection) => connection.versions?.broker.get(68)?.max ?? -1)
+      .then(
+        (max) => {
+          if (this.#closing || this.#membership !== starting) return;
+          const chosen = max >= 1 ? new ConsumerGroupMember(host) : new ClassicGroupMember(host);
+          this.#membership = chosen;
+          chosen.subscribe(pending.subscription);
+        },
+        (error: unknown) => this.#failFatal(error as Error),
+      );
+  }
+
+  /** Async iteration over messages, one at a time (`for await (const m of consumer)`). */
+  [Symbol.asyncIterator](): AsyncIterableIterator<Message<K, V>> {
+    return this.messages();
+  }
+
+  /** Messages one at a time; the signal ends the iteration. */
+  messages(options: ReadOptions = {}): AsyncIterableIterator<Message<K, V>> {
+    return new ConsumerIterator(
+      this.#source(() => this.#reader.nextMessage()),
+      options.signal,
+    );
+  }
+
+  /** One batch per partition per fetch: the fast path (no promise per record). */
+  batches(options: ReadOptions = {}): AsyncIterableIterator<MessageBatch<K, V>> {
+    return new ConsumerIterator(
+      this.#source(() => this.#reader.nextBatch()),
+      options.signal,
+    );
+  }
+
+  /** Moves a partition: the next message handed out is at `offset` (or the log's start or end). */
+  seek(target: SeekTarget): void {
+    this.#checkOpen();
+    const state = this.#assigned("target", target);
+    const offset = target.offset;
+    if (offset === "earliest" || offset === "latest") {
+      this.#positions.reset(state, offset);
+      this.#buffer.dropStale();
+      return;
+    }
+    if (typeof offset !== "bigint" || offset < 0n) {
+      throw new InvalidArgumentError(
+        "target.offset",
+        `must be a bigint ≥ 0, "earliest" or "latest", got ${String(offset)}`,
+      );
+    }
+    state.moveTo(offset);
+    this.#buffer.dropStale();
+    this.#fetcher.wake();
+  }
+
+  /** Stops fetching and handing out these partitions until `resume`; buffered data is dropped. */
+  pause(partitions: readonly TopicPartition[]): void {
+    this.#checkOpen();
+    const states = partitions.map((p, i) => this.#assigned(`partitions[${i}]`, p));
+    for (const s of states) {
+      if (s.paused) continue;
+      s.paused = true;
+      s.rewind();
+    }
+    this.#buffer.dropStale();
+  }
+
+  /** Fetches paused partitions again, from where the application stopped. */
+  resume(partitions: readonly TopicPartition[]): void {
+    this.#checkOpen();
+    const states = partitions.map((p, i) => this.#assigned(`partitions[${i}]`, p));
+    for (const s of states) s.paused = false;
+    this.#fetcher.wake();
+  }
+
+  /** The paused partitions. */
+  paused(): TopicPartition[] {
+    return [...this.#states.values()].filter((s) => s.paused).map((s) => ({ topic: s.topic, partition: s.partition }));
+  }
+
+  /** Next offset to be handed out for a partition; undefined before its start offset is known. */
+  position(partition: TopicPartition): bigint | undefined {
+    return this.#assigned("partition", partition).position;
+  }
+
+  /** Lag per assigned partition, from the last fetch of each. */
+  lag(): ConsumerLag[] {
+    const readCommitted = this.#options.isolationLevel === "read_committed";
+    return [...this.#states.values()].map((s) => {
+      const endOffset = readCommitted && s.lastStableOffset >= 0n ? s.lastStableOffset : s.highWatermark;
+      const position = s.position;
+      const lag =
+        position === undefined || endOffset < 0n ? undefined : endOffset > position ? endOffset - position : 0n;
+      return { topic: s.topic, partition: s.partition, position, endOffset, lag };
+    });
+  }
+
+  /**
+   * Commits offsets to the group: with no argument, everything the application is done
+   * with (each record handed out before the one it is working on now); or the given offsets
+   * (each the offset of the next record to read), which must be of assigned partitions.
+   */
+  async commit(offsets?: readonly CommitOffset[]): Promise<void> {
+    if (this.#coordinator === undefined) throw new InvalidArgumentError("groupId", "commit needs a groupId");
+    if (this.#closing) throw new ClosedError("consumer");
+    if (offsets === undefined) return this.#commitConsumed([...this.#states.values()], true);
+    if (!Array.isArray(offsets)) throw new InvalidArgumentError("offsets", "must be an array");
+    const entries: CommitEntry[] = offsets.map((o, i) => {
+      const state = this.#assigned(`offsets[${i}]`, o);
+      if (typeof o.offset !== "bigint" || o.offset < 0n) {
+        throw new InvalidArgumentError(`offsets[${i}].offset`, `must be a bigint ≥ 0, got ${String(o.offset)}`);
+      }
+      if (o.metadata !== undefined && o.metadata !== null && typeof o.metadata !== "string") {
+        throw new InvalidArgumentError(`offsets[${i}].metadata`, "must be a string or null");
+      }
+      return {
+        topic: state.topic,
+        partition: state.partition,
+        offset: o.offset,
+        leaderEpoch: -1,
+        metadata: o.metadata ?? null,
+      };
+    });
+    return this.#commitEntries(entries, true);
+  }
+
+  /**
+   * Stops: ends iteration, commits what the application is done with (auto-commit), tells
+   * the revoke listener, leaves the group. The client stays open.
+   */
+  close(): Promise<void> {
+    this.#closing ??= this.#close();
+    return this.#closing;
+  }
+
+  async #close(): Promise<void> {
+    this.#buffer.wakeReaders();
+    if (this.#autoCommitTimer) clearInterval(this.#autoCommitTimer);
+    this.#fetcher.stop();
+    this.#reader.commitLast();
+    this.#wakeReleaseWaiters();
+    const states = [...this.#states.values()];
+    if (this.#membership && this.#fatal === undefined) {
+      await this.#membership.leave(() => this.#revoke([...this.#states.values()])).catch(() => {});
+    } else if (this.#coordinator && this.#options.autoCommit && this.#fatal === undefined) {
+      await this.#commitConsumed(states).catch(() => {});
+    }
+    this.#drop([...this.#states.values()]);
+    this.#states.clear();
+    this.#reader.clear();
+    this.#buffer.clear();
+  }
+
+  #checkOpen(): void {
+    if (this.#closing) throw new ClosedError("consumer");
+  }
+
+  #assigned(name: string, p: TopicPartition): PartitionState {
+    const tp = checkPartition(name, p);
+    const state = this.#states.get(partitionKey(tp.topic, tp.partition));
+    if (!state) throw new InvalidArgumentError(name, `${tp.topic}-${tp.partition} is not assigned to this consumer`);
+    return state;
+  }
+
+  #source<T>(take: () => T | undefined | typeof PENDING): ReadSource<T> {
+    if (this.#iterating) {
+      throw new InvalidArgumentError("consumer", "is already being iterated; end the other loop first");
+    }
+    this.#iterating = true;
+    const consumer = this;
+    return {
+      take: () => {
+        if (this.#fatal !== undefined) throw this.#fatal;
+        if (this.#errors.length > 0) {
+          this.#reader.commitLast();
+          throw this.#errors.shift();
+        }
+        const item = take();
+        if (this.#releaseWaiters.length > 0) this.#wakeReleaseWaiters();
+        return item;
+      },
+      wait: (signal) => this.#wait(signal),
+      get ended() {
+        return consumer.#closing !== undefined;
+      },
+      finish: () => {
+        this.#reader.commitLast();
+        this.#iterating = false;
+        this.#wakeReleaseWaiters();
+      },
+    };
+  }
+
+  async #wait(signal: AbortSignal | undefined): Promise<void> {
+    const decoding = this.#reader.decoding;
+    if (decoding) return decoding;
+    if (this.#errors.length > 0 || this.#fatal !== undefined || this.#closing) return;
+    if (this.#buffer.length > 0) return;
+    await new Promise<void>((resolve) => {
+      const done = () => {
+        signal?.removeEventListener("abort", done);
+        resolve();
+      };
+      signal?.addEventListener("abort", done, { once: true });
+      this.#buffer.waitForData().then(done);
+    });
+  }
+
+  /** Reports an error through the iterator; a partition error stops that partition until a seek. */
+  #report(error: Error, state?: PartitionState): void {
+    if (state) {
+      state.error = error;
+      state.generation++;
+      this.#buffer.dropStale();
+    }
+    this.#errors.push(error);
+    this.#buffer.wakeReaders();
+  }
+
+  /**
+   * KIP-320: the new leader's log ends at `endOffset`, before the fetch position. Prefetched
+   * data past it is dropped; if records past it were handed out, the position moves back to
+   * it (Java's choice), or with autoOffsetReset "none" the partition stops.
+   */
+  #truncated(state: PartitionState, endOffset: bigint): void {
+    const position = state.position;
+    if (position !== undefined && endOffset < position) {
+      if (this.#options.autoOffsetReset === "none") {
+        this.#report(new LogTruncationError(state.topic, state.partition, position, endOffset), state);
+        return;
+      }
+      state.moveTo(endOffset);
+    } else {
+      state.rewind();
+    }
+    this.#buffer.dropStale();
+    this.#fetcher.wake();
+  }
+
+  #failFatal(error: Error): void {
+    if (this.#fatal !== undefined || this.#closing) return;
+    this.#fatal = error;
+    this.#fetcher.stop();
+    this.#buffer.wakeReaders();
+  }
+
+  #wakeReleaseWaiters(): void {
+    const waiters = this.#releaseWaiters.splice(0);
+    for (const w of waiters) w();
+  }
+
+  /** Stops fetching and handing out `states` and drops their buffered data. */
+  #drop(states: readonly PartitionState[]): void {
+    for (const s of states) s.revoked = true;
+    this.#buffer.dropStale();
+  }
+
+  async #reconcile(target: readonly TopicPartition[]): Promise<void> {
+    // Closing: leave() revokes everything itself.
+    if (this.#closing) return;
+    this.#stats.rebalances++;
+    const wanted = new Set(target.map((tp) => partitionKey(tp.topic, tp.partition)));
+    const revoked = [...this.#states.values()].filter((s) => !wanted.has(s.key));
+    if (revoked.length > 0) await this.#revoke(revoked);
+    const added: PartitionState[] = [];
+    for (const tp of target) {
+      const key = partitionKey(tp.topic, tp.partition);
+      if (this.#states.has(key)) continue;
+      const state = new PartitionState(tp.topic, tp.partition);
+      this.#states.set(key, state);
+      added.push(state);
+    }
+    if (added.length === 0) return;
+    await this.#callListener("assigned", added);
+    this.#positions.start(added.filter((s) => !s.revoked));
+  }
+
+  /**
+   * Gives partitions up: stops handing them out, waits until the application is done with
+   * the record it holds from them (so the next owner does not read it twice), commits, tells
+   * the listener (which may still commit: the partitions count as assigned until it returns).
+   */
+  async #revoke(states: PartitionState[]): Promise<void> {
+    if (states.length === 0) return;
+    // Revoked, not rewound: the generation stays, so the held record still becomes consumed.
+    for (const s of states) s.revoked = true;
+    this.#buffer.dropStale();
+    const held = this.#reader.holding;
+    if (held !== undefined && states.includes(held) && this.#iterating) {
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, Math.min(this.#options.rebalanceTimeoutMs / 2, 60_000));
+        this.#releaseWaiters.push(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+    }
+    if (this.#options.autoCommit) await this.#commitConsumed(states).catch(() => {});
+    await this.#callListener("revoked", states);
+    for (const s of states) this.#states.delete(s.key);
+  }
+
+  async #lose(): Promise<void> {
+    const states = [...this.#states.values()];
+    if (states.length === 0) return;
+    this.#drop(states);
+    this.#reader.dropLast();
+    await this.#callListener(this.#listener.lost ? "lost" : "revoked", states);
+    for (const s of states) this.#states.delete(s.key);
+  }
+
+  async #callListener(name: keyof RebalanceListener, states: readonly PartitionState[]): Promise<void> {
+    const fn = this.#listener[name];
+    if (!fn) return;
+    try {
+      await fn.call(
+        this.#listener,
+        states.map((s) => ({ topic: s.topic, partition: s.partition })),
+      );
+    } catch (err) {
+      // Java rethrows listener exceptions from poll(); here the iterator throws it.
+      this.#report(err instanceof Error ? err : new Error(String(err)));
+    }
+  }
+
+  /** Commits the consumed offsets of `states` that moved since their last commit. */
+  #commitConsumed(states: readonly PartitionState[], rethrow = false): Promise<void> {
+    const entries: CommitEntry[] = [];
+    for (const s of states) {
+      const consumed = s.consumed;
+      if (consumed === undefined || consumed === s.committed || s.error !== undefined) continue;
+      entries.push({
+        topic: s.topic,
+        partition: s.partition,
+        offset: consumed,
+        leaderEpoch: s.recordLeaderEpoch,
+        metadata: null,
+      });
+    }
+    return this.#commitEntries(entries, rethrow);
+  }
+
+  /** Commits one after another (never two OffsetCommits racing), then records what was stored. */
+  #commitEntries(entries: readonly CommitEntry[], rethrow = false): Promise<void> {
+    const coordinator = this.#coordinator;
+    if (coordinator === undefined || entries.length === 0) return Promise.resolve();
+    const run = this.#commitChain.then(async () => {
+      try {
+        await this.#positions.commit(entries, () => this.#membership?.identity() ?? NO_MEMBER);
+        this.#stats.commits++;
+        for (const e of entries) {
+          const s = this.#states.get(partitionKey(e.topic, e.partition));
+          if (s) s.committed = e.offset;
+        }
+      } catch (err) {
+        this.#stats.commitErrors++;
+        throw err;
+      }
+    });
+    this.#commitChain = run.catch(() => {});
+    return rethrow ? run : run.catch(() => {});
+  }
+}

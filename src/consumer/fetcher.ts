@@ -1,0 +1,404 @@
+/**
+ * The fetcher: one loop per broker that leads an assigned partition, each with its own
+ * KIP-227 fetch session, on the broker's "fetch" connection. A loop sends one Fetch at a
+ * time and queues what comes back in the fetch buffer without decoding it; it waits while
+ * the buffer is at `maxBufferedBytes`. Leaders are read from the client's metadata on each
+ * round, so a leader change (a refresh or a KIP-951 hint) moves a partition to another loop.
+ */
+import { backoffDelay, sleep } from "../network/backoff.js";
+import type { Client } from "../network/client.js";
+import { ZERO_UUID } from "../protocol/api.js";
+import { ErrorCode } from "../protocol/error-table.js";
+import { isRetriable, kafkaError } from "../protocol/kafka-error.js";
+import { Fetch, type FetchResponse } from "../protocol/messages/index.js";
+import type { FetchBuffer } from "./fetch-buffer.js";
+import { scanRecordSet } from "./fetch-buffer.js";
+import { FetchSession, type SessionPartition, type SessionRequest, sessionKey } from "./fetch-session.js";
+import type { ResolvedConsumerOptions } from "./options.js";
+import type { PartitionState } from "./partition.js";
+import { type ValidationHost, validatePosition } from "./validation.js";
+
+/** What the fetcher needs from its consumer. */
+export interface FetcherHost {
+  readonly client: Client;
+  readonly options: ResolvedConsumerOptions;
+  readonly buffer: FetchBuffer;
+  /** The assigned partitions. */
+  partitions(): Iterable<PartitionState>;
+  /** A fetch got OFFSET_OUT_OF_RANGE: reset per autoOffsetReset, or fail the partition. */
+  outOfRange(state: PartitionState): void;
+  /** An error that stops a partition until the application seeks. */
+  failPartition(state: PartitionState, error: Error): void;
+  /** A new leader's log ends at `endOffset`, before the fetch position (KIP-320). */
+  truncated(state: PartitionState, endOffset: bigint): void;
+}
+
+/** Partition errors that mean "the leader moved or is not ready": find it again and retry. */
+const LEADERSHIP_ERRORS = new Set<number>([
+  ErrorCode.NOT_LEADER_OR_FOLLOWER,
+  ErrorCode.FENCED_LEADER_EPOCH,
+  ErrorCode.UNKNOWN_LEADER_EPOCH,
+  ErrorCode.LEADER_NOT_AVAILABLE,
+  ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
+  ErrorCode.UNKNOWN_TOPIC_ID,
+  ErrorCode.INCONSISTENT_TOPIC_ID,
+  ErrorCode.REPLICA_NOT_AVAILABLE,
+  ErrorCode.KAFKA_STORAGE_ERROR,
+  ErrorCode.OFFSET_NOT_AVAILABLE,
+]);
+
+/** Counters for tests and metrics. */
+export interface FetcherStats {
+  /** Fetch requests sent. */
+  requests: number;
+  /** Of which full (session-less or session-creating). */
+  fullRequests: number;
+  /** Top-level fetch session errors answered. */
+  sessionErrors: number;
+  /** Partitions that hit a leadership error. */
+  leaderErrors: number;
+  /** KIP-951 leader hints applied (no metadata round trip needed). */
+  leaderHints: number;
+  /** Positions checked against a new leader's log with OffsetForLeaderEpoch (KIP-320). */
+  validations: number;
+  /** Fetch requests that failed (connection dropped, timed out). */
+  requestErrors: number;
+}
+
+/** All broker loops of one consumer; see the module comment. */
+export class Fetcher {
+  readonly #host: FetcherHost;
+  readonly #loops = new Map<number, BrokerFetcher>();
+  readonly #controller = new AbortController();
+  #waiters: (() => void)[] = [];
+  #metadataRefresh: Promise<void> | undefined;
+  #timer: NodeJS.Timeout | undefined;
+  #stopped = false;
+  readonly stats: FetcherStats = {
+    requests: 0,
+    fullRequests: 0,
+    sessionErrors: 0,
+    leaderErrors: 0,
+    leaderHints: 0,
+    validations: 0,
+    requestErrors: 0,
+  };
+  /** What position validations (KIP-320) need. */
+  readonly validation: ValidationHost;
+
+  constructor(host: FetcherHost) {
+    this.#host = host;
+    this.validation = {
+      client: host.client,
+      retryBackoffMs: host.options.retryBackoffMs,
+      signal: this.#controller.signal,
+      truncated: (state, endOffset) => host.truncated(state, endOffset),
+      outOfRange: (state) => host.outOfRange(state),
+      refreshMetadata: () => this.refreshMetadata(),
+      done: () => this.wake(),
+      count: () => {
+        this.stats.validations++;
+      },
+    };
+  }
+
+  /** Aborted when the fetcher stops. */
+  get signal(): AbortSignal {
+    return this.#controller.signal;
+  }
+
+  /** True once {@link stop} ran: loops end. */
+  get stopped(): boolean {
+    return this.#stopped;
+  }
+
+  /**
+   * Something changed (assignment, position, pause, leader, buffer space): idle loops look
+   * again, and loops are started for leaders that have none.
+   */
+  wake(): void {
+    if (this.#stopped) return;
+    const metadata = this.#host.client.cachedMetadata;
+    let missing = false;
+    for (const state of this.#host.partitions()) {
+      if (state.fetchOffset === undefined || state.revoked) continue;
+      const leader = metadata.topics.get(state.topic)?.partitions[state.partition]?.leaderId ?? -1;
+      if (leader < 0) {
+        missing = true;
+        continue;
+      }
+      if (!this.#loops.has(leader)) {
+        const loop = new BrokerFetcher(leader, this, this.#host);
+        this.#loops.set(leader, loop);
+        loop.run().catch(() => {
+          // A loop only ends by stopping; an unexpected throw restarts it on the next wake.
+          this.#loops.delete(leader);
+        });
+      }
+    }
+    if (missing) this.refreshMetadata();
+    const waiters = this.#waiters.splice(0);
+    for (const w of waiters) w();
+  }
+
+  /** Resolves on the next {@link wake}, or after `ms`. */
+  waitForWake(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(resolve, ms);
+      this.#waiters.push(() => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+  }
+
+  /** Wakes everyone once `ms` from now (a partition's backoff ends). */
+  wakeAfter(ms: number): void {
+    if (this.#timer || this.#stopped) return;
+    this.#timer = setTimeout(() => {
+      this.#timer = undefined;
+      this.wake();
+    }, ms);
+  }
+
+  /** Refreshes metadata once at a time (leaders unknown or moved), then wakes the loops. */
+  refreshMetadata(): void {
+    if (this.#metadataRefresh || this.#stopped) return;
+    const topics = new Set<string>();
+    for (const s of this.#host.partitions()) topics.add(s.topic);
+    const client = this.#host.client;
+    client.invalidateLeader();
+    this.#metadataRefresh = (async () => {
+      try {
+        await sleep(this.#host.options.retryBackoffMs, this.signal);
+        await client.metadata([...topics], { maxAgeMs: 0, signal: this.signal });
+      } catch {
+        // Retried by the next wake that finds a leader missing.
+      } finally {
+        this.#metadataRefresh = undefined;
+      }
+      this.wake();
+    })();
+  }
+
+  /** Stops every loop and aborts fetches in flight. */
+  stop(): void {
+    this.#stopped = true;
+    this.#controller.abort();
+    if (this.#timer) clearTimeout(this.#timer);
+    const waiters = this.#waiters.splice(0);
+    for (const w of waiters) w();
+  }
+}
+
+/** One broker's loop. */
+class BrokerFetcher {
+  readonly #nodeId: number;
+  readonly #fetcher: Fetcher;
+  readonly #host: FetcherHost;
+  readonly #session = new FetchSession();
+  #rotation = 0;
+
+  constructor(nodeId: number, fetcher: Fetcher, host: FetcherHost) {
+    this.#nodeId = nodeId;
+    this.#fetcher = fetcher;
+    this.#host = host;
+  }
+
+  /** Fetches until the fetcher stops. */
+  async run(): Promise<void> {
+    let failures = 0;
+    while (!this.#fetcher.stopped) {
+      try {
+        failures = await this.#round(failures);
+      } catch {
+        // A bug must not stop fetching for good: start the session over after a pause.
+        this.#session.handleError();
+        await sleep(this.#backoff(failures++));
+      }
+    }
+  }
+
+  #backoff(failures: number): number {
+    return backoffDelay(failures, { floorMs: Math.max(1, this.#host.options.retryBackoffMs), ceilingMs: 1000 });
+  }
+
+  /** One fetch round; returns the updated count of consecutive failures. */
+  async #round(failures: number): Promise<number> {
+    const { options, buffer, client } = this.#host;
+    const available = buffer.available;
+    const next = available > 0 ? this.#partitions() : [];
+    if (next.length === 0) {
+      await this.#fetcher.waitForWake(available > 0 ? 5_000 : 1_000);
+      return failures;
+    }
+    for (const p of next) p.state.inFlight = true;
+    const request = this.#session.build(next);
+    const maxBytes = Math.min(options.maxBytes, available);
+    const reserve = Math.min(maxBytes, next.length * options.maxPartitionBytes);
+    buffer.reservedBytes += reserve;
+    this.#fetcher.stats.requests++;
+    if (request.full) this.#fetcher.stats.fullRequests++;
+    let response: FetchResponse | undefined;
+    let version = 0;
+    try {
+      const connection = await client.connection(this.#nodeId, "fetch", this.#fetcher.signal);
+      version = connection.versionFor(Fetch);
+      response = await connection.request(
+        Fetch,
+        {
+          clusterId: null,
+          replicaId: -1,
+          replicaState: { replicaId: -1, replicaEpoch: -1n },
+          maxWaitMs: options.maxWaitMs,
+          minBytes: options.minBytes,
+          maxBytes,
+          isolationLevel: options.isolationLevel === "read_committed" ? 1 : 0,
+          sessionId: request.sessionId,
+          sessionEpoch: request.sessionEpoch,
+          topics: request.topics,
+          forgottenTopicsData: request.forgottenTopicsData,
+          rackId: "",
+        },
+        { timeoutMs: client.requestTimeoutMs + options.maxWaitMs, signal: this.#fetcher.signal },
+      );
+    } catch {
+      this.#session.handleError();
+    } finally {
+      for (const p of next) p.state.inFlight = false;
+      buffer.reservedBytes -= reserve;
+    }
+    if (this.#fetcher.stopped) return failures;
+    if (!response) {
+      this.#fetcher.stats.requestErrors++;
+      // The broker may be gone: find the leaders again before the next round.
+      this.#fetcher.refreshMetadata();
+      await sleep(this.#backoff(failures));
+      return failures + 1;
+    }
+    if (!this.#session.handleResponse(request, response.errorCode, response.sessionId)) {
+      this.#fetcher.stats.sessionErrors++;
+      // A session error is answered at once with a full request; anything else backs off.
+      if (
+        response.errorCode !== ErrorCode.FETCH_SESSION_ID_NOT_FOUND &&
+        response.errorCode !== ErrorCode.INVALID_FETCH_SESSION_EPOCH
+      ) {
+        await sleep(this.#backoff(failures));
+        return failures + 1;
+      }
+      return failures;
+    }
+    this.#handle(request, response, version);
+    if (response.throttleTimeMs > 0) await sleep(response.throttleTimeMs);
+    return 0;
+  }
+
+  /** The partitions this broker leads that may be fetched now, rotated so full requests are fair. */
+  #partitions(): SessionPartition[] {
+    const { client, options } = this.#host;
+    const metadata = client.cachedMetadata;
+    const now = Date.now();
+    const out: SessionPartition[] = [];
+    let soonest = Number.POSITIVE_INFINITY;
+    for (const state of this.#host.partitions()) {
+      if (!state.fetchable) continue;
+      if (state.notBefore > now) {
+        soonest = Math.min(soonest, state.notBefore);
+        continue;
+      }
+      const topic = metadata.topics.get(state.topic);
+      const meta = topic?.partitions[state.partition];
+      if (!topic || !meta || meta.leaderId !== this.#nodeId || topic.topicId === ZERO_UUID) continue;
+      if (meta.leaderEpoch > state.leaderEpoch && state.leaderEpoch >= 0 && state.fetchedEpoch >= 0) {
+        // A new leader: check its log still holds what was fetched before fetching on (KIP-320).
+        void validatePosition(this.#fetcher.validation, state, meta.leaderId, meta.leaderEpoch);
+        continue;
+      }
+      state.leaderEpoch = meta.leaderEpoch;
+      out.push({
+        state,
+        topicId: topic.topicId,
+        fetchOffset: state.fetchOffset as bigint,
+        currentLeaderEpoch: meta.leaderEpoch,
+        maxBytes: options.maxPartitionBytes,
+        generation: state.generation,
+      });
+    }
+    if (soonest !== Number.POSITIVE_INFINITY) this.#fetcher.wakeAfter(soonest - now);
+    if (out.length > 1) {
+      const shift = this.#rotation++ % out.length;
+      return [...out.slice(shift), ...out.slice(0, shift)];
+    }
+    return out;
+  }
+
+  #handle(request: SessionRequest, response: FetchResponse, version: number): void {
+    const { client, buffer, options } = this.#host;
+    const readCommitted = options.isolationLevel === "read_committed";
+    let idByName: Map<string, string> | undefined;
+    if (version < 13) {
+      idByName = new Map();
+      for (const p of request.partitions.values()) idByName.set(p.state.topic, p.topicId);
+    }
+    let leaderMoved = false;
+    for (const topic of response.responses) {
+      const topicId = idByName ? (idByName.get(topic.topic) ?? "") : topic.topicId;
+      for (const part of topic.partitions) {
+        const entry = request.partitions.get(sessionKey(topicId, part.partitionIndex));
+        if (!entry) continue;
+        const state = entry.state;
+        // Data for a position the partition has left (seek, pause, reset, revoke) is dropped.
+        if (state.revoked || state.generation !== entry.generation || state.fetchOffset !== entry.fetchOffset) continue;
+        const code = part.errorCode;
+        if (code === 0) {
+          state.highWatermark = part.highWatermark;
+          state.lastStableOffset = part.lastStableOffset;
+          if (part.logStartOffset >= 0n) state.logStartOffset = part.logStartOffset;
+          const records = part.records;
+          if (records === null || records.length === 0) continue;
+          const scan = scanRecordSet(records);
+          if (scan.nextOffset === undefined || scan.nextOffset <= entry.fetchOffset) continue;
+          state.fetchOffset = scan.nextOffset;
+          state.fetchedEpoch = scan.lastEpoch;
+          buffer.push({
+            state,
+            generation: entry.generation,
+            records,
+            fromOffset: entry.fetchOffset,
+            nextOffset: scan.nextOffset,
+            compressed: scan.compressed,
+            abortedTransactions: readCommitted ? part.abortedTransactions : null,
+            highWatermark: part.highWatermark,
+            lastStableOffset: part.lastStableOffset,
+          });
+        } else if (code === ErrorCode.OFFSET_OUT_OF_RANGE) {
+          this.#host.outOfRange(state);
+        } else if (LEADERSHIP_ERRORS.has(code)) {
+          this.#fetcher.stats.leaderErrors++;
+          state.notBefore = Date.now() + options.retryBackoffMs;
+          const hint = part.currentLeader;
+          if (hint.leaderId >= 0 && hint.leaderEpoch >= 0) {
+            // KIP-951: the new leader rides in the response; no metadata round trip needed.
+            const endpoints = response.nodeEndpoints.map((e) => ({
+              nodeId: e.nodeId,
+              host: e.host,
+              port: e.port,
+              rack: e.rack,
+            }));
+            client.applyLeaderHint(state.topic, state.partition, hint.leaderId, hint.leaderEpoch, endpoints);
+            this.#fetcher.stats.leaderHints++;
+            state.notBefore = 0;
+          } else {
+            leaderMoved = true;
+          }
+        } else {
+          const error = kafkaError(code);
+          if (isRetriable(error)) state.notBefore = Date.now() + options.retryBackoffMs;
+          else this.#host.failPartition(state, error);
+        }
+      }
+    }
+    if (leaderMoved) this.#fetcher.refreshMetadata();
+    this.#fetcher.wake();
+  }
+}

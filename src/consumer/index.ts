@@ -1,0 +1,36 @@
+/**
+ * samsa's consumer: group-managed (KIP-848 or classic) or assigned partitions, fetch
+ * sessions, prefetch with a byte bound, lazy decoding, commits. Make one with
+ * `client.consumer(options)` or `new Consumer(client, options)`; docs/consumer.md has examples.
+ */
+export type {
+  AssignedPartition,
+  CommitOffset,
+  ConsumerLag,
+  ConsumerStats,
+  ReadOptions,
+  RebalanceListener,
+  SeekTarget,
+} from "./api.js";
+export { Consumer } from "./consumer.js";
+export { LogTruncationError, NoOffsetForPartitionError, OffsetOutOfRangeError } from "./errors.js";
+export type { FetcherStats } from "./fetcher.js";
+export {
+  type AssignmentInput,
+  type Assignor,
+  type AssignorMember,
+  cooperativeStickyAssignor,
+  rangeAssignor,
+  roundRobinAssignor,
+} from "./group/assignors.js";
+export { Message, type MessageBatch } from "./message.js";
+export type {
+  AutoOffsetReset,
+  ConsumerOptions,
+  Deserializer,
+  GroupProtocol,
+  IsolationLevel,
+  ResolvedConsumerOptions,
+} from "./options.js";
+// TopicPartition has the same shape as the admin client's, which the package root exports.
+export type { TopicPartitionOffset } from "./partition.js";

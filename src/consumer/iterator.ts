@@ -1,0 +1,84 @@
+/**
+ * The async iterators behind `for await (const m of consumer)` and `consumer.batches()`.
+ * `for await` itself costs one promise per step; everything else stays synchronous while
+ * records are buffered, and only an empty buffer (or a chunk still decompressing) waits.
+ */
+import { PENDING } from "./reader.js";
+
+/** What an iterator reads from. */
+export interface ReadSource<T> {
+  /** The next item, undefined when none is buffered, PENDING while one decodes. May throw. */
+  take(): T | undefined | typeof PENDING;
+  /** Resolves when taking again may succeed (data, decode done, an error, the end). */
+  wait(signal: AbortSignal | undefined): Promise<void>;
+  /** The consumer is closing or closed: iteration ends. */
+  readonly ended: boolean;
+  /**
+   * Iteration is over: through `return()` (a break, or an exception in the loop body), an
+   * abort, the end, or an error. The last item counts as consumed, as records returned by
+   * Java's poll count once the next poll or close comes.
+   */
+  finish(): void;
+}
+
+const DONE: IteratorReturnResult<undefined> = Object.freeze({ value: undefined, done: true });
+
+/** An async iterator over a {@link ReadSource}; ends on abort or close, throws consumer errors. */
+export class ConsumerIterator<T> implements AsyncIterableIterator<T> {
+  readonly #source: ReadSource<T>;
+  readonly #signal: AbortSignal | undefined;
+  #done = false;
+
+  constructor(source: ReadSource<T>, signal: AbortSignal | undefined) {
+    this.#source = source;
+    this.#signal = signal;
+  }
+
+  /** Synchronous while items are buffered (one resolved promise); waits only when empty. */
+  next(): Promise<IteratorResult<T, undefined>> {
+    if (this.#done) return Promise.resolve(DONE);
+    if (this.#signal?.aborted === true || this.#source.ended) return Promise.resolve(this.#end());
+    let value: T | undefined | typeof PENDING;
+    try {
+      value = this.#source.take();
+    } catch (err) {
+      this.#end();
+      return Promise.reject(err);
+    }
+    if (value !== undefined && value !== PENDING) return Promise.resolve({ value, done: false });
+    return this.#slow();
+  }
+
+  async #slow(): Promise<IteratorResult<T, undefined>> {
+    for (;;) {
+      await this.#source.wait(this.#signal);
+      if (this.#done) return DONE;
+      if (this.#signal?.aborted === true || this.#source.ended) return this.#end();
+      let value: T | undefined | typeof PENDING;
+      try {
+        value = this.#source.take();
+      } catch (err) {
+        this.#end();
+        throw err;
+      }
+      if (value !== undefined && value !== PENDING) return { value, done: false };
+    }
+  }
+
+  /** Leaving the loop: the last item counts as consumed. Does not close the consumer. */
+  return(): Promise<IteratorResult<T, undefined>> {
+    return Promise.resolve(this.#end());
+  }
+
+  [Symbol.asyncIterator](): this {
+    return this;
+  }
+
+  #end(): IteratorReturnResult<undefined> {
+    if (!this.#done) {
+      this.#done = true;
+      this.#source.finish();
+    }
+    return DONE;
+  }
+}

@@ -1,0 +1,83 @@
+/**
+ * What the consumer hands out: `Message` (one record with its topic, partition and offset)
+ * and `MessageBatch` (the records of one partition from one fetch). Key, value and header
+ * values are views into the fetched bytes; the offset's BigInt is made only when read.
+ */
+import { inspect } from "node:util";
+import type { RecordHeader } from "../protocol/records/index.js";
+
+/** One consumed record. */
+export class Message<K = Buffer | null, V = Buffer | null> {
+  readonly topic: string;
+  readonly partition: number;
+  /** A view into the fetched bytes (or what `keyDeserializer` made of it); null when the record had none. */
+  readonly key: K;
+  /** A view into the fetched bytes (or what `valueDeserializer` made of it); null for a tombstone. */
+  readonly value: V;
+  /** In record order; keys may repeat. Values are views into the fetched bytes. */
+  readonly headers: readonly RecordHeader[];
+  /** Milliseconds since the epoch: create time, or the broker's log-append time. */
+  readonly timestamp: number;
+  /** Leader epoch of the batch the record came in (-1 when unknown). */
+  readonly leaderEpoch: number;
+  readonly #baseOffset: bigint;
+  readonly #offsetDelta: number;
+
+  constructor(
+    topic: string,
+    partition: number,
+    baseOffset: bigint,
+    offsetDelta: number,
+    key: K,
+    value: V,
+    headers: readonly RecordHeader[],
+    timestamp: number,
+    leaderEpoch: number,
+  ) {
+    this.topic = topic;
+    this.partition = partition;
+    this.#baseOffset = baseOffset;
+    this.#offsetDelta = offsetDelta;
+    this.key = key;
+    this.value = value;
+    this.headers = headers;
+    this.timestamp = timestamp;
+    this.leaderEpoch = leaderEpoch;
+  }
+
+  /** The record's offset in its partition. */
+  get offset(): bigint {
+    return this.#baseOffset + BigInt(this.#offsetDelta);
+  }
+
+  /** Plain-object form (for logging and JSON): offset as a decimal string, buffers as-is. */
+  toJSON(): object {
+    return {
+      topic: this.topic,
+      partition: this.partition,
+      offset: this.offset.toString(),
+      key: this.key,
+      value: this.value,
+      headers: this.headers,
+      timestamp: this.timestamp,
+      leaderEpoch: this.leaderEpoch,
+    };
+  }
+
+  /** Shows the offset in `console.log`, which does not call getters. */
+  [inspect.custom](_depth: number, options: object): string {
+    return `Message ${inspect({ ...this.toJSON(), offset: this.offset }, options)}`;
+  }
+}
+
+/** The records of one partition from one fetch response, in offset order. */
+export interface MessageBatch<K = Buffer | null, V = Buffer | null> {
+  topic: string;
+  partition: number;
+  /** May be empty when the fetch held only transaction markers or aborted records. */
+  messages: Message<K, V>[];
+  /** The partition's high watermark when it was fetched. */
+  highWatermark: bigint;
+  /** Records between the end of this batch and the end the isolation level can see. */
+  lag: bigint;
+}

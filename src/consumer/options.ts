@@ -1,0 +1,217 @@
+/**
+ * Consumer options: one TypeScript type, checked once at construction with errors that name
+ * the option and its allowed range. Defaults follow the Java client unless a comment says why
+ * not.
+ */
+import { InvalidArgumentError } from "../errors.js";
+import type { Assignor } from "./group/assignors.js";
+
+/** Turns fetched key or value bytes into the type the application wants. */
+export type Deserializer<T> = (data: Buffer | null, topic: string) => T;
+
+/** Which group protocol a group consumer speaks. */
+export type GroupProtocol = "consumer" | "classic";
+
+/** Where to start when a partition has no committed offset, or its offset left the log. */
+export type AutoOffsetReset = "earliest" | "latest" | "none";
+
+/** Whether records of open and aborted transactions are handed out. */
+export type IsolationLevel = "read_committed" | "read_uncommitted";
+
+/** Options of a consumer. Times are milliseconds, sizes bytes. */
+export interface ConsumerOptions<K = Buffer | null, V = Buffer | null> {
+  /** The consumer group. Needed for `subscribe` and for committing; `assign` works without. */
+  groupId?: string;
+  /**
+   * "consumer" (KIP-848: the broker assigns, heartbeats carry the assignment) or "classic"
+   * (JoinGroup/SyncGroup, the leader member assigns). Default: "consumer" when the group
+   * coordinator speaks ConsumerGroupHeartbeat v1+ (Kafka 4.x), else "classic".
+   */
+  groupProtocol?: GroupProtocol;
+  /** Static membership (KIP-345): a restart with the same id gets its partitions back without a rebalance. */
+  groupInstanceId?: string;
+  /** The consumer's rack, for rack-aware assignment. */
+  rackId?: string;
+  /** Default "latest", as Java. "none" makes the iterator throw NoOffsetForPartitionError / OffsetOutOfRangeError. */
+  autoOffsetReset?: AutoOffsetReset;
+  /** Commit what was handed to the application, every `autoCommitIntervalMs`, on revoke and on close. Default true. */
+  autoCommit?: boolean;
+  /** Default 5,000 (Java's). */
+  autoCommitIntervalMs?: number;
+  /**
+   * Default "read_committed": records of aborted transactions are never handed out, and
+   * records of open transactions wait until they commit. Java defaults to read_uncommitted;
+   * samsa chooses the setting that cannot surface rolled-back data, at the cost of waiting
+   * behind open transactions (non-transactional topics behave the same either way).
+   */
+  isolationLevel?: IsolationLevel;
+  /** Classic protocol: the member is removed after this long without a heartbeat. Default 45,000 (Java's). */
+  sessionTimeoutMs?: number;
+  /** Classic protocol: heartbeat period. Default 3,000 (Java's). KIP-848 takes it from the broker. */
+  heartbeatIntervalMs?: number;
+  /** How long the group waits for this member to give up revoked partitions. Default 300,000 (Java's max.poll.interval.ms). */
+  rebalanceTimeoutMs?: number;
+  /**
+   * Classic protocol: assignors in order of preference, by name or your own. Default
+   * ["cooperative-sticky"]: incremental rebalancing, where members keep their partitions
+   * while others join or leave. The group rebalances cooperatively only when every listed
+   * assignor is cooperative (Java's rule); listing "range" or "roundrobin" makes it eager.
+   */
+  assignors?: readonly ("range" | "roundrobin" | "cooperative-sticky" | Assignor)[];
+  /** KIP-848: the broker's assignor ("uniform" or "range"); default: the broker's default. */
+  serverAssignor?: string;
+  /** Fetch: bytes the broker waits for before answering. Default 1. */
+  minBytes?: number;
+  /** Fetch: largest response. Default 50 MiB (Java's). */
+  maxBytes?: number;
+  /** Fetch: longest wait for `minBytes`. Default 500 (Java's). */
+  maxWaitMs?: number;
+  /** Fetch: largest slice of one partition in one response. Default 1 MiB (Java's). */
+  maxPartitionBytes?: number;
+  /**
+   * Prefetch bound: fetched bytes not yet handed to the application, plus what requests in
+   * flight may bring back. Fetching pauses at this bound. Default 64 MiB.
+   */
+  maxBufferedBytes?: number;
+  /** Group and offset requests time out after this. Default: the client's. */
+  requestTimeoutMs?: number;
+  /** Backoff floor after a failed request. Default 100. */
+  retryBackoffMs?: number;
+  /** Check each batch's CRC-32C. Default true. */
+  checkCrcs?: boolean;
+  keyDeserializer?: Deserializer<K>;
+  valueDeserializer?: Deserializer<V>;
+}
+
+/** Options after defaults and checks. */
+export interface ResolvedConsumerOptions {
+  groupId: string | undefined;
+  groupProtocol: GroupProtocol | undefined;
+  groupInstanceId: string | undefined;
+  rackId: string | undefined;
+  autoOffsetReset: AutoOffsetReset;
+  autoCommit: boolean;
+  autoCommitIntervalMs: number;
+  isolationLevel: IsolationLevel;
+  sessionTimeoutMs: number;
+  heartbeatIntervalMs: number;
+  rebalanceTimeoutMs: number;
+  assignors: readonly ("range" | "roundrobin" | "cooperative-sticky" | Assignor)[];
+  serverAssignor: string | undefined;
+  minBytes: number;
+  maxBytes: number;
+  maxWaitMs: number;
+  maxPartitionBytes: number;
+  maxBufferedBytes: number;
+  requestTimeoutMs: number;
+  retryBackoffMs: number;
+  checkCrcs: boolean;
+}
+
+const INT32_MAX = 2_147_483_647;
+
+function int(options: object, name: string, fallback: number, min: number, max = INT32_MAX): number {
+  const value = (options as Record<string, unknown>)[name] ?? fallback;
+  if (typeof value !== "number" || !Number.isInteger(value) || value < min || value > max) {
+    throw new InvalidArgumentError(name, `must be an integer from ${min} to ${max}, got ${String(value)}`);
+  }
+  return value;
+}
+
+function oneOf<T extends string>(options: object, name: string, allowed: readonly T[], fallback: T | undefined): T {
+  const value = (options as Record<string, unknown>)[name] ?? fallback;
+  if (!allowed.includes(value as T)) {
+    throw new InvalidArgumentError(
+      name,
+      `must be one of ${allowed.map((a) => `"${a}"`).join(", ")}, got ${JSON.stringify(value)}`,
+    );
+  }
+  return value as T;
+}
+
+function optionalString(options: object, name: string): string | undefined {
+  const value = (options as Record<string, unknown>)[name];
+  if (value === undefined) return undefined;
+  if (typeof value !== "string" || value === "") throw new InvalidArgumentError(name, "must be a non-empty string");
+  return value;
+}
+
+function bool(options: object, name: string, fallback: boolean): boolean {
+  const value = (options as Record<string, unknown>)[name] ?? fallback;
+  if (typeof value !== "boolean") throw new InvalidArgumentError(name, `must be a boolean, got ${String(value)}`);
+  return value;
+}
+
+const NAMED_ASSIGNORS = ["range", "roundrobin", "cooperative-sticky"] as const;
+
+/** Applies defaults and checks every option; throws InvalidArgumentError naming the option. */
+export function resolveConsumerOptions(
+  options: ConsumerOptions<unknown, unknown> = {},
+  clientRequestTimeoutMs = 30_000,
+): ResolvedConsumerOptions {
+  if (options === null || typeof options !== "object") throw new InvalidArgumentError("options", "must be an object");
+  const groupId = optionalString(options, "groupId");
+  const groupProtocol =
+    options.groupProtocol === undefined
+      ? undefined
+      : oneOf<GroupProtocol>(options, "groupProtocol", ["consumer", "classic"], undefined);
+  const groupInstanceId = optionalString(options, "groupInstanceId");
+  if (groupInstanceId !== undefined && groupId === undefined) {
+    throw new InvalidArgumentError("groupInstanceId", "needs a groupId");
+  }
+  const assignors = options.assignors ?? ["cooperative-sticky"];
+  if (!Array.isArray(assignors) || assignors.length === 0) {
+    throw new InvalidArgumentError("assignors", "must be a non-empty array");
+  }
+  for (const a of assignors) {
+    const named = typeof a === "string" && (NAMED_ASSIGNORS as readonly string[]).includes(a);
+    const custom = typeof a === "object" && a !== null && typeof a.name === "string" && typeof a.assign === "function";
+    if (!named && !custom) {
+      throw new InvalidArgumentError(
+        "assignors",
+        `each must be "range", "roundrobin", "cooperative-sticky" or an object with name and assign(); got ${JSON.stringify(a)}`,
+      );
+    }
+  }
+  for (const name of ["keyDeserializer", "valueDeserializer"] as const) {
+    const d = options[name];
+    if (d !== undefined && typeof d !== "function") throw new InvalidArgumentError(name, "must be a function");
+  }
+  const sessionTimeoutMs = int(options, "sessionTimeoutMs", 45_000, 1);
+  const heartbeatIntervalMs = int(options, "heartbeatIntervalMs", 3_000, 1);
+  if (heartbeatIntervalMs >= sessionTimeoutMs) {
+    throw new InvalidArgumentError(
+      "heartbeatIntervalMs",
+      `must be below sessionTimeoutMs (${sessionTimeoutMs}), got ${heartbeatIntervalMs}`,
+    );
+  }
+  const maxBytes = int(options, "maxBytes", 50 * 1024 * 1024, 1);
+  return {
+    groupId,
+    groupProtocol,
+    groupInstanceId,
+    rackId: optionalString(options, "rackId"),
+    autoOffsetReset: oneOf<AutoOffsetReset>(options, "autoOffsetReset", ["earliest", "latest", "none"], "latest"),
+    autoCommit: bool(options, "autoCommit", true),
+    autoCommitIntervalMs: int(options, "autoCommitIntervalMs", 5_000, 1),
+    isolationLevel: oneOf<IsolationLevel>(
+      options,
+      "isolationLevel",
+      ["read_committed", "read_uncommitted"],
+      "read_committed",
+    ),
+    sessionTimeoutMs,
+    heartbeatIntervalMs,
+    rebalanceTimeoutMs: int(options, "rebalanceTimeoutMs", 300_000, 1),
+    assignors,
+    serverAssignor: optionalString(options, "serverAssignor"),
+    minBytes: int(options, "minBytes", 1, 0),
+    maxBytes,
+    maxWaitMs: int(options, "maxWaitMs", 500, 0),
+    maxPartitionBytes: int(options, "maxPartitionBytes", 1024 * 1024, 1),
+    maxBufferedBytes: int(options, "maxBufferedBytes", 64 * 1024 * 1024, 1, Number.MAX_SAFE_INTEGER),
+    requestTimeoutMs: int(options, "requestTimeoutMs", clientRequestTimeoutMs, 1),
+    retryBackoffMs: int(options, "retryBackoffMs", 100, 0),
+    checkCrcs: bool(options, "checkCrcs", true),
+  };
+}

@@ -1,0 +1,240 @@
+/**
+ * The consumer's hot path: takes chunks from the fetch buffer in arrival order, decodes each
+ * when it reaches the head (compressed ones in the background, one chunk ahead), and hands
+ * out records one by one or a chunk at a time. Per record: one Message, no promise, no
+ * BigInt. A record counts as consumed (committable) once the application asks for the next
+ * one, or leaves the loop.
+ */
+import type { RecordBatch } from "../protocol/records/index.js";
+import { decodeChunk, type FetchBuffer, type FetchedChunk } from "./fetch-buffer.js";
+import { Message, type MessageBatch } from "./message.js";
+import type { Deserializer } from "./options.js";
+import type { PartitionState } from "./partition.js";
+
+/** Returned by the take methods while the head chunk is still being decompressed. */
+export const PENDING: unique symbol = Symbol("pending");
+
+/** Options of a {@link RecordReader}. */
+export interface ReaderOptions<K, V> {
+  verifyCrc: boolean;
+  readCommitted: boolean;
+  keyDeserializer: Deserializer<K> | undefined;
+  valueDeserializer: Deserializer<V> | undefined;
+}
+
+/** Reads records out of a fetch buffer; see the module comment. */
+export class RecordReader<K, V> {
+  readonly #buffer: FetchBuffer;
+  readonly #options: ReaderOptions<K, V>;
+  #chunk: FetchedChunk | undefined;
+  #batches: RecordBatch[] = [];
+  /** The current chunk is decoded and `#batches` holds it. */
+  #loaded = false;
+  #bi = 0;
+  #ri = 0;
+  // What was handed last: consumed once the application asks for more.
+  #lastState: PartitionState | undefined;
+  #lastBase = 0n;
+  #lastDelta = 0;
+  #lastGeneration = 0;
+
+  constructor(buffer: FetchBuffer, options: ReaderOptions<K, V>) {
+    this.#buffer = buffer;
+    this.#options = options;
+  }
+
+  /** The head chunk's decompression, while it runs. */
+  get decoding(): Promise<void> | undefined {
+    const chunk = this.#chunk;
+    return chunk !== undefined && chunk.batches === undefined && chunk.error === undefined ? chunk.decoding : undefined;
+  }
+
+  /** The partition of the record (or batch) the application holds now, if any. */
+  get holding(): PartitionState | undefined {
+    return this.#lastState;
+  }
+
+  /** The application is done with what it was handed last. */
+  commitLast(): void {
+    const state = this.#lastState;
+    if (state === undefined) return;
+    if (state.generation === this.#lastGeneration) state.consumedUpTo(this.#lastBase, this.#lastDelta);
+    this.#lastState = undefined;
+  }
+
+  /** Forgets the last handed record without marking it consumed (its partition was revoked). */
+  dropLast(): void {
+    this.#lastState = undefined;
+  }
+
+  /**
+   * The next record, undefined when nothing is buffered, or PENDING while decompressing.
+   * Throws the decode error of a corrupt chunk (its partition stops until a seek).
+   */
+  nextMessage(): Message<K, V> | undefined | typeof PENDING {
+    this.commitLast();
+    for (;;) {
+      const chunk = this.#chunk;
+      if (chunk === undefined || !this.#loaded) {
+        const ready = this.#advance();
+        if (ready !== true) return ready;
+        continue;
+      }
+      const state = chunk.state;
+      if (chunk.generation === state.generation && !state.revoked) {
+        const batches = this.#batches;
+        while (this.#bi < batches.length) {
+          const batch = batches[this.#bi] as RecordBatch;
+          const records = batch.records;
+          if (this.#ri < records.length) {
+            const r = records[this.#ri++] as (typeof records)[number];
+            const delta = r.offsetDelta + 1;
+            state.handed(batch.baseOffset, delta, batch.partitionLeaderEpoch);
+            this.#lastState = state;
+            this.#lastBase = batch.baseOffset;
+            this.#lastDelta = delta;
+            this.#lastGeneration = chunk.generation;
+            const kd = this.#options.keyDeserializer;
+            const vd = this.#options.valueDeserializer;
+            return new Message<K, V>(
+              state.topic,
+              state.partition,
+              batch.baseOffset,
+              r.offsetDelta,
+              kd === undefined ? (r.key as K) : kd(r.key, state.topic),
+              vd === undefined ? (r.value as V) : vd(r.value, state.topic),
+              r.headers,
+              batch.timestampType === "logAppend" ? batch.maxTimestamp : batch.baseTimestamp + r.timestampDelta,
+              batch.partitionLeaderEpoch,
+            );
+          }
+          this.#bi++;
+          this.#ri = 0;
+        }
+        // Drained, and this call means the application is done with all of it: both marks
+        // move past the chunk, over any trailing transaction markers.
+        state.setPosition(chunk.nextOffset);
+        state.consumedUpTo(chunk.nextOffset, 0);
+      }
+      this.#finishChunk(chunk);
+    }
+  }
+
+  /** The rest of the head chunk as one batch (skipping empty ones), undefined or PENDING as {@link nextMessage}. */
+  nextBatch(): MessageBatch<K, V> | undefined | typeof PENDING {
+    this.commitLast();
+    for (;;) {
+      const chunk = this.#chunk;
+      if (chunk === undefined || !this.#loaded) {
+        const ready = this.#advance();
+        if (ready !== true) return ready;
+        continue;
+      }
+      const state = chunk.state;
+      if (chunk.generation !== state.generation || state.revoked) {
+        this.#finishChunk(chunk);
+        continue;
+      }
+      const messages: Message<K, V>[] = [];
+      const { keyDeserializer: kd, valueDeserializer: vd } = this.#options;
+      const batches = this.#batches;
+      for (; this.#bi < batches.length; this.#bi++, this.#ri = 0) {
+        const batch = batches[this.#bi] as RecordBatch;
+        const records = batch.records;
+        const logAppend = batch.timestampType === "logAppend";
+        for (; this.#ri < records.length; this.#ri++) {
+          const r = records[this.#ri] as (typeof records)[number];
+          messages.push(
+            new Message<K, V>(
+              state.topic,
+              state.partition,
+              batch.baseOffset,
+              r.offsetDelta,
+              kd === undefined ? (r.key as K) : kd(r.key, state.topic),
+              vd === undefined ? (r.value as V) : vd(r.value, state.topic),
+              r.headers,
+              logAppend ? batch.maxTimestamp : batch.baseTimestamp + r.timestampDelta,
+              batch.partitionLeaderEpoch,
+            ),
+          );
+        }
+      }
+      const last = batches[batches.length - 1];
+      state.handed(chunk.nextOffset, 0, last ? last.partitionLeaderEpoch : state.recordLeaderEpoch);
+      this.#finishChunk(chunk);
+      if (messages.length === 0) {
+        state.consumedUpTo(chunk.nextOffset, 0);
+        continue;
+      }
+      this.#lastState = state;
+      this.#lastBase = chunk.nextOffset;
+      this.#lastDelta = 0;
+      this.#lastGeneration = chunk.generation;
+      const end = this.#options.readCommitted ? chunk.lastStableOffset : chunk.highWatermark;
+      const lag = end - chunk.nextOffset;
+      return {
+        topic: state.topic,
+        partition: state.partition,
+        messages,
+        highWatermark: chunk.highWatermark,
+        lag: lag > 0n ? lag : 0n,
+      };
+    }
+  }
+
+  /** Drops the current chunk (close). */
+  clear(): void {
+    if (this.#chunk) this.#finishChunk(this.#chunk);
+    this.#lastState = undefined;
+  }
+
+  /**
+   * Makes the current chunk readable, taking the next one from the buffer when there is
+   * none: true when records can be read, undefined when the buffer is empty, PENDING while
+   * the chunk decompresses. Throws a chunk's decode error.
+   */
+  #advance(): true | undefined | typeof PENDING {
+    for (;;) {
+      let chunk = this.#chunk;
+      if (chunk === undefined) {
+        chunk = this.#buffer.shift();
+        if (chunk === undefined) return undefined;
+        if (chunk.generation !== chunk.state.generation || chunk.state.revoked) {
+          this.#buffer.release(chunk);
+          continue;
+        }
+        this.#chunk = chunk;
+        this.#bi = 0;
+        this.#ri = 0;
+        if (chunk.batches === undefined && chunk.error === undefined) decodeChunk(chunk, this.#options.verifyCrc);
+        // Decompress the next chunk while the application works through this one.
+        const next = this.#buffer.peek();
+        if (next?.compressed && next.decoding === undefined) decodeChunk(next, this.#options.verifyCrc);
+      }
+      if (chunk.error !== undefined) {
+        const error = chunk.error;
+        const state = chunk.state;
+        this.#finishChunk(chunk);
+        if (chunk.generation === state.generation && !state.revoked) {
+          // The partition stops here: later chunks of it are stale, and a seek restarts it.
+          state.error = error;
+          state.generation++;
+          this.#buffer.dropStale();
+          throw error;
+        }
+        continue;
+      }
+      if (chunk.batches === undefined) return PENDING;
+      this.#batches = chunk.batches;
+      this.#loaded = true;
+      return true;
+    }
+  }
+
+  #finishChunk(chunk: FetchedChunk): void {
+    this.#buffer.release(chunk);
+    this.#chunk = undefined;
+    this.#loaded = false;
+    this.#batches = [];
+  }
+}

@@ -1,0 +1,55 @@
+import { describe, expect, it } from "vitest";
+import { resolveConsumerOptions } from "../../../src/consumer/options.js";
+import { InvalidArgumentError } from "../../../src/errors.js";
+
+describe("resolveConsumerOptions", () => {
+  it("applies the documented defaults", () => {
+    expect(resolveConsumerOptions({}, 30_000)).toMatchObject({
+      groupId: undefined,
+      groupProtocol: undefined,
+      autoOffsetReset: "latest",
+      autoCommit: true,
+      autoCommitIntervalMs: 5000,
+      isolationLevel: "read_committed",
+      sessionTimeoutMs: 45_000,
+      heartbeatIntervalMs: 3000,
+      rebalanceTimeoutMs: 300_000,
+      assignors: ["cooperative-sticky"],
+      minBytes: 1,
+      maxBytes: 50 * 1024 * 1024,
+      maxWaitMs: 500,
+      maxPartitionBytes: 1024 * 1024,
+      maxBufferedBytes: 64 * 1024 * 1024,
+      requestTimeoutMs: 30_000,
+      checkCrcs: true,
+    });
+  });
+
+  it.each([
+    [{ groupId: "" }, "groupId"],
+    [{ groupId: 5 }, "groupId"],
+    [{ autoOffsetReset: "earliest " }, "autoOffsetReset"],
+    [{ minBytes: 1.5 }, "minBytes"],
+    [{ maxBytes: 0 }, "maxBytes"],
+    [{ maxPartitionBytes: 2 ** 31 }, "maxPartitionBytes"],
+    [{ sessionTimeoutMs: 100, heartbeatIntervalMs: 100 }, "heartbeatIntervalMs"],
+    [{ assignors: [] }, "assignors"],
+    [{ assignors: [{ name: "x" }] }, "assignors"],
+    [{ checkCrcs: 1 }, "checkCrcs"],
+    [{ keyDeserializer: {} }, "keyDeserializer"],
+  ])("%o → InvalidArgumentError(%s)", (options, argument) => {
+    let error: unknown;
+    try {
+      resolveConsumerOptions(options as never);
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(InvalidArgumentError);
+    expect((error as InvalidArgumentError).argument).toBe(argument);
+  });
+
+  it("accepts a custom assignor object", () => {
+    const custom = { name: "mine", assign: () => new Map() };
+    expect(resolveConsumerOptions({ assignors: [custom, "range"] }).assignors).toEqual([custom, "range"]);
+  });
+});

@@ -1,0 +1,134 @@
+import { gzipSync } from "node:zlib";
+import { describe, expect, it } from "vitest";
+import { FetchBuffer, type FetchedChunk, scanRecordSet } from "../../../src/consumer/fetch-buffer.js";
+import { PartitionState } from "../../../src/consumer/partition.js";
+import { PENDING, RecordReader } from "../../../src/consumer/reader.js";
+import { buildEndTxnMarkerBatch, crc32c, RecordBatchBuilder } from "../../../src/protocol/records/index.js";
+
+function batch(baseOffset: bigint, values: string[]): Buffer {
+  const b = new RecordBatchBuilder({ baseOffset, partitionLeaderEpoch: 3 });
+  for (const v of values) b.append({ value: v, key: `k-${v}`, timestamp: 1_000 });
+  return Buffer.from(b.build());
+}
+
+/** Rewrites an uncompressed batch as a gzip one (records section compressed, CRC redone). */
+function gzipped(plain: Buffer): Buffer {
+  const records = gzipSync(plain.subarray(61));
+  const out = Buffer.concat([plain.subarray(0, 61), records]);
+  out.writeInt32BE(out.length - 12, 8);
+  out.writeInt16BE(out.readInt16BE(21) | 1, 21);
+  out.writeUInt32BE(crc32c(out, 21, out.length), 17);
+  return out;
+}
+
+function chunk(state: PartitionState, records: Buffer, fromOffset: bigint): FetchedChunk {
+  const scan = scanRecordSet(records);
+  return {
+    state,
+    generation: state.generation,
+    records,
+    fromOffset,
+    nextOffset: scan.nextOffset as bigint,
+    compressed: scan.compressed,
+    abortedTransactions: null,
+    highWatermark: 100n,
+    lastStableOffset: 100n,
+  };
+}
+
+const options = { verifyCrc: true, readCommitted: false, keyDeserializer: undefined, valueDeserializer: undefined };
+
+describe("RecordReader", () => {
+  it("hands records out one by one; a record counts as consumed once the next is asked for", () => {
+    const state = new PartitionState("t", 0);
+    state.moveTo(1n);
+    const buffer = new FetchBuffer(1 << 20);
+    const reader = new RecordReader<Buffer | null, Buffer | null>(buffer, options);
+    // The batch starts before the fetch offset, and a transaction marker ends the chunk.
+    const marker = buildEndTxnMarkerBatch({
+      type: "commit",
+      coordinatorEpoch: 0,
+      producerId: 1n,
+      producerEpoch: 0,
+      baseOffset: 3n,
+    });
+    buffer.push(chunk(state, Buffer.concat([batch(0n, ["a", "b", "c"]), Buffer.from(marker)]), 1n));
+
+    const first = reader.nextMessage();
+    expect(first).not.toBe(PENDING);
+    if (first === undefined || first === PENDING) throw new Error("no message");
+    expect([first.offset, first.value?.toString(), first.key?.toString(), first.leaderEpoch]).toEqual([
+      1n,
+      "b",
+      "k-b",
+      3,
+    ]);
+    expect(state.position).toBe(2n);
+    expect(state.consumed).toBe(1n); // b is being worked on
+    const second = reader.nextMessage();
+    if (second === undefined || second === PENDING) throw new Error("no message");
+    expect(second.offset).toBe(2n);
+    expect(state.consumed).toBe(2n);
+    expect(reader.nextMessage()).toBeUndefined();
+    // Drained: both marks step over the marker at offset 3.
+    expect([state.position, state.consumed]).toEqual([4n, 4n]);
+    expect(buffer.bufferedBytes).toBe(0);
+  });
+
+  it("batches: one per chunk; marks move to the chunk's end when the next batch is asked for", () => {
+    const state = new PartitionState("t", 1);
+    state.moveTo(0n);
+    const buffer = new FetchBuffer(1 << 20);
+    const reader = new RecordReader<Buffer | null, Buffer | null>(buffer, options);
+    buffer.push(chunk(state, Buffer.concat([batch(0n, ["a", "b"]), batch(2n, ["c"])]), 0n));
+    const b = reader.nextBatch();
+    if (b === undefined || b === PENDING) throw new Error("no batch");
+    expect(b.messages.map((m) => m.offset)).toEqual([0n, 1n, 2n]);
+    expect([b.topic, b.partition, b.highWatermark, b.lag]).toEqual(["t", 1, 100n, 97n]);
+    expect([state.position, state.consumed]).toEqual([3n, 0n]);
+    expect(reader.nextBatch()).toBeUndefined();
+    expect(state.consumed).toBe(3n);
+  });
+
+  it("drops chunks of a partition that moved (seek) unread, and frees their bytes", () => {
+    const state = new PartitionState("t", 0);
+    state.moveTo(0n);
+    const buffer = new FetchBuffer(1 << 20);
+    const reader = new RecordReader<Buffer | null, Buffer | null>(buffer, options);
+    buffer.push(chunk(state, batch(0n, ["a"]), 0n));
+    state.moveTo(10n);
+    buffer.push(chunk(state, batch(10n, ["k"]), 10n));
+    const m = reader.nextMessage();
+    if (m === undefined || m === PENDING) throw new Error("no message");
+    expect(m.offset).toBe(10n);
+  });
+
+  it("compressed chunks decode in the background: PENDING, then the records", async () => {
+    const state = new PartitionState("t", 0);
+    state.moveTo(0n);
+    const buffer = new FetchBuffer(1 << 20);
+    const reader = new RecordReader<Buffer | null, Buffer | null>(buffer, options);
+    buffer.push(chunk(state, gzipped(batch(0n, ["x", "y"])), 0n));
+    expect(reader.nextMessage()).toBe(PENDING);
+    await reader.decoding;
+    const values: string[] = [];
+    for (let m = reader.nextMessage(); m !== undefined && m !== PENDING; m = reader.nextMessage()) {
+      values.push(m.value?.toString() ?? "");
+    }
+    expect(values).toEqual(["x", "y"]);
+  });
+
+  it("a corrupt chunk throws its CorruptRecordError once and stops the partition", () => {
+    const state = new PartitionState("t", 0);
+    state.moveTo(0n);
+    const buffer = new FetchBuffer(1 << 20);
+    const reader = new RecordReader<Buffer | null, Buffer | null>(buffer, options);
+    const bad = batch(0n, ["a"]);
+    bad.writeUInt8(bad.readUInt8(bad.length - 1) ^ 0xff, bad.length - 1);
+    buffer.push(chunk(state, bad, 0n));
+    expect(() => reader.nextMessage()).toThrow(expect.objectContaining({ code: "SAMSA_ERR_CORRUPT_RECORD" }));
+    expect(state.error).toBeDefined();
+    expect(state.fetchable).toBe(false);
+    expect(reader.nextMessage()).toBeUndefined();
+  });
+});
