@@ -98,6 +98,8 @@ export function nodeProperties(plan: ClusterPlan, node: NodePlan): string {
       // KIP-368: sessions expire after 5 s, so clients' re-authentication runs in every test
       // that holds a connection longer than that.
       "connections.max.reauth.ms": 5000,
+      // Enables delegation tokens (KIP-48), which authenticate over SCRAM with tokenauth=true.
+      "delegation.token.secret.key": "samsa-test-delegation-token-secret",
       "listener.name.controller.sasl.enabled.mechanisms": "PLAIN",
       "listener.name.controller.plain.sasl.jaas.config": jaas("plain", true),
       "listener.name.sasl_plaintext.plain.sasl.jaas.config": jaas("plain", true),
