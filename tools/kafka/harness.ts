@@ -81,9 +81,16 @@ export interface KafkaCluster extends KafkaClusterInfo {
 const JAVA_HEAP = ["-Xms256m", "-Xmx1g"]; // three nodes at once fit easily in 24 GiB
 const JVM_FLAGS = ["-XX:+UseG1GC", "-XX:MaxGCPauseMillis=20", "-Djava.awt.headless=true", "-Xshare:auto"];
 
-/** Kafka cluster ids are 16 random bytes in unpadded base64url, like `Uuid.randomUuid()`. */
-function randomClusterId(): string {
-  return randomBytes(16).toString("base64url");
+/**
+ * Kafka cluster ids are 16 random bytes in unpadded base64url, like `Uuid.randomUuid()`,
+ * which also never returns one starting with "-": StorageTool's argument parser would take
+ * `-t -abc…` for an option (it failed a CI run once).
+ */
+export function randomClusterId(): string {
+  for (;;) {
+    const id = randomBytes(16).toString("base64url");
+    if (!id.startsWith("-")) return id;
+  }
 }
 
 function classpath(libDir: string): string {
