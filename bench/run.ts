@@ -1,18 +1,19 @@
 /**
- * `npm run bench [-- micro|network|producer ...] [--records N]`: the README's main job. Starts
- * the harness's Kafka (or uses KAFKA_BOOTSTRAP), runs the chosen suites (all by default),
- * prints markdown tables and writes every figure to a JSON file under .cache/bench/.
+ * `npm run bench [-- micro|network|producer|consumer ...] [--records N]`: the README's main
+ * job. Starts the harness's Kafka (or uses KAFKA_BOOTSTRAP), runs the chosen suites (all by
+ * default), prints markdown tables and writes every figure to a JSON file under .cache/bench/.
  */
 import { mkdir, writeFile } from "node:fs/promises";
 import { loadavg } from "node:os";
 import { join } from "node:path";
 import { startKafka } from "../tools/kafka/harness.js";
 import { CACHE_DIR } from "../tools/kafka/paths.js";
+import { formatConsumerBench, runConsumerBench } from "./e2e/consumer.js";
 import { formatProducerBench, haveTime, runProducerBench } from "./e2e/producer.js";
 import { runMicroBenchmarks } from "./micro/index.js";
 import { formatNetworkBench, runNetworkBench } from "./network.js";
 
-const SUITES = ["micro", "network", "producer"] as const;
+const SUITES = ["micro", "network", "producer", "consumer"] as const;
 type Suite = (typeof SUITES)[number];
 
 function parseArgs(argv: string[]): { suites: Suite[]; records: number } {
@@ -27,6 +28,8 @@ function parseArgs(argv: string[]): { suites: Suite[]; records: number } {
   if (!Number.isInteger(records) || records < 1000) throw new Error("--records must be an integer ≥ 1000");
   return { suites: suites.length > 0 ? suites : [...SUITES], records };
 }
+
+const load = (avg: number[]) => avg.map((v) => v.toFixed(2)).join(" ");
 
 async function main(): Promise<void> {
   const { suites, records } = parseArgs(process.argv.slice(2));
@@ -45,7 +48,7 @@ async function main(): Promise<void> {
     sections.push(`## Micro-benchmarks\n\n${micro.markdown}`);
   }
 
-  const needsBroker = suites.includes("network") || suites.includes("producer");
+  const needsBroker = suites.some((s) => s !== "micro");
   const existing = process.env.KAFKA_BOOTSTRAP;
   const kafka = needsBroker && !existing ? await startKafka({ mode: "single", log }) : undefined;
   const bootstrap = existing ?? kafka?.bootstrap ?? "";
@@ -56,14 +59,22 @@ async function main(): Promise<void> {
       results.network = rows;
       sections.push(`## Round trips on one connection\n\n${formatNetworkBench(rows)}`);
     }
+    if ((suites.includes("producer") || suites.includes("consumer")) && !(await haveTime(log)))
+      throw new Error("/usr/bin/time is missing and could not be installed: apt-get install time");
     if (suites.includes("producer")) {
-      if (!(await haveTime(log)))
-        throw new Error("/usr/bin/time is missing and could not be installed: apt-get install time");
       log(`▶ producer: ${records.toLocaleString("en-US")} records per client`);
       const rows = await runProducerBench({ bootstrap, records, log });
       results.producer = rows;
       sections.push(
         `## Producer: ${records.toLocaleString("en-US")} × 100-byte records, 6 partitions, acks=all, linger 5 ms\n\n${formatProducerBench(rows)}`,
+      );
+    }
+    if (suites.includes("consumer")) {
+      log(`▶ consumer: ${records.toLocaleString("en-US")} records per client`);
+      const consumer = await runConsumerBench({ bootstrap, records, log });
+      results.consumer = consumer;
+      sections.push(
+        `## Consumer: ${records.toLocaleString("en-US")} × 100-byte records, 6 partitions, group consumer from earliest\n\n${formatConsumerBench(consumer)}`,
       );
     }
   } finally {
@@ -79,9 +90,9 @@ async function main(): Promise<void> {
   );
   console.log(sections.join("\n\n"));
   console.log(
-    `\nload average at start ${loadavg()
-      .map((v) => v.toFixed(2))
-      .join(" ")}; figures written to ${file}`,
+    `\nload average (1, 5, 15 min) at start ${load(results.loadAverageStart as number[])}, at end ${load(
+      results.loadAverageEnd as number[],
+    )}; figures written to ${file}`,
   );
 }
 

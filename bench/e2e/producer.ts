@@ -5,10 +5,8 @@
  * acks=all, idempotent where the client supports it, linger 5 ms; once uncompressed, once zstd.
  * Each client runs in its own process, under /usr/bin/time for CPU seconds and peak RSS.
  */
-import { execFile, spawn } from "node:child_process";
+import { execFile } from "node:child_process";
 import { randomUUID } from "node:crypto";
-import { mkdtemp, readFile, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { Client } from "../../src/client.js";
@@ -17,6 +15,7 @@ import { ensureKafkaJars } from "../../tools/kafka/jars.js";
 import { REPO_ROOT } from "../../tools/kafka/paths.js";
 import { createTopic } from "../../tools/kafka/topics.js";
 import type { WorkerParams, WorkerResult } from "./producer-worker.js";
+import { type TimedRun, timed } from "./timed.js";
 
 /** One client's measured run. */
 export interface ProducerRow {
@@ -45,31 +44,15 @@ export interface ProducerBenchOptions {
 const VALUE_SIZE = 100;
 const PARTITIONS = 6;
 
-/** Runs `command` under /usr/bin/time; returns stdout, stderr, CPU seconds and peak RSS. */
-async function timed(command: string, args: string[], onStderr: (s: string) => void) {
-  const dir = await mkdtemp(join(tmpdir(), "samsa-bench-"));
-  const timeFile = join(dir, "time");
-  try {
-    const child = spawn("/usr/bin/time", ["-f", "%U %S %M", "-o", timeFile, command, ...args], {
-      cwd: REPO_ROOT,
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let stdout = "";
-    child.stdout.on("data", (c: Buffer) => {
-      stdout += c.toString();
-    });
-    child.stderr.on("data", (c: Buffer) => onStderr(c.toString()));
-    const code = await new Promise<number | null>((resolve) => child.on("close", resolve));
-    if (code !== 0) throw new Error(`${command} exited with ${code}:\n${stdout.slice(-2000)}`);
-    const [user, system, rssKb] = (await readFile(timeFile, "utf8")).trim().split(/\s+/).map(Number);
-    return { stdout, cpuSeconds: (user ?? 0) + (system ?? 0), peakRssMb: (rssKb ?? 0) / 1024 };
-  } finally {
-    await rm(dir, { recursive: true, force: true });
-  }
+/** Runs under /usr/bin/time with a 10-minute limit; a failed run throws. */
+async function timedOrThrow(command: string, args: string[], onStderr: (s: string) => void): Promise<TimedRun> {
+  const run = await timed(command, args, 600_000, onStderr);
+  if (run.code !== 0) throw new Error(`${command} exited with ${run.code}:\n${run.stdout.slice(-2000)}`);
+  return run;
 }
 
 async function runNode(params: WorkerParams, log: (line: string) => void) {
-  const { stdout, cpuSeconds, peakRssMb } = await timed(
+  const { stdout, cpuSeconds, peakRssMb } = await timedOrThrow(
     process.execPath,
     ["--import", "tsx", join(REPO_ROOT, "bench/e2e/producer-worker.ts"), JSON.stringify(params)],
     (s) => log(s.trimEnd()),
@@ -86,7 +69,7 @@ async function runJava(
   log: (line: string) => void,
 ) {
   const lib = await ensureKafkaJars();
-  const { stdout, cpuSeconds, peakRssMb } = await timed(
+  const { stdout, cpuSeconds, peakRssMb } = await timedOrThrow(
     "java",
     [
       "-Xmx1g",

@@ -1,0 +1,63 @@
+/**
+ * Runs a benchmark client as its own process under /usr/bin/time, so its CPU seconds and peak
+ * RSS are its own, and kills its whole process group if it outlives `limitMs`. Shared by the
+ * producer and consumer benchmarks.
+ */
+import { spawn } from "node:child_process";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { REPO_ROOT } from "../../tools/kafka/paths.js";
+
+/** What a timed run produced. */
+export interface TimedRun {
+  /** Exit code; null when killed. */
+  code: number | null;
+  stdout: string;
+  cpuSeconds: number;
+  peakRssMb: number;
+}
+
+/** Runs `command` under /usr/bin/time with a hard time limit. */
+export async function timed(
+  command: string,
+  args: string[],
+  limitMs: number,
+  onStderr: (s: string) => void,
+): Promise<TimedRun> {
+  const dir = await mkdtemp(join(tmpdir(), "samsa-bench-"));
+  const timeFile = join(dir, "time");
+  try {
+    const child = spawn("/usr/bin/time", ["-f", "%U %S %M", "-o", timeFile, command, ...args], {
+      cwd: REPO_ROOT,
+      stdio: ["ignore", "pipe", "pipe"],
+      // Its own process group, so the kill below reaches the command and not only `time`.
+      detached: true,
+    });
+    const killGroup = () => {
+      try {
+        if (child.pid !== undefined && child.exitCode === null) process.kill(-child.pid, "SIGKILL");
+      } catch {
+        // Already gone.
+      }
+    };
+    const killer = setTimeout(killGroup, limitMs);
+    // Detached children outlive a parent that exits early; one killed by a signal leaves them
+    // to their own time limits.
+    process.once("exit", killGroup);
+    let stdout = "";
+    child.stdout.on("data", (c: Buffer) => {
+      stdout += c.toString();
+    });
+    child.stderr.on("data", (c: Buffer) => onStderr(c.toString()));
+    const code = await new Promise<number | null>((resolve) => child.on("close", resolve));
+    clearTimeout(killer);
+    process.off("exit", killGroup);
+    const times = await readFile(timeFile, "utf8").catch(() => "");
+    // /usr/bin/time writes "Command exited with non-zero status N" before the figures.
+    const [user, system, rssKb] = (times.trim().split("\n").pop() ?? "").split(/\s+/).map(Number);
+    return { code, stdout, cpuSeconds: (user ?? 0) + (system ?? 0), peakRssMb: (rssKb ?? 0) / 1024 };
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
