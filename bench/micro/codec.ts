@@ -321,9 +321,9 @@ const NO_CRC_CHECK = "never verifies batch CRCs when decoding (the CRC field is 
 const SAMSA_NO_CRC =
   "records appended into the builder, then the Produce request encoded around an already built batch of the same size: the batch header and CRC are not written";
 const SAMSA_PRODUCER_PATH =
-  "as samsa's producer and connection allocate: the batch buffer starts at the accumulator's 1,152 bytes and the request Writer at 256 bytes, both doubling as they fill";
+  "cold buffers: the batch buffer starts at 1,152 bytes and the request Writer at 256 bytes, both doubling as they fill";
 const SAMSA_PRESIZED =
-  "not what samsa's producer does today: the batch buffer starts at 128 KiB and the request Writer at the request's size, so neither grows";
+  "as samsa's producer runs once a partition has sent a batch (each batch starts at the previous one's size): the batch buffer starts at 128 KiB and the request Writer at the request's size, so neither grows";
 const VS_WITH_CRC = "against the peer's encode with CRC, as built by its producer";
 const VS_UNCHECKED = "against the peer's decode without any CRC check, its only decode";
 
