@@ -41,7 +41,9 @@ async function makeSender(p: WorkerParams): Promise<{ send: SendChunk; close: ()
         lingerMs: 5,
         acks: "all",
         idempotent: true,
+        // Tuning knobs for experiments; the published figures use the defaults.
         ...(process.env.SAMSA_BATCH_BYTES ? { batchBytes: Number(process.env.SAMSA_BATCH_BYTES) } : {}),
+        ...(process.env.SAMSA_REQUEST_BYTES ? { maxRequestBytes: Number(process.env.SAMSA_REQUEST_BYTES) } : {}),
       });
       return {
         send: (values) => producer.send(values.map((value) => ({ topic: p.topic, value }))),
