@@ -33,11 +33,9 @@ export interface AdminOptions {
   retryBackoffMaxMs?: number;
 }
 
-/** A partition: topic and partition number. */
-export interface TopicPartition {
-  topic: string;
-  partition: number;
-}
+import type { TopicPartition } from "../network/metadata.js";
+
+export type { TopicPartition };
 
 function positiveInt(name: string, value: number | undefined, fallback: number, min: number): number {
   const v = value ?? fallback;

@@ -32,5 +32,5 @@ export type {
   IsolationLevel,
   ResolvedConsumerOptions,
 } from "./options.js";
-// TopicPartition has the same shape as the admin client's, which the package root exports.
+// TopicPartition is the network layer's (src/network/metadata.ts), exported at the root via admin.
 export type { TopicPartitionOffset } from "./partition.js";

@@ -5,11 +5,9 @@
  * handing out a record never allocates a BigInt; the bigint is made only when read.
  */
 
-/** A topic and partition. */
-export interface TopicPartition {
-  topic: string;
-  partition: number;
-}
+import type { TopicPartition } from "../network/metadata.js";
+
+export type { TopicPartition };
 
 /** A topic, partition and offset (bigint). */
 export interface TopicPartitionOffset extends TopicPartition {

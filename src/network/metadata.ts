@@ -6,6 +6,12 @@
 import type { MetadataResponse } from "../protocol/messages/index.js";
 import type { BrokerNode } from "./broker.js";
 
+/** A partition: topic and partition number. Shared by the producer, consumer and admin APIs. */
+export interface TopicPartition {
+  topic: string;
+  partition: number;
+}
+
 /** One partition's replicas and leader. */
 export interface PartitionMetadata {
   partition: number;
