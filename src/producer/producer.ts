@@ -112,6 +112,8 @@ export class Producer<K = RecordData, V = RecordData> {
   #waitingBytes = 0;
   #waitTimer: NodeJS.Timeout | undefined;
   readonly #fetching = new Set<string>();
+  /** Topic names already checked (bounded, so a stream of distinct names cannot grow it forever). */
+  readonly #validTopics = new Set<string>();
   readonly #available = new WeakMap<TopicMetadata, number[]>();
   readonly #idle: (() => void)[] = [];
   #closed = false;
@@ -240,8 +242,12 @@ export class Producer<K = RecordData, V = RecordData> {
   #prepare(record: ProducerRecord<K, V>): Prepared {
     if (record === null || typeof record !== "object") throw new InvalidArgumentError("record", "must be an object");
     const { topic } = record;
-    if (typeof topic !== "string" || !TOPIC_NAME.test(topic) || topic === "." || topic === "..") {
-      throw new InvalidArgumentError("topic", `invalid topic name ${JSON.stringify(topic)}: 1-249 of [a-zA-Z0-9._-]`);
+    // A producer sends to few topics: check each name once, not once per record.
+    if (!this.#validTopics.has(topic)) {
+      if (typeof topic !== "string" || !TOPIC_NAME.test(topic) || topic === "." || topic === "..") {
+        throw new InvalidArgumentError("topic", `invalid topic name ${JSON.stringify(topic)}: 1-249 of [a-zA-Z0-9._-]`);
+      }
+      if (this.#validTopics.size < 10_000) this.#validTopics.add(topic);
     }
     const partition = record.partition;
     if (partition !== undefined && (!Number.isInteger(partition) || partition < 0)) {
