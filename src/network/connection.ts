@@ -164,16 +164,18 @@ export class Connection {
   async #connect(): Promise<void> {
     if (this.#state !== "new") throw this.#closeError ?? new ConnectionError(this.address, "already closed");
     this.#state = "connecting";
-    const socket = await this.#openSocket();
-    this.#socket = socket;
     const decoder = new FrameDecoder(this.#options.maxFrameBytes ?? DEFAULT_MAX_FRAME, (frame) => this.#onFrame(frame));
-    socket.on("data", (chunk: Buffer) => {
-      try {
-        decoder.push(chunk);
-      } catch (err) {
-        this.#fail(err as SamsaError);
-      }
-    });
+    const socket = await this.#openSocket(decoder);
+    this.#socket = socket;
+    if (this.#options.tls) {
+      socket.on("data", (chunk: Buffer) => {
+        try {
+          decoder.push(chunk);
+        } catch (err) {
+          this.#fail(err as SamsaError);
+        }
+      });
+    }
     socket.on("drain", () => {
       this.#writable = true;
       this.#pump();
@@ -196,7 +198,8 @@ export class Connection {
     this.#pump();
   }
 
-  #openSocket(): Promise<Socket> {
+  /** Plain TCP reads through `onread` into memory the decoder picks; TLS streams chunks. */
+  #openSocket(decoder: FrameDecoder): Promise<Socket> {
     const { host, port } = this;
     const tls = this.#options.tls;
     const timeoutMs = this.#options.connectTimeoutMs ?? 10_000;
@@ -208,7 +211,21 @@ export class Connection {
         const servername = base.servername ?? (/^[\d.:]+$/.test(host) ? undefined : host);
         socket = tlsConnect({ ...base, host, port, ...(servername ? { servername } : {}) });
       } else {
-        socket = netConnect({ host, port });
+        socket = netConnect({
+          host,
+          port,
+          onread: {
+            buffer: () => decoder.readBuffer(),
+            callback: (n: number, buf: Uint8Array) => {
+              try {
+                decoder.onRead(n, buf as Buffer);
+              } catch (err) {
+                this.#fail(err as SamsaError);
+              }
+              return true;
+            },
+          },
+        });
       }
       const timer = setTimeout(() => {
         socket.destroy();

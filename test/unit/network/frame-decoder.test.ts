@@ -54,4 +54,69 @@ describe("FrameDecoder", () => {
       FrameTooLargeError,
     );
   });
+
+  describe("onread mode (the socket reads into readBuffer())", () => {
+    /** Plays `data` through readBuffer/onRead with reads of at most `sizes[i % sizes.length]` bytes. */
+    function readThrough(data: Buffer, sizes: number[], maxBytes = 1 << 20): Buffer[] {
+      const out: Buffer[] = [];
+      const decoder = new FrameDecoder(maxBytes, (f) => out.push(f));
+      let pos = 0;
+      for (let i = 0; pos < data.length; i++) {
+        const buf = decoder.readBuffer();
+        const n = Math.min(buf.length, sizes[i % sizes.length] as number, data.length - pos);
+        data.copy(buf, 0, pos, pos + n);
+        pos += n;
+        decoder.onRead(n, buf);
+      }
+      expect(decoder.idle).toBe(true);
+      return out;
+    }
+
+    it("yields the same frames for reads of every size from 1 byte to the whole stream", () => {
+      for (let size = 1; size <= stream.length; size++) {
+        expect(readThrough(stream, [size]), `reads of ${size}`).toEqual(bodies);
+      }
+      expect(readThrough(stream, [3, 1, 17, 2, 300])).toEqual(bodies);
+    });
+
+    it("copies frames out of the reused scratch buffer, so later reads cannot change them", () => {
+      const out: Buffer[] = [];
+      const decoder = new FrameDecoder(1 << 20, (f) => out.push(f));
+      const buf = decoder.readBuffer();
+      stream.copy(buf);
+      decoder.onRead(stream.length, buf);
+      // The next read reuses the same memory; overwrite it as a read would.
+      const next = decoder.readBuffer();
+      expect(next).toBe(buf);
+      next.fill(0xee);
+      expect(out).toEqual(bodies);
+    });
+
+    it("reads the rest of a large frame straight into the frame's own buffer", () => {
+      const body = Buffer.alloc(200_000);
+      for (let i = 0; i < body.length; i++) body[i] = (i * 31) & 0xff;
+      const data = Buffer.concat([frame(body), frame(Buffer.from("tail"))]);
+      const decoder = new FrameDecoder(1 << 20, (f) => out.push(f));
+      const out: Buffer[] = [];
+      const targets = new Set<ArrayBufferLike>();
+      let pos = 0;
+      while (pos < data.length) {
+        const buf = decoder.readBuffer();
+        targets.add(buf.buffer);
+        const n = Math.min(buf.length, 70_000, data.length - pos);
+        data.copy(buf, 0, pos, pos + n);
+        pos += n;
+        decoder.onRead(n, buf);
+      }
+      expect(out).toEqual([body, Buffer.from("tail")]);
+      // The frame is the memory the later reads landed in: no reassembly copy.
+      expect(targets.has((out[0] as Buffer).buffer)).toBe(true);
+      // Reads went to the scratch buffer and to the frame, nowhere else.
+      expect(targets.size).toBe(2);
+    });
+
+    it("refuses a frame larger than the maximum before allocating it", () => {
+      expect(() => readThrough(Buffer.from([0x7f, 0xff, 0xff, 0xff, 0]), [5], 1024)).toThrow(FrameTooLargeError);
+    });
+  });
 });
