@@ -79,6 +79,10 @@ export function nodeProperties(plan: ClusterPlan, node: NodePlan): string {
     "num.io.threads": 4,
     "num.recovery.threads.per.data.dir": 1,
     "background.threads": 4,
+    // Tests write fixed timestamps from 2023 (deterministic records); time retention would
+    // delete them at its first check, 30 s after start, and consumers would see the log start
+    // jump past unread records (OFFSET_OUT_OF_RANGE). Test brokers keep everything.
+    "log.retention.ms": -1,
     "auto.create.topics.enable": "true",
     "delete.topic.enable": "true",
   };
