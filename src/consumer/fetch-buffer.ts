@@ -125,6 +125,8 @@ export function decodeChunk(chunk: FetchedChunk, verifyCrc: boolean): Promise<vo
     fromOffset: chunk.fromOffset,
     topic: chunk.state.topic,
     partition: chunk.state.partition,
+    // The reader walks records with a cursor as it hands them out.
+    lazyRecords: true,
   };
   if (!chunk.compressed) {
     try {

@@ -1,11 +1,12 @@
 /**
  * The consumer's hot path: takes chunks from the fetch buffer in arrival order, decodes each
  * when it reaches the head (compressed ones in the background, one chunk ahead), and hands
- * out records one by one or a chunk at a time. Per record: one Message, no promise, no
- * BigInt. A record counts as consumed (committable) once the application asks for the next
+ * out records one by one or a chunk at a time. Records are read from the fetched bytes by a
+ * cursor as they are handed out, so per record there is one Message and its key and value
+ * views: no intermediate record object, no promise, no BigInt. A record counts as consumed (committable) once the application asks for the next
  * one, or leaves the loop.
  */
-import type { RecordBatch } from "../protocol/records/index.js";
+import { type RecordBatch, RecordCursor } from "../protocol/records/index.js";
 import { decodeChunk, type FetchBuffer, type FetchedChunk } from "./fetch-buffer.js";
 import { Message, type MessageBatch } from "./message.js";
 import type { Deserializer } from "./options.js";
@@ -30,8 +31,10 @@ export class RecordReader<K, V> {
   #batches: RecordBatch[] = [];
   /** The current chunk is decoded and `#batches` holds it. */
   #loaded = false;
+  /** Index of the batch being read, and whether the cursor is on it. */
   #bi = 0;
-  #ri = 0;
+  #open = false;
+  readonly #cursor = new RecordCursor();
   // What was handed last: consumed once the application asks for more.
   #lastState: PartitionState | undefined;
   #lastBase = 0n;
@@ -73,7 +76,8 @@ export class RecordReader<K, V> {
    */
   nextMessage(): Message<K, V> | undefined | typeof PENDING {
     this.commitLast();
-    for (;;) {
+    const cursor = this.#cursor;
+    chunks: for (;;) {
       const chunk = this.#chunk;
       if (chunk === undefined || !this.#loaded) {
         const ready = this.#advance();
@@ -85,31 +89,25 @@ export class RecordReader<K, V> {
         const batches = this.#batches;
         while (this.#bi < batches.length) {
           const batch = batches[this.#bi] as RecordBatch;
-          const records = batch.records;
-          if (this.#ri < records.length) {
-            const r = records[this.#ri++] as (typeof records)[number];
-            const delta = r.offsetDelta + 1;
+          let more: boolean;
+          try {
+            if (!this.#open) this.#openBatch(batch, state);
+            more = cursor.next();
+          } catch (err) {
+            this.#chunkFailed(chunk, err as Error);
+            continue chunks;
+          }
+          if (more) {
+            const delta = cursor.offsetDelta + 1;
             state.handed(batch.baseOffset, delta, batch.partitionLeaderEpoch);
             this.#lastState = state;
             this.#lastBase = batch.baseOffset;
             this.#lastDelta = delta;
             this.#lastGeneration = chunk.generation;
-            const kd = this.#options.keyDeserializer;
-            const vd = this.#options.valueDeserializer;
-            return new Message<K, V>(
-              state.topic,
-              state.partition,
-              batch.baseOffset,
-              r.offsetDelta,
-              kd === undefined ? (r.key as K) : kd(r.key, state.topic),
-              vd === undefined ? (r.value as V) : vd(r.value, state.topic),
-              r.headers,
-              batch.timestampType === "logAppend" ? batch.maxTimestamp : batch.baseTimestamp + r.timestampDelta,
-              batch.partitionLeaderEpoch,
-            );
+            return this.#message(state, batch);
           }
           this.#bi++;
-          this.#ri = 0;
+          this.#open = false;
         }
         // Drained, and this call means the application is done with all of it: both marks
         // move past the chunk, over any trailing transaction markers.
@@ -123,6 +121,7 @@ export class RecordReader<K, V> {
   /** The rest of the head chunk as one batch (skipping empty ones), undefined or PENDING as {@link nextMessage}. */
   nextBatch(): MessageBatch<K, V> | undefined | typeof PENDING {
     this.commitLast();
+    const cursor = this.#cursor;
     for (;;) {
       const chunk = this.#chunk;
       if (chunk === undefined || !this.#loaded) {
@@ -136,28 +135,17 @@ export class RecordReader<K, V> {
         continue;
       }
       const messages: Message<K, V>[] = [];
-      const { keyDeserializer: kd, valueDeserializer: vd } = this.#options;
       const batches = this.#batches;
-      for (; this.#bi < batches.length; this.#bi++, this.#ri = 0) {
-        const batch = batches[this.#bi] as RecordBatch;
-        const records = batch.records;
-        const logAppend = batch.timestampType === "logAppend";
-        for (; this.#ri < records.length; this.#ri++) {
-          const r = records[this.#ri] as (typeof records)[number];
-          messages.push(
-            new Message<K, V>(
-              state.topic,
-              state.partition,
-              batch.baseOffset,
-              r.offsetDelta,
-              kd === undefined ? (r.key as K) : kd(r.key, state.topic),
-              vd === undefined ? (r.value as V) : vd(r.value, state.topic),
-              r.headers,
-              logAppend ? batch.maxTimestamp : batch.baseTimestamp + r.timestampDelta,
-              batch.partitionLeaderEpoch,
-            ),
-          );
+      try {
+        for (; this.#bi < batches.length; this.#bi++, this.#open = false) {
+          const batch = batches[this.#bi] as RecordBatch;
+          if (!this.#open) this.#openBatch(batch, state);
+          while (cursor.next()) messages.push(this.#message(state, batch));
         }
+      } catch (err) {
+        // Nothing of a chunk with a malformed record is handed out: the partition stops at its start.
+        this.#chunkFailed(chunk, err as Error);
+        continue;
       }
       const last = batches[batches.length - 1];
       state.handed(chunk.nextOffset, 0, last ? last.partitionLeaderEpoch : state.recordLeaderEpoch);
@@ -180,6 +168,31 @@ export class RecordReader<K, V> {
         lag: lag > 0n ? lag : 0n,
       };
     }
+  }
+
+  /** The record the cursor just read, as a Message. */
+  #message(state: PartitionState, batch: RecordBatch): Message<K, V> {
+    const cursor = this.#cursor;
+    const { keyDeserializer: kd, valueDeserializer: vd } = this.#options;
+    return new Message<K, V>(
+      state.topic,
+      state.partition,
+      batch.baseOffset,
+      cursor.offsetDelta,
+      kd === undefined ? (cursor.key as K) : kd(cursor.key, state.topic),
+      vd === undefined ? (cursor.value as V) : vd(cursor.value, state.topic),
+      cursor.headers,
+      batch.timestampType === "logAppend" ? batch.maxTimestamp : batch.baseTimestamp + cursor.timestampDelta,
+      batch.partitionLeaderEpoch,
+    );
+  }
+
+  /** Puts the cursor on `batch`'s records. */
+  #openBatch(batch: RecordBatch, state: PartitionState): void {
+    // decodeChunk leaves every visible batch's records encoded (control batches are not visible).
+    const e = batch.encoded as NonNullable<RecordBatch["encoded"]>;
+    this.#cursor.open(e.data, e.start, e.end, batch.recordCount, e.skipBelow, batch.baseOffset, state);
+    this.#open = true;
   }
 
   /** Drops the current chunk (close). */
@@ -205,29 +218,35 @@ export class RecordReader<K, V> {
         }
         this.#chunk = chunk;
         this.#bi = 0;
-        this.#ri = 0;
+        this.#open = false;
         if (chunk.batches === undefined && chunk.error === undefined) decodeChunk(chunk, this.#options.verifyCrc);
         // Decompress the next chunk while the application works through this one.
         const next = this.#buffer.peek();
         if (next?.compressed && next.decoding === undefined) decodeChunk(next, this.#options.verifyCrc);
       }
       if (chunk.error !== undefined) {
-        const error = chunk.error;
-        const state = chunk.state;
-        this.#finishChunk(chunk);
-        if (chunk.generation === state.generation && !state.revoked) {
-          // The partition stops here: later chunks of it are stale, and a seek restarts it.
-          state.error = error;
-          state.generation++;
-          this.#buffer.dropStale();
-          throw error;
-        }
+        this.#chunkFailed(chunk, chunk.error);
         continue;
       }
       if (chunk.batches === undefined) return PENDING;
       this.#batches = chunk.batches;
       this.#loaded = true;
       return true;
+    }
+  }
+
+  /**
+   * A chunk that cannot be read: its partition stops here (later chunks of it are stale, and
+   * a seek restarts it) and the error is thrown, unless the partition already moved on.
+   */
+  #chunkFailed(chunk: FetchedChunk, error: Error): void {
+    const state = chunk.state;
+    this.#finishChunk(chunk);
+    if (chunk.generation === state.generation && !state.revoked) {
+      state.error = error;
+      state.generation++;
+      this.#buffer.dropStale();
+      throw error;
     }
   }
 

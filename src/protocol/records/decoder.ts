@@ -30,29 +30,9 @@ import {
   readInt64Number,
   type TimestampType,
 } from "./format.js";
+import { type BatchRecord, decodeRecords, describeBatch } from "./record-cursor.js";
 
-/** A record header as read: the key decoded as UTF-8, the value a view into the input. */
-export interface RecordHeader {
-  key: string;
-  value: Buffer | null;
-}
-
-/**
- * A record as read. Offset and timestamp are deltas from the batch's base, kept as numbers so
- * no BigInt is made per record: see {@link recordOffset} and {@link recordTimestamp}.
- */
-export interface BatchRecord {
-  /** Record attributes (int8; unused in v2, always 0 from Kafka's writers). */
-  attributes: number;
-  timestampDelta: number;
-  offsetDelta: number;
-  /** A view into the fetched (or decompressed) bytes; null when the length was -1. */
-  key: Buffer | null;
-  /** A view into the fetched (or decompressed) bytes; null (a tombstone) when the length was -1. */
-  value: Buffer | null;
-  /** Shared and frozen when the record has none. */
-  headers: readonly RecordHeader[];
-}
+export type { BatchRecord, RecordHeader } from "./record-cursor.js";
 
 /** The control record of a control batch. */
 export interface ControlRecord {
@@ -95,6 +75,21 @@ export interface RecordBatch {
   records: BatchRecord[];
   /** The parsed control record of a control batch; null otherwise (or if it has no records). */
   control: ControlRecord | null;
+  /**
+   * With `lazyRecords`: where the records are, for a `RecordCursor`; `records` stays empty.
+   * Absent when the records were decoded (always, for control batches).
+   */
+  encoded?: EncodedRecords;
+}
+
+/** A batch's record bytes, undecoded: `data[start, end)`, records below `skipBelow` to be passed over. */
+export interface EncodedRecords {
+  /** The fetched bytes, or the decompressed payload. */
+  data: Buffer;
+  start: number;
+  end: number;
+  /** Offset delta below which records were not asked for. */
+  skipBelow: number;
 }
 
 /** Options of {@link decodeRecordBatches}. */
@@ -110,6 +105,11 @@ export interface DecodeRecordBatchesOptions {
   topic?: string;
   /** Named in errors. */
   partition?: number;
+  /**
+   * Check and decompress batches but leave their records undecoded (see
+   * {@link RecordBatch.encoded}): the consumer reads them with a `RecordCursor`, one at a time.
+   */
+  lazyRecords?: boolean;
 }
 
 /** Absolute offset of `record` in `batch`. */
@@ -152,14 +152,14 @@ export async function decodeRecordBatches(
         // A missing optional codec package keeps its own class: the fix is an install.
         if (err instanceof SamsaError && !(err instanceof ProtocolError)) throw err;
         const detail = err instanceof Error ? err.message : String(err);
-        throw new ProtocolError(`${describe(batch.baseOffset, options)}: ${detail}`, { cause: err });
+        throw new ProtocolError(`${describeBatch(batch.baseOffset, options)}: ${detail}`, { cause: err });
       }),
     ),
   );
   for (let i = 0; i < pending.length; i++) {
     const { batch, skipBelow } = pending[i] as PendingBatch;
     const data = decompressed[i] as Buffer;
-    fillRecords(batch, data, 0, data.length, skipBelow, options);
+    recordsOf(batch, data, 0, data.length, skipBelow, options);
   }
   return batches;
 }
@@ -178,18 +178,8 @@ interface PendingBatch {
   skipBelow: number;
 }
 
-// Every record has at least a length, attributes, timestamp delta, offset delta, key length,
-// value length and header count: one byte each. Counts are checked against this before use.
-const MIN_RECORD_SIZE = 7;
-const MIN_RECORD_BODY = MIN_RECORD_SIZE - 1;
 // Bytes up to and including the magic: what must be present to classify a batch at all.
 const HEADER_SIZE_UP_TO_MAGIC = MAGIC_OFFSET + 1;
-const NO_HEADERS: readonly RecordHeader[] = Object.freeze([]);
-
-function describe(baseOffset: bigint, options: DecodeRecordBatchesOptions): string {
-  const where = options.topic !== undefined ? ` of ${options.topic}-${options.partition ?? "?"}` : "";
-  return `record batch at offset ${baseOffset}${where}`;
-}
 
 /** Walks the batches of `buf`; compressed ones go to `pending`, or throw when it is null. */
 function scan(buf: Buffer, options: DecodeRecordBatchesOptions, pending: PendingBatch[] | null): RecordBatch[] {
@@ -207,13 +197,13 @@ function scan(buf: Buffer, options: DecodeRecordBatchesOptions, pending: Pending
         magic !== MAGIC_V2
           ? `unsupported magic ${magic} (only v2 is read)`
           : `batch length ${batchLength} is below the ${RECORD_BATCH_HEADER_SIZE - LOG_OVERHEAD}-byte minimum`;
-      throw new ProtocolError(`${describe(baseOffset, options)}: ${problem}`);
+      throw new ProtocolError(`${describeBatch(baseOffset, options)}: ${problem}`);
     }
     const end = pos + LOG_OVERHEAD + batchLength;
     // Fetch responses cut the last batch at the size limit: it is complete in the next fetch.
     if (end > length) break;
     if (magic !== MAGIC_V2) {
-      throw new ProtocolError(`${describe(baseOffset, options)}: unsupported magic ${magic} (only v2 is read)`);
+      throw new ProtocolError(`${describeBatch(baseOffset, options)}: unsupported magic ${magic} (only v2 is read)`);
     }
     const attributes = buf.readInt16BE(pos + ATTRIBUTES_OFFSET);
     const lastOffsetDelta = buf.readInt32BE(pos + LAST_OFFSET_DELTA_OFFSET);
@@ -233,7 +223,7 @@ function scan(buf: Buffer, options: DecodeRecordBatchesOptions, pending: Pending
       const computed = crc32c(buf, pos + ATTRIBUTES_OFFSET, end);
       if (computed !== crc) {
         throw new CorruptRecordError(
-          `${describe(baseOffset, options)}: CRC-32C 0x${crc.toString(16)} stored, 0x${computed.toString(16)} computed`,
+          `${describeBatch(baseOffset, options)}: CRC-32C 0x${crc.toString(16)} stored, 0x${computed.toString(16)} computed`,
           { topic: options.topic, partition: options.partition, baseOffset },
         );
       }
@@ -242,11 +232,11 @@ function scan(buf: Buffer, options: DecodeRecordBatchesOptions, pending: Pending
     try {
       compression = codecFromAttributes(attributes);
     } catch (err) {
-      throw new ProtocolError(`${describe(baseOffset, options)}: ${(err as Error).message}`, { cause: err });
+      throw new ProtocolError(`${describeBatch(baseOffset, options)}: ${(err as Error).message}`, { cause: err });
     }
     const recordCount = buf.readInt32BE(pos + RECORD_COUNT_OFFSET);
     if (recordCount < 0) {
-      throw new ProtocolError(`${describe(baseOffset, options)}: negative record count ${recordCount}`);
+      throw new ProtocolError(`${describeBatch(baseOffset, options)}: negative record count ${recordCount}`);
     }
     const batch: RecordBatch = {
       baseOffset,
@@ -272,12 +262,12 @@ function scan(buf: Buffer, options: DecodeRecordBatchesOptions, pending: Pending
     };
     const payloadStart = pos + RECORD_BATCH_HEADER_SIZE;
     if (compression === "none") {
-      fillRecords(batch, buf, payloadStart, end, skipBelow, options);
+      recordsOf(batch, buf, payloadStart, end, skipBelow, options);
     } else if (pending !== null) {
       pending.push({ batch, payload: buf.subarray(payloadStart, end), skipBelow });
     } else {
       throw new ProtocolError(
-        `${describe(baseOffset, options)}: ${compression}-compressed, which needs the async decodeRecordBatches`,
+        `${describeBatch(baseOffset, options)}: ${compression}-compressed, which needs the async decodeRecordBatches`,
       );
     }
     batches.push(batch);
@@ -295,197 +285,35 @@ function fillRecords(
   skipBelow: number,
   options: DecodeRecordBatchesOptions,
 ): void {
-  try {
-    batch.records = decodeRecords(data, start, end, batch.recordCount, skipBelow);
-    if (batch.isControl && batch.records.length > 0) batch.control = parseControl(batch.records[0] as BatchRecord);
-  } catch (err) {
-    if (!(err instanceof ProtocolError)) throw err;
-    throw new ProtocolError(`${describe(batch.baseOffset, options)}: ${err.message}`, { cause: err });
+  batch.records = decodeRecords(data, start, end, batch.recordCount, skipBelow, batch.baseOffset, options);
+  if (batch.isControl && batch.records.length > 0) {
+    try {
+      batch.control = parseControl(batch.records[0] as BatchRecord);
+    } catch (err) {
+      if (!(err instanceof ProtocolError)) throw err;
+      throw new ProtocolError(`${describeBatch(batch.baseOffset, options)}: ${err.message}`, { cause: err });
+    }
   }
 }
 
 /**
- * A Buffer made straight over an ArrayBuffer range. `buf.subarray` goes through the species
- * protocol and Node's Buffer wrapper (~70 ns here); this is the construction Node's own
- * FastBuffer uses (~25 ns), and the result is a real Buffer: `Buffer.isBuffer` is true and every
- * Buffer method works, because its prototype chain runs through Buffer.prototype.
- *
- * Two measured traps, each worth ~10x: the constructor is spelled out (V8's implicit derived
- * constructor forwards a spread), and the class is anonymous, returned from a function, so
- * that esbuild's keepNames (tsx, vitest) has no name to re-define on it: a redefined `name`
- * knocks typed-array subclass construction off V8's fast path (25 ns to 260 ns).
+ * Gives `batch` its records from `data[start, end)`: decoded, or with `lazyRecords` only
+ * located (control batches are decoded anyway: read_committed needs their markers).
  */
-const BufferView = (() =>
-  class extends Uint8Array {
-    constructor(buffer: ArrayBuffer, byteOffset: number, length: number) {
-      super(buffer, byteOffset, length);
-    }
-  })();
-Object.setPrototypeOf(BufferView.prototype, Buffer.prototype);
-
-function view(ab: ArrayBufferLike, byteOffset: number, length: number): Buffer {
-  return new BufferView(ab as ArrayBuffer, byteOffset, length) as unknown as Buffer;
+function recordsOf(
+  batch: RecordBatch,
+  data: Buffer,
+  start: number,
+  end: number,
+  skipBelow: number,
+  options: DecodeRecordBatchesOptions,
+): void {
+  if (options.lazyRecords && !batch.isControl) batch.encoded = { data, start, end, skipBelow };
+  else fillRecords(batch, data, start, end, skipBelow, options);
 }
 
-type SliceReader = Buffer & { utf8Slice(start: number, end: number): string };
-
-// Position after the last varint read. Module state instead of a returned pair: no object per
-// field, and V8 inlines the readers into the record loop.
-let cursor = 0;
-
-function fail(problem: string, at?: number): never {
-  throw new ProtocolError(at === undefined ? problem : `${problem} at byte ${at}`);
-}
-
-/** Zigzag varint (int32) at `pos`, not reading at or past `limit`; Java's readVarint semantics. */
-function readVarint(buf: Buffer, pos: number, limit: number): number {
-  if (pos >= limit) fail("truncated varint", pos);
-  let b = buf[pos++] as number;
-  if (b < 0x80) {
-    cursor = pos;
-    return (b >>> 1) ^ -(b & 1);
-  }
-  let value = b & 0x7f;
-  for (let shift = 7; ; shift += 7) {
-    if (pos >= limit) fail("truncated varint", pos);
-    b = buf[pos++] as number;
-    if (b < 0x80) {
-      value |= b << shift;
-      break;
-    }
-    if (shift === 28) fail("varint longer than 5 bytes", pos);
-    value |= (b & 0x7f) << shift;
-  }
-  cursor = pos;
-  return (value >>> 1) ^ -(value & 1);
-}
-
-/**
- * Zigzag varlong at `pos` as a number: exact to 2^53 (every real timestamp delta), the nearest
- * double beyond. Past 28 bits the zigzag value itself may not be an exact double, so the result
- * is assembled as ⌊z/2⌋ from the groups, with the sign taken from bit 0 of the first byte.
- */
-function readVarlong(buf: Buffer, pos: number, limit: number): number {
-  if (pos >= limit) fail("truncated varlong", pos);
-  const first = buf[pos++] as number;
-  if (first < 0x80) {
-    cursor = pos;
-    return (first >>> 1) ^ -(first & 1);
-  }
-  let low = first & 0x7f;
-  let shift = 7;
-  for (; shift < 28; shift += 7) {
-    if (pos >= limit) fail("truncated varlong", pos);
-    const b = buf[pos++] as number;
-    if (b < 0x80) {
-      low |= b << shift;
-      cursor = pos;
-      return (low >>> 1) ^ -(low & 1);
-    }
-    low |= (b & 0x7f) << shift;
-  }
-  // ⌊z/2⌋ = ⌊low/2⌋ + (groups from bit 28 on) · 2^27.
-  let high = 0;
-  let scale = 2 ** 27;
-  for (; shift <= 63; shift += 7) {
-    if (pos >= limit) fail("truncated varlong", pos);
-    const b = buf[pos++] as number;
-    high += (b & 0x7f) * scale;
-    if (b < 0x80) {
-      cursor = pos;
-      const half = (low >>> 1) + high;
-      return first & 1 ? -half - 1 : half;
-    }
-    scale *= 0x80;
-  }
-  return fail("varlong longer than 10 bytes", pos);
-}
-
-/** Decodes `count` records from `buf[start, end)`, leaving out offset deltas below `skipBelow`. */
-function decodeRecords(buf: Buffer, start: number, end: number, count: number, skipBelow: number): BatchRecord[] {
-  if (count > (end - start) / MIN_RECORD_SIZE) {
-    fail(`record count ${count} cannot fit in ${end - start} bytes of records`, start);
-  }
-  const records: BatchRecord[] = [];
-  const ab = buf.buffer;
-  const base = buf.byteOffset;
-  let p = start;
-  for (let i = 0; i < count; i++) {
-    const length = readVarint(buf, p, end);
-    p = cursor;
-    if (length < MIN_RECORD_BODY || length > end - p) {
-      fail(`record ${i} length ${length} outside ${MIN_RECORD_BODY}..${end - p}`, p);
-    }
-    // One bound for the whole record: every field below is read against recordEnd.
-    const recordEnd = p + length;
-    const attributes = ((buf[p++] as number) << 24) >> 24;
-    const timestampDelta = readVarlong(buf, p, recordEnd);
-    const offsetDelta = readVarint(buf, cursor, recordEnd);
-    p = cursor;
-    if (offsetDelta < skipBelow) {
-      p = recordEnd;
-      continue;
-    }
-    const keyLength = readVarint(buf, p, recordEnd);
-    p = cursor;
-    let key: Buffer | null = null;
-    if (keyLength >= 0) {
-      if (keyLength > recordEnd - p) fail(`record ${i} key length ${keyLength} exceeds the record`, p);
-      key = view(ab, base + p, keyLength);
-      p += keyLength;
-    } else if (keyLength !== -1) {
-      fail(`record ${i} negative key length ${keyLength}`, p);
-    }
-    const valueLength = readVarint(buf, p, recordEnd);
-    p = cursor;
-    let value: Buffer | null = null;
-    if (valueLength >= 0) {
-      if (valueLength > recordEnd - p) fail(`record ${i} value length ${valueLength} exceeds the record`, p);
-      value = view(ab, base + p, valueLength);
-      p += valueLength;
-    } else if (valueLength !== -1) {
-      fail(`record ${i} negative value length ${valueLength}`, p);
-    }
-    const headerCount = readVarint(buf, p, recordEnd);
-    p = cursor;
-    let headers = NO_HEADERS;
-    if (headerCount !== 0) {
-      headers = decodeHeaders(buf, p, recordEnd, headerCount, i);
-      p = cursor;
-    }
-    if (p !== recordEnd) fail(`record ${i} has ${recordEnd - p} bytes beyond its fields`, p);
-    records.push({ attributes, timestampDelta, offsetDelta, key, value, headers });
-  }
-  if (p !== end) fail(`${end - p} bytes follow the last of ${count} records`, p);
-  return records;
-}
-
-function decodeHeaders(buf: Buffer, p: number, recordEnd: number, count: number, record: number): RecordHeader[] {
-  // Each header takes at least two bytes (key length, value length).
-  if (count < 0 || count > (recordEnd - p) / 2) fail(`record ${record} header count ${count} is impossible`, p);
-  const ab = buf.buffer;
-  const base = buf.byteOffset;
-  const headers: RecordHeader[] = [];
-  for (let h = 0; h < count; h++) {
-    const keyLength = readVarint(buf, p, recordEnd);
-    p = cursor;
-    if (keyLength < 0 || keyLength > recordEnd - p) fail(`record ${record} header ${h} key length ${keyLength}`, p);
-    const key = (buf as SliceReader).utf8Slice(p, p + keyLength);
-    p += keyLength;
-    const valueLength = readVarint(buf, p, recordEnd);
-    p = cursor;
-    let value: Buffer | null = null;
-    if (valueLength >= 0) {
-      if (valueLength > recordEnd - p) fail(`record ${record} header ${h} value length ${valueLength}`, p);
-      value = view(ab, base + p, valueLength);
-      p += valueLength;
-    } else if (valueLength !== -1) {
-      fail(`record ${record} header ${h} negative value length ${valueLength}`, p);
-    }
-    headers.push({ key, value });
-  }
-  cursor = p;
-  return headers;
+function fail(problem: string): never {
+  throw new ProtocolError(problem);
 }
 
 /** Reads a control record: key (version, type), and for commit/abort the value (version, coordinatorEpoch). */

@@ -26,6 +26,7 @@ export {
   type DecodeRecordBatchesOptions,
   decodeRecordBatches,
   decodeRecordBatchesSync,
+  type EncodedRecords,
   nextOffset,
   type RecordBatch,
   type RecordHeader,
@@ -39,3 +40,4 @@ export {
   varlongSize,
   writeVarlong,
 } from "./format.js";
+export { type BatchPlace, RecordCursor } from "./record-cursor.js";

@@ -3,6 +3,7 @@ import { describe, expect, it } from "vitest";
 import { FetchBuffer, type FetchedChunk, scanRecordSet } from "../../../src/consumer/fetch-buffer.js";
 import { PartitionState } from "../../../src/consumer/partition.js";
 import { PENDING, RecordReader } from "../../../src/consumer/reader.js";
+import { ProtocolError } from "../../../src/errors.js";
 import { buildEndTxnMarkerBatch, crc32c, RecordBatchBuilder } from "../../../src/protocol/records/index.js";
 
 function batch(baseOffset: bigint, values: string[]): Buffer {
@@ -37,6 +38,19 @@ function chunk(state: PartitionState, records: Buffer, fromOffset: bigint): Fetc
 }
 
 const options = { verifyCrc: true, readCommitted: false, keyDeserializer: undefined, valueDeserializer: undefined };
+
+/** A reader over one chunk of records "a", "b", "c" whose third claims a header it lacks (CRC valid). */
+function malformedThirdRecord() {
+  const state = new PartitionState("t", 0);
+  state.moveTo(0n);
+  const buffer = new FetchBuffer(1 << 20);
+  const reader = new RecordReader<Buffer | null, Buffer | null>(buffer, options);
+  const bad = batch(0n, ["a", "b", "c"]);
+  bad[bad.length - 1] = 2; // the last byte is the last record's header count: zigzag 1
+  bad.writeUInt32BE(crc32c(bad, 21, bad.length), 17);
+  buffer.push(chunk(state, bad, 0n));
+  return { state, buffer, reader };
+}
 
 describe("RecordReader", () => {
   it("hands records out one by one; a record counts as consumed once the next is asked for", () => {
@@ -130,5 +144,25 @@ describe("RecordReader", () => {
     expect(state.error).toBeDefined();
     expect(state.fetchable).toBe(false);
     expect(reader.nextMessage()).toBeUndefined();
+  });
+
+  it("a malformed record behind a valid CRC: records before it are handed out, then its ProtocolError stops the partition", () => {
+    const { state, reader } = malformedThirdRecord();
+    const first = reader.nextMessage();
+    const second = reader.nextMessage();
+    expect([first, second].map((m) => (typeof m === "object" ? m.value?.toString() : m))).toEqual(["a", "b"]);
+    expect(() => reader.nextMessage()).toThrow(/record batch at offset 0 of t-0: record 2 header count 1/);
+    expect(state.error).toBeDefined();
+    expect(state.fetchable).toBe(false);
+    // "b" was handed out and the application asked for more: it counts as consumed.
+    expect(state.position).toBe(2n);
+    expect(reader.nextMessage()).toBeUndefined();
+  });
+
+  it("batches(): a malformed record hands out nothing of its chunk", () => {
+    const { state, buffer, reader } = malformedThirdRecord();
+    expect(() => reader.nextBatch()).toThrow(ProtocolError);
+    expect(state.position).toBe(0n);
+    expect(buffer.bufferedBytes).toBe(0);
   });
 });

@@ -1,6 +1,7 @@
 import { describe, expect, test } from "vitest";
 import { CorruptRecordError, ProtocolError } from "../../../../src/errors.js";
 import {
+  type BatchRecord,
   buildEndTxnMarkerBatch,
   type CompressionCodec,
   CompressionCodecId,
@@ -11,6 +12,7 @@ import {
   type RecordBatch,
   RecordBatchBuilder,
   type RecordBatchBuilderOptions,
+  RecordCursor,
   type RecordInput,
   recordOffset,
   recordTimestamp,
@@ -353,5 +355,78 @@ describe("control batches", () => {
     const key = Buffer.from([0, 0, 0, ControlRecordType.LeaderChange]);
     const [batch] = decodeRecordBatchesSync(batchOf([{ timestamp: T0, key, value: "x" }], { isControl: true }));
     expect(batch?.control).toEqual({ type: ControlRecordType.LeaderChange, version: 0, coordinatorEpoch: -1 });
+  });
+});
+
+describe("lazyRecords: records left encoded for a RecordCursor", () => {
+  const headers = [{ key: "h", value: "x" }];
+  const set = Buffer.concat([
+    batchOf(simpleRecords(5), { baseOffset: 0n }),
+    batchOf(
+      simpleRecords(5, 5).map((r, i) => (i === 2 ? { ...r, key: null, headers } : r)),
+      { baseOffset: 5n },
+    ),
+    buildEndTxnMarkerBatch({ type: "commit", coordinatorEpoch: 1, producerId: 5n, producerEpoch: 0, baseOffset: 10n }),
+  ]);
+
+  /** Every record of `batch` as the cursor reads it. */
+  function readAll(batch: RecordBatch, cursor = new RecordCursor()): BatchRecord[] {
+    const e = batch.encoded;
+    if (e === undefined) throw new Error("not lazy");
+    cursor.open(e.data, e.start, e.end, batch.recordCount, e.skipBelow, batch.baseOffset, { topic: "t", partition: 0 });
+    const out: BatchRecord[] = [];
+    while (cursor.next()) {
+      const { attributes, timestampDelta, offsetDelta, key, value, headers } = cursor;
+      out.push({ attributes, timestampDelta, offsetDelta, key, value, headers });
+    }
+    return out;
+  }
+
+  test.each([0n, 3n, 7n])("the cursor reads what the eager decode returns (fromOffset %s)", (fromOffset) => {
+    const eager = decodeRecordBatchesSync(set, { fromOffset });
+    const lazy = decodeRecordBatchesSync(set, { fromOffset, lazyRecords: true });
+    expect(lazy.map((b) => b.baseOffset)).toEqual(eager.map((b) => b.baseOffset));
+    const cursor = new RecordCursor(); // one cursor reused across batches, as the consumer does
+    for (const [i, b] of lazy.entries()) {
+      if (b.isControl) continue;
+      expect(b.records).toEqual([]);
+      expect(readAll(b, cursor)).toEqual(eager[i]?.records);
+    }
+    expect(eager.flatMap((b) => b.records).some((r) => r.headers.length === 1 && r.key === null)).toBe(
+      fromOffset <= 7n,
+    );
+  });
+
+  test("control batches are decoded anyway (read_committed needs their markers)", () => {
+    const control = decodeRecordBatchesSync(set, { lazyRecords: true }).find((b) => b.isControl);
+    expect(control?.encoded).toBeUndefined();
+    expect(control?.control).toEqual({ type: ControlRecordType.Commit, version: 0, coordinatorEpoch: 1 });
+  });
+
+  test("compressed batches are decompressed, then left encoded", async () => {
+    const builder = new RecordBatchBuilder({ baseOffset: 40n });
+    for (const r of simpleRecords(20)) builder.append(r);
+    const bytes = Buffer.from(await builder.buildCompressed("gzip"));
+    const [lazy] = await decodeRecordBatches(bytes, { lazyRecords: true, fromOffset: 45n });
+    const [eager] = await decodeRecordBatches(bytes, { fromOffset: 45n });
+    expect(readAll(lazy as RecordBatch)).toEqual(eager?.records);
+    expect(readAll(lazy as RecordBatch).map((r) => r.offsetDelta)).toEqual(Array.from({ length: 15 }, (_, i) => i + 5));
+  });
+
+  test("a malformed record behind a valid CRC: the batch decodes, the cursor throws at that record, naming the batch", async () => {
+    const bytes = batchOf(simpleRecords(3), { baseOffset: 70n });
+    // The last byte is the last record's header count (0); 2 is zigzag for 1 header, which cannot fit.
+    bytes[bytes.length - 1] = 2;
+    await withFixedCrc(bytes);
+    expect(() => decodeRecordBatchesSync(bytes)).toThrow(ProtocolError);
+    const [batch] = decodeRecordBatchesSync(bytes, { lazyRecords: true });
+    const e = batch?.encoded;
+    if (!batch || !e) throw new Error("no batch");
+    const cursor = new RecordCursor();
+    cursor.open(e.data, e.start, e.end, batch.recordCount, 0, batch.baseOffset, { topic: "t", partition: 4 });
+    expect(cursor.next()).toBe(true);
+    expect(cursor.next()).toBe(true);
+    expect(() => cursor.next()).toThrow(/^record batch at offset 70 of t-4: record 2 header count 1 is impossible/);
+    expect(cursor.next()).toBe(false);
   });
 });
