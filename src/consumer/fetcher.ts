@@ -1,8 +1,8 @@
 /**
  * The fetcher: one loop per broker that leads an assigned partition, each with its own
  * KIP-227 fetch session, on the broker's "fetch" connection. A loop sends one Fetch at a
- * time and queues what comes back in the fetch buffer without decoding it; it waits while
- * the buffer is at `maxBufferedBytes`. Leaders are read from the client's metadata on each
+ * time, queues what comes back in the fetch buffer without decoding it, and sends the next
+ * one in the same turn; it waits while the buffer is at `maxBufferedBytes`. Leaders are read from the client's metadata on each
  * round, so a leader change (a refresh or a KIP-951 hint) moves a partition to another loop.
  */
 import { backoffDelay, sleep } from "../network/backoff.js";
@@ -210,7 +210,7 @@ class BrokerFetcher {
     let failures = 0;
     while (!this.#fetcher.stopped) {
       try {
-        failures = await this.#round(failures);
+        failures = await this.#rounds(failures);
       } catch {
         // A bug must not stop fetching for good: start the session over after a pause.
         this.#session.handleError();
@@ -223,74 +223,84 @@ class BrokerFetcher {
     return backoffDelay(failures, { floorMs: Math.max(1, this.#host.options.retryBackoffMs), ceilingMs: 1000 });
   }
 
-  /** One fetch round; returns the updated count of consecutive failures. */
-  async #round(failures: number): Promise<number> {
-    const { options, buffer, client } = this.#host;
-    const available = buffer.available;
-    const next = available > 0 ? this.#partitions() : [];
-    if (next.length === 0) {
-      await this.#fetcher.waitForWake(available > 0 ? 5_000 : 1_000);
-      return failures;
-    }
-    for (const p of next) p.state.inFlight = true;
-    const request = this.#session.build(next);
-    const maxBytes = Math.min(options.maxBytes, available);
-    const reserve = Math.min(maxBytes, next.length * options.maxPartitionBytes);
-    buffer.reservedBytes += reserve;
-    this.#fetcher.stats.requests++;
-    if (request.full) this.#fetcher.stats.fullRequests++;
-    let response: FetchResponse | undefined;
-    let version = 0;
-    try {
-      const connection = await client.connection(this.#nodeId, "fetch", this.#fetcher.signal);
-      version = connection.versionFor(Fetch);
-      response = await connection.request(
-        Fetch,
-        {
-          clusterId: null,
-          replicaId: -1,
-          replicaState: { replicaId: -1, replicaEpoch: -1n },
-          maxWaitMs: options.maxWaitMs,
-          minBytes: options.minBytes,
-          maxBytes,
-          isolationLevel: options.isolationLevel === "read_committed" ? 1 : 0,
-          sessionId: request.sessionId,
-          sessionEpoch: request.sessionEpoch,
-          topics: request.topics,
-          forgottenTopicsData: request.forgottenTopicsData,
-          rackId: "",
-        },
-        { timeoutMs: client.requestTimeoutMs + options.maxWaitMs, signal: this.#fetcher.signal },
-      );
-    } catch {
-      this.#session.handleError();
-    } finally {
-      for (const p of next) p.state.inFlight = false;
-      buffer.reservedBytes -= reserve;
-    }
-    if (this.#fetcher.stopped) return failures;
-    if (!response) {
-      this.#fetcher.stats.requestErrors++;
-      // The broker may be gone: find the leaders again before the next round.
-      this.#fetcher.refreshMetadata();
-      await sleep(this.#backoff(failures));
-      return failures + 1;
-    }
-    if (!this.#session.handleResponse(request, response.errorCode, response.sessionId)) {
-      this.#fetcher.stats.sessionErrors++;
-      // A session error is answered at once with a full request; anything else backs off.
-      if (
-        response.errorCode !== ErrorCode.FETCH_SESSION_ID_NOT_FOUND &&
-        response.errorCode !== ErrorCode.INVALID_FETCH_SESSION_EPOCH
-      ) {
+  /**
+   * Fetch rounds, back to back while they succeed; returns the updated count of consecutive
+   * failures when a round fails or there is nothing to fetch. After a response is handled the
+   * next request goes out in the same turn, with no await in between (the connection is taken
+   * synchronously when open): it is on the wire before the application starts on the records
+   * just queued, so the broker's transfer overlaps the application's work.
+   */
+  async #rounds(failures: number): Promise<number> {
+    for (;;) {
+      const { options, buffer, client } = this.#host;
+      const available = buffer.available;
+      const next = available > 0 ? this.#partitions() : [];
+      if (next.length === 0) {
+        await this.#fetcher.waitForWake(available > 0 ? 5_000 : 1_000);
+        return failures;
+      }
+      for (const p of next) p.state.inFlight = true;
+      const request = this.#session.build(next);
+      const maxBytes = Math.min(options.maxBytes, available);
+      const reserve = Math.min(maxBytes, next.length * options.maxPartitionBytes);
+      buffer.reservedBytes += reserve;
+      this.#fetcher.stats.requests++;
+      if (request.full) this.#fetcher.stats.fullRequests++;
+      let response: FetchResponse | undefined;
+      let version = 0;
+      try {
+        const connection =
+          client.readyConnection(this.#nodeId, "fetch") ??
+          (await client.connection(this.#nodeId, "fetch", this.#fetcher.signal));
+        version = connection.versionFor(Fetch);
+        response = await connection.request(
+          Fetch,
+          {
+            clusterId: null,
+            replicaId: -1,
+            replicaState: { replicaId: -1, replicaEpoch: -1n },
+            maxWaitMs: options.maxWaitMs,
+            minBytes: options.minBytes,
+            maxBytes,
+            isolationLevel: options.isolationLevel === "read_committed" ? 1 : 0,
+            sessionId: request.sessionId,
+            sessionEpoch: request.sessionEpoch,
+            topics: request.topics,
+            forgottenTopicsData: request.forgottenTopicsData,
+            rackId: "",
+          },
+          { timeoutMs: client.requestTimeoutMs + options.maxWaitMs, signal: this.#fetcher.signal },
+        );
+      } catch {
+        this.#session.handleError();
+      } finally {
+        for (const p of next) p.state.inFlight = false;
+        buffer.reservedBytes -= reserve;
+      }
+      if (this.#fetcher.stopped) return failures;
+      if (!response) {
+        this.#fetcher.stats.requestErrors++;
+        // The broker may be gone: find the leaders again before the next round.
+        this.#fetcher.refreshMetadata();
         await sleep(this.#backoff(failures));
         return failures + 1;
       }
-      return failures;
+      if (!this.#session.handleResponse(request, response.errorCode, response.sessionId)) {
+        this.#fetcher.stats.sessionErrors++;
+        // A session error is answered at once with a full request; anything else backs off.
+        if (
+          response.errorCode !== ErrorCode.FETCH_SESSION_ID_NOT_FOUND &&
+          response.errorCode !== ErrorCode.INVALID_FETCH_SESSION_EPOCH
+        ) {
+          await sleep(this.#backoff(failures));
+          return failures + 1;
+        }
+        return failures;
+      }
+      this.#handle(request, response, version);
+      if (response.throttleTimeMs > 0) await sleep(response.throttleTimeMs);
+      failures = 0;
     }
-    this.#handle(request, response, version);
-    if (response.throttleTimeMs > 0) await sleep(response.throttleTimeMs);
-    return 0;
   }
 
   /** The partitions this broker leads that may be fetched now, rotated so full requests are fair. */

@@ -66,6 +66,15 @@ export class Broker {
    * attempt. After a failure the next attempt waits out a jittered exponential backoff, so
    * a dead broker is not hammered; an authentication failure is not retried at all.
    */
+  /** The open connection for `purpose`, if there is one; never opens one (no promise: hot paths). */
+  readyConnection(purpose: ConnectionPurpose): Connection | undefined {
+    const slot = this.#slots.get(purpose);
+    const c = slot?.connection;
+    if (!slot || !c || c.closed || this.#closed) return undefined;
+    slot.lastUsed = Date.now();
+    return c;
+  }
+
   async connection(purpose: ConnectionPurpose, signal?: AbortSignal): Promise<Connection> {
     if (this.#closed) throw new Error(`broker ${this.address} is closed`);
     let slot = this.#slots.get(purpose);

@@ -263,6 +263,20 @@ export class Client {
     return this.#broker(node).connection(purpose, signal);
   }
 
+  /**
+   * The open connection for `purpose` to broker `nodeId`, or undefined when there is none yet
+   * (then use {@link connection}). Synchronous, so a loop can send its next request in the
+   * same turn as it handled the last response.
+   */
+  readyConnection(nodeId: number, purpose: ConnectionPurpose): Connection | undefined {
+    if (this.#closed) return undefined;
+    const broker = this.#brokers.get(nodeId);
+    const node = this.#metadata.brokers.get(nodeId);
+    // A broker that moved (new host or port in metadata) is replaced by connection().
+    if (!broker || !node || broker.node.host !== node.host || broker.node.port !== node.port) return undefined;
+    return broker.readyConnection(purpose);
+  }
+
   /** A connection to any broker (for requests any broker answers, e.g. admin describe calls). */
   async anyConnection(purpose: ConnectionPurpose = "control", signal?: AbortSignal): Promise<Connection> {
     const metadata =
