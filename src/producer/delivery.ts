@@ -3,15 +3,42 @@
  * client keeps no promise per record, and an array send settles once, when its last batch is
  * acknowledged (or its first fails).
  */
+import { inspect } from "node:util";
 
-/** Where a record landed: the delivery report. */
-export interface RecordMetadata {
-  topic: string;
-  partition: number;
-  /** Offset the broker assigned; -1n with acks=0 (the broker says nothing). */
-  offset: bigint;
+/**
+ * Where a record landed: the delivery report. The offset's BigInt is made only when read
+ * (a batch of N records shares one base offset), as for consumed messages.
+ */
+export class RecordMetadata {
+  readonly topic: string;
+  readonly partition: number;
   /** The record's timestamp (the broker's log-append time on topics that use it). */
-  timestamp: number;
+  readonly timestamp: number;
+  readonly #baseOffset: bigint;
+  readonly #delta: number;
+
+  constructor(topic: string, partition: number, baseOffset: bigint, delta: number, timestamp: number) {
+    this.topic = topic;
+    this.partition = partition;
+    this.#baseOffset = baseOffset;
+    this.#delta = delta;
+    this.timestamp = timestamp;
+  }
+
+  /** Offset the broker assigned; -1n with acks=0 (the broker says nothing). */
+  get offset(): bigint {
+    return this.#baseOffset < 0n ? -1n : this.#baseOffset + BigInt(this.#delta);
+  }
+
+  /** Plain-object form (for logging and JSON): offset as a decimal string. */
+  toJSON(): object {
+    return { topic: this.topic, partition: this.partition, offset: this.offset.toString(), timestamp: this.timestamp };
+  }
+
+  /** Shows the offset in `console.log`, which does not call getters. */
+  [inspect.custom](_depth: number, options: object): string {
+    return `RecordMetadata ${inspect({ ...this.toJSON(), offset: this.offset }, options)}`;
+  }
 }
 
 /** The settling side of one `send` call. */

@@ -2,7 +2,7 @@
  * samsa's producer: batching, compression, Java-compatible partitioning and idempotent
  * delivery. Make one with `client.producer(options)` or `new Producer(client, options)`.
  */
-export type { RecordMetadata } from "./delivery.js";
+export { RecordMetadata } from "./delivery.js";
 export type { ProducerOptions, ResolvedProducerOptions, Serializer } from "./options.js";
 export {
   type KeyBytes,

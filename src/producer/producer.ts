@@ -72,12 +72,13 @@ const TOPIC_NAME = /^[a-zA-Z0-9._-]{1,249}$/;
 const RECORD_OVERHEAD = 5 + 1 + 10 + 5 + 5 + 5 + 5;
 const RECORD_BATCH_HEADER = 61;
 
-interface Prepared {
+/** A checked record: what the batch encodes (itself a RecordInput, so no second object per record) and how to place it. */
+interface Prepared extends RecordInput {
+  timestamp: number;
   topic: string;
   partition: number | undefined;
   /** Key bytes for the partitioner (keyed records without an explicit partition). */
   keyBytes: Buffer | Uint8Array | null;
-  input: RecordInput;
   size: number;
 }
 
@@ -285,11 +286,19 @@ export class Producer<K = RecordData, V = RecordData> {
         ),
       );
     }
-    const input: RecordInput = { key, value, timestamp: timestamp ?? Date.now() };
-    if (headers) input.headers = headers;
     let keyBytes: Buffer | Uint8Array | null = null;
     if (partition === undefined && key !== null) keyBytes = typeof key === "string" ? Buffer.from(key) : key;
-    return { topic, partition, keyBytes, input, size };
+    // One shape for every record (headers always present), so the encoder's reads stay monomorphic.
+    return {
+      key,
+      value,
+      timestamp: timestamp ?? Date.now(),
+      headers,
+      topic,
+      partition,
+      keyBytes,
+      size,
+    };
   }
 
   /** Appends if metadata and memory allow; false means the record must wait. */
@@ -322,14 +331,7 @@ export class Producer<K = RecordData, V = RecordData> {
       );
       return true;
     }
-    this.#accumulator.append(
-      this.#accumulator.queue(p.topic, partition as number),
-      p.input,
-      p.size,
-      delivery,
-      index,
-      now,
-    );
+    this.#accumulator.append(this.#accumulator.queue(p.topic, partition as number), p, p.size, delivery, index, now);
     return true;
   }
 

@@ -16,6 +16,7 @@ import { isRetriable, type KafkaError, kafkaError } from "../protocol/kafka-erro
 import { Produce, type ProduceRequest, type ProduceResponse } from "../protocol/messages/index.js";
 import { rewriteProducerState } from "../protocol/records/index.js";
 import type { Accumulator, PartitionQueue, ProducerBatch } from "./accumulator.js";
+import { RecordMetadata } from "./delivery.js";
 import type { IdempotenceManager } from "./idempotence.js";
 import type { ResolvedProducerOptions } from "./options.js";
 
@@ -450,12 +451,16 @@ export class Sender {
     const logAppend = logAppendTimeMs >= 0n ? Number(logAppendTimeMs) : -1;
     const known = baseOffset >= 0n;
     for (let i = 0; i < batch.recordCount; i++) {
-      (batch.deliveries[i] as ProducerBatch["deliveries"][number]).complete(batch.indices[i] as number, {
-        topic,
-        partition,
-        offset: known ? baseOffset + BigInt(i) : -1n,
-        timestamp: logAppend >= 0 ? logAppend : (batch.timestamps[i] as number),
-      });
+      (batch.deliveries[i] as ProducerBatch["deliveries"][number]).complete(
+        batch.indices[i] as number,
+        new RecordMetadata(
+          topic,
+          partition,
+          known ? baseOffset : -1n,
+          i,
+          logAppend >= 0 ? logAppend : (batch.timestamps[i] as number),
+        ),
+      );
     }
     this.#hooks.onBatchSettled(batch);
   }
