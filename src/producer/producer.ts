@@ -209,13 +209,14 @@ export class Producer<K = RecordData, V = RecordData> {
     }
     // Check everything first: a bad record in an array sends nothing.
     const prepared: Prepared[] = new Array(records.length);
+    // One clock read per call: records of one send without their own timestamp share it.
+    const now = Date.now();
     try {
-      for (let i = 0; i < records.length; i++) prepared[i] = this.#prepare(records[i] as ProducerRecord<K, V>);
+      for (let i = 0; i < records.length; i++) prepared[i] = this.#prepare(records[i] as ProducerRecord<K, V>, now);
     } catch (err) {
       delivery.fail(err as Error);
       return;
     }
-    const now = Date.now();
     for (let i = 0; i < prepared.length; i++) {
       const p = prepared[i] as Prepared;
       // Order is kept: once anything waits, everything after it waits too.
@@ -240,7 +241,7 @@ export class Producer<K = RecordData, V = RecordData> {
     return true;
   }
 
-  #prepare(record: ProducerRecord<K, V>): Prepared {
+  #prepare(record: ProducerRecord<K, V>, now: number): Prepared {
     if (record === null || typeof record !== "object") throw new InvalidArgumentError("record", "must be an object");
     const { topic } = record;
     // A producer sends to few topics: check each name once, not once per record.
@@ -292,7 +293,7 @@ export class Producer<K = RecordData, V = RecordData> {
     return {
       key,
       value,
-      timestamp: timestamp ?? Date.now(),
+      timestamp: timestamp ?? now,
       headers,
       topic,
       partition,
