@@ -24,10 +24,33 @@ export class ProducerBatch {
   recordCount = 0;
   /** Bytes charged to buffer memory for this batch. */
   charged = 0;
-  /** Whose records these are: `deliveries[i]` gets result `indices[i]`. */
-  readonly deliveries: Delivery[] = [];
-  readonly indices: number[] = [];
-  readonly timestamps: number[] = [];
+  /**
+   * Whose records these are, run-length coded (a send call's records mostly land together):
+   * run r is `runCounts[r]` records in batch order, results `runStarts[r]`… of
+   * `runDeliveries[r]`, all stamped `runTimestamps[r]`. No per-record bookkeeping.
+   */
+  readonly runDeliveries: Delivery[] = [];
+  readonly runStarts: number[] = [];
+  readonly runCounts: number[] = [];
+  readonly runTimestamps: number[] = [];
+
+  /** Adds one record (result `index` of `delivery`, stamped `timestamp`) to the runs. */
+  addOwner(delivery: Delivery, index: number, timestamp: number): void {
+    const r = this.runCounts.length - 1;
+    if (
+      r >= 0 &&
+      this.runDeliveries[r] === delivery &&
+      this.runTimestamps[r] === timestamp &&
+      (this.runStarts[r] as number) + (this.runCounts[r] as number) === index
+    ) {
+      this.runCounts[r] = (this.runCounts[r] as number) + 1;
+      return;
+    }
+    this.runDeliveries.push(delivery);
+    this.runStarts.push(index);
+    this.runCounts.push(1);
+    this.runTimestamps.push(timestamp);
+  }
   readonly createdAt: number;
   /** Fail the batch after this (deliveryTimeoutMs from creation). */
   readonly deadline: number;
@@ -141,9 +164,7 @@ export class Accumulator {
       this.#onReady();
     }
     batch.recordCount++;
-    batch.deliveries.push(delivery);
-    batch.indices.push(index);
-    batch.timestamps.push(record.timestamp ?? now);
+    batch.addOwner(delivery, index, record.timestamp ?? now);
     batch.charged += size;
     q.queuedBytes += size;
     this.bufferedBytes += size;

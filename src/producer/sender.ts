@@ -449,24 +449,22 @@ export class Sender {
     if (batch.baseSequence >= 0) this.#lastAcked.set(q, addSequence(batch.baseSequence, batch.recordCount - 1));
     const { topic, partition } = q;
     const logAppend = logAppendTimeMs >= 0n ? Number(logAppendTimeMs) : -1;
-    const known = baseOffset >= 0n;
-    for (let i = 0; i < batch.recordCount; i++) {
-      (batch.deliveries[i] as ProducerBatch["deliveries"][number]).complete(
-        batch.indices[i] as number,
-        new RecordMetadata(
-          topic,
-          partition,
-          known ? baseOffset : -1n,
-          i,
-          logAppend >= 0 ? logAppend : (batch.timestamps[i] as number),
-        ),
-      );
+    const base = baseOffset >= 0n ? baseOffset : -1n;
+    let delta = 0;
+    for (let r = 0; r < batch.runCounts.length; r++) {
+      const delivery = batch.runDeliveries[r] as ProducerBatch["runDeliveries"][number];
+      const start = batch.runStarts[r] as number;
+      const count = batch.runCounts[r] as number;
+      const timestamp = logAppend >= 0 ? logAppend : (batch.runTimestamps[r] as number);
+      for (let k = 0; k < count; k++) {
+        delivery.complete(start + k, new RecordMetadata(topic, partition, base, delta++, timestamp));
+      }
     }
     this.#hooks.onBatchSettled(batch);
   }
 
   #fail(batch: ProducerBatch, err: Error): void {
-    for (const d of batch.deliveries) d.fail(err);
+    for (const d of batch.runDeliveries) d.fail(err);
     this.#hooks.onBatchSettled(batch);
   }
 
