@@ -5,6 +5,7 @@ import { ensureKafkaJars } from "../../tools/kafka/jars.js";
 import { REPO_ROOT } from "../../tools/kafka/paths.js";
 import { createTopic } from "../../tools/kafka/topics.js";
 import type { ConsumerWorkerParams, ConsumerWorkerResult, NodeConsumerClient } from "./consumer-worker.js";
+import { fillTopic } from "./fill.js";
 import { timed } from "./timed.js";
 
 /** Every client the throughput run knows; "samsa-messages" is samsa's per-record `for await`. */
@@ -168,33 +169,14 @@ async function runJava(
   };
 }
 
-/** Fills `topic` with `records` distinct 100-byte keyless records; returns records/s. */
-async function preProduce(bootstrap: string, topic: string, records: number): Promise<number> {
-  const client = new Client({ bootstrap, clientId: "bench-preproduce" });
-  const producer = client.producer({ acks: "all" });
+/** Fills `topic` with `records` 100-byte keyless records (1,024 distinct values); returns records/s. */
+function preProduce(bootstrap: string, topic: string, records: number): Promise<number> {
   const values = Array.from({ length: 1024 }, (_, i) => {
     const b = Buffer.alloc(VALUE_SIZE, i & 0xff);
     b.writeUInt32BE(i, 0);
     return b;
   });
-  const chunk = 1000;
-  const started = performance.now();
-  try {
-    const inFlight = new Set<Promise<unknown>>();
-    for (let sent = 0; sent < records; ) {
-      const n = Math.min(chunk, records - sent);
-      const batch = Array.from({ length: n }, (_, i) => ({ topic, value: values[(sent + i) & 1023] as Buffer }));
-      const p = producer.send(batch).finally(() => inFlight.delete(p));
-      inFlight.add(p);
-      sent += n;
-      if (inFlight.size >= 32) await Promise.race(inFlight);
-    }
-    await Promise.all(inFlight);
-  } finally {
-    await producer.close();
-    client.close();
-  }
-  return (records / (performance.now() - started)) * 1000;
+  return fillTopic(bootstrap, topic, records, values);
 }
 
 /**

@@ -14,6 +14,7 @@ import type { CompressionCodec } from "../../src/protocol/records/index.js";
 import { ensureKafkaJars } from "../../tools/kafka/jars.js";
 import { REPO_ROOT } from "../../tools/kafka/paths.js";
 import { createTopic } from "../../tools/kafka/topics.js";
+import { fillTopic } from "./fill.js";
 import type { WorkerParams, WorkerResult } from "./producer-worker.js";
 import { type TimedRun, timed } from "./timed.js";
 
@@ -116,25 +117,8 @@ async function runJava(
 async function warmBroker(admin: Client, bootstrap: string, codecs: readonly CompressionCodec[], records: number) {
   const topic = `bench-warmup-${randomUUID().slice(0, 8)}`;
   await createTopic(admin, topic, PARTITIONS);
-  const client = new Client({ bootstrap, clientId: "bench-warmup" });
   const value = Buffer.alloc(VALUE_SIZE, 0x61);
-  try {
-    for (const compression of codecs) {
-      const producer = client.producer({ acks: "all", compression });
-      const chunk = Array.from({ length: 1000 }, () => ({ topic, value }));
-      // The workers' window: 32 sends of 1,000 in flight (all at once would pass bufferMemory).
-      const inFlight = new Set<Promise<unknown>>();
-      for (let sent = 0; sent < records; sent += chunk.length) {
-        const p = producer.send(chunk).finally(() => inFlight.delete(p));
-        inFlight.add(p);
-        if (inFlight.size >= 32) await Promise.race(inFlight);
-      }
-      await Promise.all(inFlight);
-      await producer.close();
-    }
-  } finally {
-    client.close();
-  }
+  for (const codec of codecs) await fillTopic(bootstrap, topic, records, [value], codec);
 }
 
 /** Runs every client for every codec; see the module comment. */

@@ -2,8 +2,9 @@
  * The fetcher: one loop per broker that leads an assigned partition, each with its own
  * KIP-227 fetch session, on the broker's "fetch" connection. A loop sends one Fetch at a
  * time, queues what comes back in the fetch buffer without decoding it, and sends the next
- * one in the same turn; it waits while the buffer is at `maxBufferedBytes`. Leaders are read from the client's metadata on each
- * round, so a leader change (a refresh or a KIP-951 hint) moves a partition to another loop.
+ * one in the same turn; it waits while the buffer is at `maxBufferedBytes`. Leaders are read
+ * from the client's metadata on each round, so a leader change (a refresh or a KIP-951 hint)
+ * moves a partition to another loop.
  */
 import { backoffDelay, sleep } from "../network/backoff.js";
 import type { Client } from "../network/client.js";

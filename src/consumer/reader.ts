@@ -76,8 +76,7 @@ export class RecordReader<K, V> {
    */
   nextMessage(): Message<K, V> | undefined | typeof PENDING {
     this.commitLast();
-    const cursor = this.#cursor;
-    chunks: for (;;) {
+    for (;;) {
       const chunk = this.#chunk;
       if (chunk === undefined || !this.#loaded) {
         const ready = this.#advance();
@@ -86,28 +85,21 @@ export class RecordReader<K, V> {
       }
       const state = chunk.state;
       if (chunk.generation === state.generation && !state.revoked) {
-        const batches = this.#batches;
-        while (this.#bi < batches.length) {
-          const batch = batches[this.#bi] as RecordBatch;
-          let more: boolean;
-          try {
-            if (!this.#open) this.#openBatch(batch, state);
-            more = cursor.next();
-          } catch (err) {
-            this.#chunkFailed(chunk, err as Error);
-            continue chunks;
-          }
-          if (more) {
-            const delta = cursor.offsetDelta + 1;
-            state.handed(batch.baseOffset, delta, batch.partitionLeaderEpoch);
-            this.#lastState = state;
-            this.#lastBase = batch.baseOffset;
-            this.#lastDelta = delta;
-            this.#lastGeneration = chunk.generation;
-            return this.#message(state, batch);
-          }
-          this.#bi++;
-          this.#open = false;
+        let batch: RecordBatch | undefined;
+        try {
+          batch = this.#readNext(state);
+        } catch (err) {
+          this.#chunkFailed(chunk, err as Error);
+          continue;
+        }
+        if (batch !== undefined) {
+          const delta = this.#cursor.offsetDelta + 1;
+          state.handed(batch.baseOffset, delta, batch.partitionLeaderEpoch);
+          this.#lastState = state;
+          this.#lastBase = batch.baseOffset;
+          this.#lastDelta = delta;
+          this.#lastGeneration = chunk.generation;
+          return this.#message(state, batch);
         }
         // Drained, and this call means the application is done with all of it: both marks
         // move past the chunk, over any trailing transaction markers.
@@ -121,7 +113,6 @@ export class RecordReader<K, V> {
   /** The rest of the head chunk as one batch (skipping empty ones), undefined or PENDING as {@link nextMessage}. */
   nextBatch(): MessageBatch<K, V> | undefined | typeof PENDING {
     this.commitLast();
-    const cursor = this.#cursor;
     for (;;) {
       const chunk = this.#chunk;
       if (chunk === undefined || !this.#loaded) {
@@ -137,10 +128,8 @@ export class RecordReader<K, V> {
       const messages: Message<K, V>[] = [];
       const batches = this.#batches;
       try {
-        for (; this.#bi < batches.length; this.#bi++, this.#open = false) {
-          const batch = batches[this.#bi] as RecordBatch;
-          if (!this.#open) this.#openBatch(batch, state);
-          while (cursor.next()) messages.push(this.#message(state, batch));
+        for (let b = this.#readNext(state); b !== undefined; b = this.#readNext(state)) {
+          messages.push(this.#message(state, b));
         }
       } catch (err) {
         // Nothing of a chunk with a malformed record is handed out: the partition stops at its start.
@@ -187,12 +176,26 @@ export class RecordReader<K, V> {
     );
   }
 
-  /** Puts the cursor on `batch`'s records. */
-  #openBatch(batch: RecordBatch, state: PartitionState): void {
-    // decodeChunk leaves every visible batch's records encoded (control batches are not visible).
-    const e = batch.encoded as NonNullable<RecordBatch["encoded"]>;
-    this.#cursor.open(e.data, e.start, e.end, batch.recordCount, e.skipBelow, batch.baseOffset, state);
-    this.#open = true;
+  /**
+   * Reads the current chunk's next record into the cursor, moving on across its batches;
+   * returns the record's batch, or undefined once the chunk is drained. Throws decode errors.
+   */
+  #readNext(state: PartitionState): RecordBatch | undefined {
+    const batches = this.#batches;
+    const cursor = this.#cursor;
+    while (this.#bi < batches.length) {
+      const batch = batches[this.#bi] as RecordBatch;
+      if (!this.#open) {
+        // decodeChunk leaves every visible batch's records encoded (control batches are not visible).
+        const e = batch.encoded as NonNullable<RecordBatch["encoded"]>;
+        cursor.open(e.data, e.start, e.end, batch.recordCount, e.skipBelow, batch.baseOffset, state);
+        this.#open = true;
+      }
+      if (cursor.next()) return batch;
+      this.#bi++;
+      this.#open = false;
+    }
+    return undefined;
   }
 
   /** Drops the current chunk (close). */

@@ -61,11 +61,6 @@ export class Broker {
     return n;
   }
 
-  /**
-   * The ready connection for `purpose`, opening one if needed. Concurrent callers share one
-   * attempt. After a failure the next attempt waits out a jittered exponential backoff, so
-   * a dead broker is not hammered; an authentication failure is not retried at all.
-   */
   /** The open connection for `purpose`, if there is one; never opens one (no promise: hot paths). */
   readyConnection(purpose: ConnectionPurpose): Connection | undefined {
     const slot = this.#slots.get(purpose);
@@ -75,6 +70,11 @@ export class Broker {
     return c;
   }
 
+  /**
+   * The ready connection for `purpose`, opening one if needed. Concurrent callers share one
+   * attempt. After a failure the next attempt waits out a jittered exponential backoff, so
+   * a dead broker is not hammered; an authentication failure is not retried at all.
+   */
   async connection(purpose: ConnectionPurpose, signal?: AbortSignal): Promise<Connection> {
     if (this.#closed) throw new Error(`broker ${this.address} is closed`);
     let slot = this.#slots.get(purpose);

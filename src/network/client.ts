@@ -77,6 +77,11 @@ export interface ClientStats {
 
 const REBOOTSTRAP_REQUIRED = 129;
 
+/** Same host and port: a broker object for `a` can serve `b`. */
+function sameAddress(a: BrokerNode, b: BrokerNode): boolean {
+  return a.host === b.host && a.port === b.port;
+}
+
 /** Connections, metadata and coordinators shared by the clients made from it. */
 export class Client {
   readonly #bootstrap: { host: string; port: number }[];
@@ -233,7 +238,7 @@ export class Client {
 
   #broker(node: BrokerNode): Broker {
     const existing = this.#brokers.get(node.nodeId);
-    if (existing && existing.node.host === node.host && existing.node.port === node.port) {
+    if (existing && sameAddress(existing.node, node)) {
       existing.node = node;
       return existing;
     }
@@ -273,7 +278,7 @@ export class Client {
     const broker = this.#brokers.get(nodeId);
     const node = this.#metadata.brokers.get(nodeId);
     // A broker that moved (new host or port in metadata) is replaced by connection().
-    if (!broker || !node || broker.node.host !== node.host || broker.node.port !== node.port) return undefined;
+    if (!broker || !node || !sameAddress(broker.node, node)) return undefined;
     return broker.readyConnection(purpose);
   }
 

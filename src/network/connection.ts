@@ -167,15 +167,7 @@ export class Connection {
     const decoder = new FrameDecoder(this.#options.maxFrameBytes ?? DEFAULT_MAX_FRAME, (frame) => this.#onFrame(frame));
     const socket = await this.#openSocket(decoder);
     this.#socket = socket;
-    if (this.#options.tls) {
-      socket.on("data", (chunk: Buffer) => {
-        try {
-          decoder.push(chunk);
-        } catch (err) {
-          this.#fail(err as SamsaError);
-        }
-      });
-    }
+    if (this.#options.tls) socket.on("data", (chunk: Buffer) => this.#feed(decoder, chunk.length, chunk, true));
     socket.on("drain", () => {
       this.#writable = true;
       this.#pump();
@@ -198,6 +190,16 @@ export class Connection {
     this.#pump();
   }
 
+  /** Bytes from the socket into the decoder: a fresh chunk (TLS) or an `onread` read; a bad frame fails the connection. */
+  #feed(decoder: FrameDecoder, n: number, buf: Buffer, chunk: boolean): void {
+    try {
+      if (chunk) decoder.push(buf);
+      else decoder.onRead(n, buf);
+    } catch (err) {
+      this.#fail(err as SamsaError);
+    }
+  }
+
   /** Plain TCP reads through `onread` into memory the decoder picks; TLS streams chunks. */
   #openSocket(decoder: FrameDecoder): Promise<Socket> {
     const { host, port } = this;
@@ -217,11 +219,7 @@ export class Connection {
           onread: {
             buffer: () => decoder.readBuffer(),
             callback: (n: number, buf: Uint8Array) => {
-              try {
-                decoder.onRead(n, buf as Buffer);
-              } catch (err) {
-                this.#fail(err as SamsaError);
-              }
+              this.#feed(decoder, n, buf as Buffer, false);
               return true;
             },
           },

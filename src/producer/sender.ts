@@ -449,7 +449,6 @@ export class Sender {
     if (batch.baseSequence >= 0) this.#lastAcked.set(q, addSequence(batch.baseSequence, batch.recordCount - 1));
     const { topic, partition } = q;
     const logAppend = logAppendTimeMs >= 0n ? Number(logAppendTimeMs) : -1;
-    const base = baseOffset >= 0n ? baseOffset : -1n;
     let delta = 0;
     for (let r = 0; r < batch.runCounts.length; r++) {
       const delivery = batch.runDeliveries[r] as ProducerBatch["runDeliveries"][number];
@@ -457,7 +456,7 @@ export class Sender {
       const count = batch.runCounts[r] as number;
       const timestamp = logAppend >= 0 ? logAppend : (batch.runTimestamps[r] as number);
       for (let k = 0; k < count; k++) {
-        delivery.complete(start + k, new RecordMetadata(topic, partition, base, delta++, timestamp));
+        delivery.complete(start + k, new RecordMetadata(topic, partition, baseOffset, delta++, timestamp));
       }
     }
     this.#hooks.onBatchSettled(batch);

@@ -30,7 +30,7 @@ import {
   readInt64Number,
   type TimestampType,
 } from "./format.js";
-import { type BatchRecord, decodeRecords, describeBatch } from "./record-cursor.js";
+import { type BatchRecord, decodeRecords, describeBatch, fail } from "./record-cursor.js";
 
 export type { BatchRecord, RecordHeader } from "./record-cursor.js";
 
@@ -276,29 +276,10 @@ function scan(buf: Buffer, options: DecodeRecordBatchesOptions, pending: Pending
   return batches;
 }
 
-/** Decodes the records of `batch` from `data[start, end)` and its control record, with context on failure. */
-function fillRecords(
-  batch: RecordBatch,
-  data: Buffer,
-  start: number,
-  end: number,
-  skipBelow: number,
-  options: DecodeRecordBatchesOptions,
-): void {
-  batch.records = decodeRecords(data, start, end, batch.recordCount, skipBelow, batch.baseOffset, options);
-  if (batch.isControl && batch.records.length > 0) {
-    try {
-      batch.control = parseControl(batch.records[0] as BatchRecord);
-    } catch (err) {
-      if (!(err instanceof ProtocolError)) throw err;
-      throw new ProtocolError(`${describeBatch(batch.baseOffset, options)}: ${err.message}`, { cause: err });
-    }
-  }
-}
-
 /**
- * Gives `batch` its records from `data[start, end)`: decoded, or with `lazyRecords` only
- * located (control batches are decoded anyway: read_committed needs their markers).
+ * Gives `batch` its records from `data[start, end)`: decoded (and its control record parsed),
+ * or with `lazyRecords` only located. Control batches are decoded anyway: read_committed
+ * needs their markers.
  */
 function recordsOf(
   batch: RecordBatch,
@@ -308,12 +289,19 @@ function recordsOf(
   skipBelow: number,
   options: DecodeRecordBatchesOptions,
 ): void {
-  if (options.lazyRecords && !batch.isControl) batch.encoded = { data, start, end, skipBelow };
-  else fillRecords(batch, data, start, end, skipBelow, options);
-}
-
-function fail(problem: string): never {
-  throw new ProtocolError(problem);
+  if (options.lazyRecords && !batch.isControl) {
+    batch.encoded = { data, start, end, skipBelow };
+    return;
+  }
+  batch.records = decodeRecords(data, start, end, batch.recordCount, skipBelow, batch.baseOffset, options);
+  if (batch.isControl && batch.records.length > 0) {
+    try {
+      batch.control = parseControl(batch.records[0] as BatchRecord);
+    } catch (err) {
+      if (!(err instanceof ProtocolError)) throw err;
+      throw new ProtocolError(`${describeBatch(batch.baseOffset, options)}: ${err.message}`, { cause: err });
+    }
+  }
 }
 
 /** Reads a control record: key (version, type), and for commit/abort the value (version, coordinatorEpoch). */

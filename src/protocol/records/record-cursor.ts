@@ -79,7 +79,8 @@ type SliceReader = Buffer & { utf8Slice(start: number, end: number): string };
 // field, and V8 inlines the readers into the record loop.
 let cursor = 0;
 
-function fail(problem: string, at?: number): never {
+/** Throws the ProtocolError for malformed record bytes, with the byte position when known. */
+export function fail(problem: string, at?: number): never {
   throw new ProtocolError(at === undefined ? problem : `${problem} at byte ${at}`);
 }
 
