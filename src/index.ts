@@ -12,6 +12,7 @@ export { Client } from "./client.js";
 export * from "./consumer/index.js";
 export * from "./errors.js";
 export {
+  type BackgroundErrorContext,
   type BrokerNode,
   type ClientOptions,
   type ClientStats,

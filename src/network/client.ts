@@ -6,6 +6,7 @@
 import { AuthenticationError, InvalidArgumentError, type SamsaError } from "../errors.js";
 import { isRetriable, kafkaError } from "../protocol/kafka-error.js";
 import { FindCoordinator, Metadata, type MetadataResponse } from "../protocol/messages/index.js";
+import { BackgroundErrors } from "./background-errors.js";
 import { backoffDelay, sleep } from "./backoff.js";
 import { Broker, type BrokerNode, type BrokerOptions, type ConnectionPurpose } from "./broker.js";
 import type { Connection, ConnectionOptions } from "./connection.js";
@@ -83,7 +84,7 @@ function sameAddress(a: BrokerNode, b: BrokerNode): boolean {
 }
 
 /** Connections, metadata and coordinators shared by the clients made from it. */
-export class Client {
+export class Client extends BackgroundErrors {
   readonly #bootstrap: { host: string; port: number }[];
   readonly #brokerOptions: BrokerOptions;
   readonly #metadataMaxAgeMs: number;
@@ -101,6 +102,7 @@ export class Client {
   readonly stats: ClientStats = { metadataRequests: 0, rebootstraps: 0 };
 
   constructor(options: ClientOptions) {
+    super();
     if (options === null || typeof options !== "object") throw new InvalidArgumentError("options", "must be an object");
     this.#bootstrap = parseBootstrap(options.bootstrap);
     const clientId = options.clientId ?? "samsa";

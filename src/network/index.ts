@@ -2,6 +2,7 @@
  * samsa's network layer: `Client` (bootstrap, metadata, coordinators, connections to every
  * broker) over `Connection` (one socket: framing, pipelining, TLS, SASL).
  */
+export type { BackgroundErrorContext } from "./background-errors.js";
 export type { BrokerNode, ConnectionPurpose } from "./broker.js";
 export { Client, type ClientOptions, type ClientStats, type MetadataOptions, parseBootstrap } from "./client.js";
 export { Connection, type ConnectionOptions, type RequestOptions, type TlsOptions } from "./connection.js";
