@@ -4,7 +4,7 @@
  * Heartbeat. Connections open lazily, reconnect with backoff after a failure, and close
  * after sitting idle.
  */
-import { AuthenticationError, type SamsaError } from "../errors.js";
+import { AbortedError, AuthenticationError, ConnectionError, type SamsaError } from "../errors.js";
 import { type BackoffOptions, backoffDelay, sleep } from "./backoff.js";
 import { Connection, type ConnectionOptions } from "./connection.js";
 import { timeouts } from "./timeouts.js";
@@ -72,28 +72,56 @@ export class Broker {
 
   /**
    * The ready connection for `purpose`, opening one if needed. Concurrent callers share one
-   * attempt. After a failure the next attempt waits out a jittered exponential backoff, so
-   * a dead broker is not hammered; an authentication failure is not retried at all.
+   * attempt, which no caller's signal can abort: each caller's own signal only ends its own
+   * wait. After a failure the next attempt waits out a jittered exponential backoff, so a
+   * dead broker is not hammered; an authentication failure is not retried at all.
    */
-  async connection(purpose: ConnectionPurpose, signal?: AbortSignal): Promise<Connection> {
-    if (this.#closed) throw new Error(`broker ${this.address} is closed`);
+  connection(purpose: ConnectionPurpose, signal?: AbortSignal): Promise<Connection> {
+    if (this.#closed) return Promise.reject(this.#closedError());
     let slot = this.#slots.get(purpose);
     if (!slot) {
       slot = { connection: undefined, connecting: undefined, failures: 0, notBefore: 0, lastUsed: 0 };
       this.#slots.set(purpose, slot);
     }
     slot.lastUsed = Date.now();
-    if (slot.connection && !slot.connection.closed) return slot.connection;
-    slot.connecting ??= this.#open(slot, signal);
-    return slot.connecting;
+    if (slot.connection && !slot.connection.closed) return Promise.resolve(slot.connection);
+    slot.connecting ??= this.#open(slot);
+    if (!signal) return slot.connecting;
+    if (signal.aborted) return Promise.reject(new AbortedError("connect aborted", { cause: signal.reason }));
+    const shared = slot.connecting;
+    return new Promise<Connection>((resolve, reject) => {
+      const onAbort = () => reject(new AbortedError("connect aborted", { cause: signal.reason }));
+      signal.addEventListener("abort", onAbort, { once: true });
+      shared.then(
+        (c) => {
+          signal.removeEventListener("abort", onAbort);
+          resolve(c);
+        },
+        (err: unknown) => {
+          signal.removeEventListener("abort", onAbort);
+          reject(err);
+        },
+      );
+    });
   }
 
-  async #open(slot: Slot, signal?: AbortSignal): Promise<Connection> {
+  /** Retriable: a broker closed because it left the metadata is replaced by the next lookup. */
+  #closedError(): ConnectionError {
+    return new ConnectionError(this.address, "this broker's connections were closed (it left the cluster metadata)");
+  }
+
+  async #open(slot: Slot): Promise<Connection> {
     try {
       const wait = slot.notBefore - Date.now();
-      if (wait > 0) await sleep(wait, signal);
+      if (wait > 0) await sleep(wait);
+      if (this.#closed) throw this.#closedError();
       const connection = new Connection({ ...this.#options, host: this.node.host, port: this.node.port });
       await connection.connect();
+      if (this.#closed) {
+        // close() ran while this connection was opening: do not orphan it.
+        connection.close();
+        throw this.#closedError();
+      }
       slot.failures = 0;
       slot.connection = connection;
       connection.onClose(() => {

@@ -3,7 +3,7 @@
  * connections to all brokers (shared by all clients made from it), the metadata cache and
  * the coordinator cache, and routes a request to the broker that must answer it.
  */
-import { AuthenticationError, InvalidArgumentError, type SamsaError } from "../errors.js";
+import { AuthenticationError, ClosedError, InvalidArgumentError, type SamsaError, TimeoutError } from "../errors.js";
 import { isRetriable, kafkaError } from "../protocol/kafka-error.js";
 import { FindCoordinator, Metadata, type MetadataResponse } from "../protocol/messages/index.js";
 import { BackgroundErrors } from "./background-errors.js";
@@ -12,6 +12,7 @@ import { Broker, type BrokerNode, type BrokerOptions, type ConnectionPurpose } f
 import type { Connection, ConnectionOptions } from "./connection.js";
 import { CoordinatorCache, type CoordinatorType } from "./coordinators.js";
 import { applyLeaderHint, type ClusterMetadata, EMPTY_METADATA, mergeMetadata } from "./metadata.js";
+import { type OptionKeys, rejectUnknownOptions } from "../util/options.js";
 import { saslMechanism } from "./sasl/index.js";
 
 /**
@@ -33,11 +34,37 @@ export interface ClientOptions extends Omit<ConnectionOptions, "host" | "port"> 
   connectionsMaxIdleMs?: number;
 }
 
+const CLIENT_OPTION_KEYS = {
+  bootstrap: true,
+  clientId: true,
+  tls: true,
+  sasl: true,
+  connectTimeoutMs: true,
+  requestTimeoutMs: true,
+  maxInFlight: true,
+  maxFrameBytes: true,
+  clientSoftwareName: true,
+  clientSoftwareVersion: true,
+  metadataMaxAgeMs: true,
+  retryBackoffMs: true,
+  retryBackoffMaxMs: true,
+  reconnectBackoffMs: true,
+  reconnectBackoffMaxMs: true,
+  connectionsMaxIdleMs: true,
+} satisfies OptionKeys<ClientOptions>;
+
 /** Parses and checks a `host:port` list. */
 export function parseBootstrap(bootstrap: string | readonly string[]): { host: string; port: number }[] {
+  if (bootstrap === undefined || bootstrap === null) {
+    throw new InvalidArgumentError("bootstrap", 'is required: "host:port,host:port" or an array of "host:port"');
+  }
+  if (typeof bootstrap !== "string" && !Array.isArray(bootstrap)) {
+    throw new InvalidArgumentError("bootstrap", `must be a string or an array of strings, got ${typeof bootstrap}`);
+  }
   const list = typeof bootstrap === "string" ? bootstrap.split(",") : [...bootstrap];
   const out: { host: string; port: number }[] = [];
   for (const raw of list) {
+    if (typeof raw !== "string") throw new InvalidArgumentError("bootstrap", `entries must be strings, got ${typeof raw}`);
     const entry = raw.trim();
     if (entry === "") continue;
     const m = /^(?:\[([^\]]+)\]|([^:]+)):(\d+)$/.exec(entry);
@@ -104,6 +131,7 @@ export class Client extends BackgroundErrors {
   constructor(options: ClientOptions) {
     super();
     if (options === null || typeof options !== "object") throw new InvalidArgumentError("options", "must be an object");
+    rejectUnknownOptions(options, CLIENT_OPTION_KEYS, "client");
     this.#bootstrap = parseBootstrap(options.bootstrap);
     const clientId = options.clientId ?? "samsa";
     if (typeof clientId !== "string") throw new InvalidArgumentError("clientId", "must be a string");
@@ -149,6 +177,7 @@ export class Client extends BackgroundErrors {
    * cluster does not know come back with their error code (e.g. 3, UNKNOWN_TOPIC_OR_PARTITION).
    */
   async metadata(topics: readonly string[] = [], options: MetadataOptions = {}): Promise<ClusterMetadata> {
+    this.#checkOpen();
     for (const t of topics) this.#topics.add(t);
     const maxAge = options.maxAgeMs ?? this.#metadataMaxAgeMs;
     const current = this.#metadata;
@@ -162,6 +191,7 @@ export class Client extends BackgroundErrors {
    * when it covers what they need; otherwise they chain one more after it.
    */
   refreshMetadata(options: MetadataOptions = {}): Promise<ClusterMetadata> {
+    if (this.#closed) return Promise.reject(new ClosedError("client"));
     const running = this.#refresh;
     if (running && [...this.#topics].every((t) => running.topics.has(t))) return running.promise;
     const previous = running?.promise.catch(() => undefined);
@@ -188,6 +218,7 @@ export class Client extends BackgroundErrors {
     let lastError: unknown;
     for (let attempt = 0; Date.now() < deadline; attempt++) {
       options.signal?.throwIfAborted();
+      this.#checkOpen();
       const candidates = this.#candidates();
       for (const broker of candidates) {
         try {
@@ -221,7 +252,12 @@ export class Client extends BackgroundErrors {
         options.signal,
       );
     }
-    throw lastError ?? new Error("metadata refresh timed out");
+    throw new TimeoutError(
+      `no broker answered Metadata within requestTimeoutMs (${this.#requestTimeoutMs} ms)${
+        lastError instanceof Error ? `: ${lastError.message}` : ""
+      }`,
+      lastError !== undefined ? { cause: lastError } : undefined,
+    );
   }
 
   /** Brokers to try for a metadata request: connected ones first, then the rest, else bootstrap. */
@@ -239,6 +275,8 @@ export class Client extends BackgroundErrors {
   }
 
   #broker(node: BrokerNode): Broker {
+    // A closed client never opens a socket again (nothing would close it: the process would stay alive).
+    this.#checkOpen();
     const existing = this.#brokers.get(node.nodeId);
     if (existing && sameAddress(existing.node, node)) {
       existing.node = node;
@@ -252,6 +290,7 @@ export class Client extends BackgroundErrors {
 
   /** After a refresh: open brokers for new nodes, close those that left, and the bootstrap ones. */
   #syncBrokers(): void {
+    if (this.#closed) return;
     for (const node of this.#metadata.brokers.values()) this.#broker(node);
     for (const [id, broker] of this.#brokers) {
       if (!this.#metadata.brokers.has(id)) {
@@ -263,7 +302,7 @@ export class Client extends BackgroundErrors {
 
   /** The connection for `purpose` to broker `nodeId` (which metadata must know). */
   async connection(nodeId: number, purpose: ConnectionPurpose, signal?: AbortSignal): Promise<Connection> {
-    if (this.#closed) throw new InvalidArgumentError("client", "is closed");
+    this.#checkOpen();
     let node = this.#metadata.brokers.get(nodeId);
     if (!node) node = (await this.refreshMetadata(signal ? { signal } : {})).brokers.get(nodeId);
     if (!node) throw kafkaError(8, `broker ${nodeId} is not in the cluster metadata`); // BROKER_NOT_AVAILABLE
@@ -286,6 +325,7 @@ export class Client extends BackgroundErrors {
 
   /** A connection to any broker (for requests any broker answers, e.g. admin describe calls). */
   async anyConnection(purpose: ConnectionPurpose = "control", signal?: AbortSignal): Promise<Connection> {
+    this.#checkOpen();
     const metadata =
       this.#metadata.brokers.size > 0 ? this.#metadata : await this.refreshMetadata(signal ? { signal } : {});
     const brokers = [...metadata.brokers.values()].map((n) => this.#broker(n));
@@ -344,6 +384,7 @@ export class Client extends BackgroundErrors {
 
   /** The group or transaction coordinator for `key`, cached until invalidated. */
   coordinator(type: CoordinatorType, key: string, signal?: AbortSignal): Promise<BrokerNode> {
+    if (this.#closed) return Promise.reject(new ClosedError("client"));
     return this.#coordinators.lookup(type, key, this.#requestTimeoutMs, signal);
   }
 
@@ -392,7 +433,19 @@ export class Client extends BackgroundErrors {
     return result;
   }
 
-  /** Closes every connection. Requests in flight reject with ConnectionClosedError. */
+  /** True once {@link close} was called. */
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  #checkOpen(): void {
+    if (this.#closed) throw new ClosedError("client");
+  }
+
+  /**
+   * Closes every connection. Requests in flight reject with ConnectionClosedError; every
+   * later call that needs the network fails at once with ClosedError, and nothing reconnects.
+   */
   close(reason?: SamsaError): void {
     this.#closed = true;
     for (const broker of this.#brokers.values()) broker.close(reason);

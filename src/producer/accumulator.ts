@@ -10,6 +10,7 @@
  */
 import { RecordBatchBuilder, type RecordInput } from "../protocol/records/index.js";
 import type { Delivery } from "./delivery.js";
+import { PartitionSequencer } from "./sequencer.js";
 
 /** Fixed overhead of a Produce request around its batches, generously rounded up. */
 export const REQUEST_OVERHEAD_BYTES = 1024;
@@ -60,6 +61,8 @@ export class ProducerBatch {
   attempts = 0;
   /** Not to be sent again before this time (retry backoff). */
   retryAt = 0;
+  /** Why the last attempt failed: the cause of a delivery timeout. */
+  lastError: unknown = undefined;
 
   constructor(queue: PartitionQueue, now: number, deliveryTimeoutMs: number, capacity: number) {
     this.queue = queue;
@@ -81,13 +84,8 @@ export class PartitionQueue {
   queuedBytes = 0;
   /** Size of the last batch closed here: the next one starts with that capacity. */
   lastBatchBytes = 0;
-  /** Idempotence: sequence for the next batch drained. */
-  nextSequence = 0;
-  /**
-   * A batch came back for a retry: nothing more is sent until every in-flight batch of this
-   * partition has returned, so the retried ones go out again in sequence order.
-   */
-  draining = false;
+  /** Idempotence: this partition's sequence numbers (see sequencer.ts). */
+  readonly sequencer = new PartitionSequencer();
 
   constructor(topic: string, partition: number) {
     this.topic = topic;

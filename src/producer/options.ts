@@ -6,6 +6,7 @@
 import { InvalidArgumentError } from "../errors.js";
 import type { CompressionCodec } from "../protocol/records/compression/index.js";
 import type { RecordData } from "../protocol/records/index.js";
+import { type OptionKeys, rejectUnknownOptions } from "../util/options.js";
 import { type Partitioner, roundRobinPartitioner } from "./partitioner.js";
 
 /** Turns a user key or value into bytes (or a string, written as UTF-8). */
@@ -55,6 +56,27 @@ export interface ProducerOptions<K = RecordData, V = RecordData> {
   valueSerializer?: Serializer<V>;
 }
 
+const PRODUCER_OPTION_KEYS = {
+  acks: true,
+  idempotent: true,
+  lingerMs: true,
+  batchBytes: true,
+  compression: true,
+  compressionLevel: true,
+  maxInFlight: true,
+  deliveryTimeoutMs: true,
+  requestTimeoutMs: true,
+  retryBackoffMs: true,
+  retryBackoffMaxMs: true,
+  bufferMemory: true,
+  maxBlockMs: true,
+  maxRequestBytes: true,
+  partitioner: true,
+  allowAutoTopicCreation: true,
+  keySerializer: true,
+  valueSerializer: true,
+} satisfies OptionKeys<ProducerOptions>;
+
 /** Options after defaults and checks. */
 export interface ResolvedProducerOptions {
   acks: number;
@@ -89,6 +111,7 @@ const CODECS: readonly CompressionCodec[] = ["none", "gzip", "snappy", "lz4", "z
 /** Applies defaults and checks every option; throws InvalidArgumentError naming the option. */
 export function resolveProducerOptions(options: ProducerOptions<never, never> = {}): ResolvedProducerOptions {
   if (options === null || typeof options !== "object") throw new InvalidArgumentError("options", "must be an object");
+  rejectUnknownOptions(options, PRODUCER_OPTION_KEYS, "producer");
   const acksRaw = options.acks ?? "all";
   if (acksRaw !== "all" && acksRaw !== 0 && acksRaw !== 1 && acksRaw !== -1) {
     throw new InvalidArgumentError("acks", `must be 0, 1, -1 or "all", got ${JSON.stringify(acksRaw)}`);

@@ -117,6 +117,8 @@ export class Producer<K = RecordData, V = RecordData> {
   readonly #validTopics = new Set<string>();
   readonly #available = new WeakMap<TopicMetadata, number[]>();
   readonly #idle: (() => void)[] = [];
+  /** Why the last metadata lookup for waiting records failed, for the error at maxBlockMs. */
+  #metadataError: unknown;
   #closed = false;
 
   constructor(client: Client, options: ProducerOptions<K, V> = {}) {
@@ -131,6 +133,7 @@ export class Producer<K = RecordData, V = RecordData> {
       : undefined;
     this.#sender = new Sender(client, this.#accumulator, this.#options, idempotence, {
       onBatchSettled: (batch) => this.#settled(batch),
+      onRequestDone: () => this.#checkIdle(),
     });
   }
 
@@ -365,15 +368,22 @@ export class Producer<K = RecordData, V = RecordData> {
         this.#waiting.shift();
         this.#waitingBytes -= w.prepared.size;
         const known = this.#client.cachedMetadata.topics.get(w.prepared.topic);
+        if (known && known.errorCode === 0) {
+          w.delivery.fail(
+            new TimeoutError(`no buffer memory for a record within maxBlockMs (${this.#options.maxBlockMs} ms)`),
+          );
+          continue;
+        }
+        // Say why: the topic's own error, else what the last metadata request ran into
+        // (ECONNREFUSED when no broker listens), not only that time ran out.
+        const cause = known ? kafkaError(known.errorCode) : this.#metadataError;
         w.delivery.fail(
-          known && known.errorCode === 0
-            ? new TimeoutError(`no buffer memory for a record within maxBlockMs (${this.#options.maxBlockMs} ms)`)
-            : new TimeoutError(
-                `topic ${w.prepared.topic} not present in metadata after ${this.#options.maxBlockMs} ms`,
-                {
-                  ...(known ? { cause: kafkaError(known.errorCode) } : {}),
-                },
-              ),
+          new TimeoutError(
+            `topic ${w.prepared.topic} not present in metadata after maxBlockMs (${this.#options.maxBlockMs} ms)${
+              cause instanceof Error ? `: ${cause.message}` : ""
+            }`,
+            cause !== undefined ? { cause } : undefined,
+          ),
         );
         continue;
       }
@@ -399,12 +409,15 @@ export class Producer<K = RecordData, V = RecordData> {
       .metadata([topic], { maxAgeMs: 0, allowAutoTopicCreation: this.#options.allowAutoTopicCreation })
       .then(
         (m) => {
+          this.#metadataError = undefined;
           const t = m.topics.get(topic);
           if (t && t.errorCode !== 0 && !isRetriable(kafkaError(t.errorCode)))
             this.#failWaiting(topic, kafkaError(t.errorCode));
         },
         (err) => {
-          if (!isRetriable(err)) this.#failWaiting(topic, err as Error);
+          this.#metadataError = err;
+          // A refresh that ran out of time is tried again until maxBlockMs; a refusal is final.
+          if (!isRetriable(err) && !(err instanceof TimeoutError)) this.#failWaiting(topic, err as Error);
         },
       )
       .finally(() => {

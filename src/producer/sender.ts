@@ -18,6 +18,7 @@ import { rewriteProducerState } from "../protocol/records/index.js";
 import type { Accumulator, PartitionQueue, ProducerBatch } from "./accumulator.js";
 import { RecordMetadata } from "./delivery.js";
 import type { IdempotenceManager } from "./idempotence.js";
+import type { PartitionSequencer } from "./sequencer.js";
 import type { ResolvedProducerOptions } from "./options.js";
 
 const NONE = 0;
@@ -25,20 +26,19 @@ const NOT_LEADER_OR_FOLLOWER = 6;
 const OUT_OF_ORDER_SEQUENCE_NUMBER = 45;
 const DUPLICATE_SEQUENCE_NUMBER = 46;
 const UNKNOWN_PRODUCER_ID = 59;
-const INT32_MAX = 2_147_483_647;
 /** Errors after which the leader we know is wrong: refresh metadata before retrying. */
 const LEADERSHIP_ERRORS = new Set([3, 5, NOT_LEADER_OR_FOLLOWER, 74, 75]);
-
-/** Sequence arithmetic wraps from INT32_MAX to 0, as the broker's does. */
-function addSequence(sequence: number, n: number): number {
-  const next = sequence + n;
-  return next > INT32_MAX ? next - INT32_MAX - 1 : next;
-}
 
 /** Callbacks into the producer. */
 export interface SenderHooks {
   /** A batch is settled (acknowledged or failed): release memory, wake waiters. */
   onBatchSettled(batch: ProducerBatch): void;
+  /**
+   * A request came back and its batches are no longer counted in flight. `flush` waits on
+   * this, not on settlement alone: a batch settles while its request still counts as in
+   * flight, so checking only then would never see the producer idle.
+   */
+  onRequestDone(): void;
 }
 
 /** See the module comment. */
@@ -55,10 +55,11 @@ export class Sender {
   #timer: NodeJS.Timeout | undefined;
   #timerAt = Number.POSITIVE_INFINITY;
   #flushing = 0;
+  /** A partition lost a sequenced batch (or the broker lost our state): bump before sending more. */
+  #bumpNeeded = false;
   #bumpingEpoch = false;
+  #gettingIdentity = false;
   #refreshing = false;
-  /** Last acknowledged sequence per partition queue (idempotence); -1 before any. */
-  readonly #lastAcked = new WeakMap<PartitionQueue, number>();
   /** Produce requests sent (for tests and metrics). */
   requests = 0;
   /** Batches put back for another attempt (for tests and metrics). */
@@ -121,29 +122,32 @@ export class Sender {
   #run(): void {
     const now = Date.now();
     let next = this.#accumulator.expireLinger(now, this.#flushing > 0);
+    // Delivery timeouts first, whatever else blocks sending (no leader, no producer id, an
+    // epoch bump): a batch not in flight fails at its deadline however often it was retried.
+    next = Math.min(next, this.#expire(now));
     const idempotence = this.#idempotence;
-    if (idempotence && !idempotence.identity) {
-      if (this.#hasReady()) this.#ensureIdentity();
-      this.#schedule(next);
-      return;
+    if (idempotence) {
+      if (this.#bumpNeeded || this.#bumpingEpoch) {
+        this.#maybeBumpEpoch();
+        this.#schedule(next);
+        return;
+      }
+      if (!idempotence.identity) {
+        if (this.#hasReady()) this.#ensureIdentity();
+        this.#schedule(next);
+        return;
+      }
     }
-    if (this.#bumpingEpoch) return;
     const metadata = this.#client.cachedMetadata;
     const byNode = new Map<number, PartitionQueue[]>();
     let needMetadata = false;
     for (const q of this.#accumulator.queues()) {
       if (q.ready.length === 0) continue;
-      if (q.draining) {
+      if (q.sequencer.draining) {
         if (q.inFlight > 0) continue;
-        q.draining = false;
+        q.sequencer.drained();
       }
       const head = q.ready[0] as ProducerBatch;
-      if (head.deadline <= now && head.attempts === 0 && head.bytes === null) {
-        // Never sent and out of time (no leader for too long): nothing can have reached a broker.
-        q.ready.shift();
-        this.#fail(head, new TimeoutError(`${q.topic}-${q.partition}: records not sent within deliveryTimeoutMs`));
-        continue;
-      }
       if (head.retryAt > now) {
         next = Math.min(next, head.retryAt);
         continue;
@@ -172,19 +176,68 @@ export class Sender {
     this.#schedule(next);
   }
 
+  /**
+   * Fails every batch waiting in a ready queue past its delivery deadline (in-flight ones are
+   * bounded by the request timeout and judged when they return). Returns the earliest
+   * deadline still ahead, so the sender wakes for it even when nothing else happens.
+   */
+  #expire(now: number): number {
+    let next = Number.POSITIVE_INFINITY;
+    for (const q of this.#accumulator.queues()) {
+      if (q.ready.length === 0) continue;
+      let kept = 0;
+      for (const b of q.ready) {
+        if (b.deadline > now) {
+          q.ready[kept++] = b;
+          if (b.deadline < next) next = b.deadline;
+          continue;
+        }
+        const what = b.attempts === 0 ? "not sent" : `not acknowledged after ${b.attempts} attempts`;
+        this.#fail(
+          b,
+          new TimeoutError(
+            `${q.topic}-${q.partition}: records ${what} within deliveryTimeoutMs (${this.#options.deliveryTimeoutMs} ms)${
+              b.lastError instanceof Error ? `: ${b.lastError.message}` : ""
+            }`,
+            b.lastError !== undefined ? { cause: b.lastError } : undefined,
+          ),
+        );
+      }
+      q.ready.length = kept;
+    }
+    return next;
+  }
+
   #hasReady(): boolean {
     for (const q of this.#accumulator.queues()) if (q.ready.length > 0) return true;
     return false;
   }
 
   #ensureIdentity(): void {
-    this.#idempotence?.ensure().then(
-      () => this.wake(),
+    if (this.#gettingIdentity || !this.#idempotence) return;
+    this.#gettingIdentity = true;
+    this.#idempotence.ensure().then(
+      () => {
+        this.#gettingIdentity = false;
+        this.wake();
+      },
       (err: Error) => {
-        // Without a producer id nothing can be sent idempotently: fail what is waiting.
-        for (const q of this.#accumulator.queues()) for (const b of q.ready.splice(0)) this.#fail(b, err);
+        this.#gettingIdentity = false;
+        // No broker reachable (yet): keep trying; the batches' delivery deadlines bound the
+        // wait. A refusal (e.g. authorization) stays a refusal: fail what is waiting.
+        if (isRetriable(err)) {
+          this.#noteError(err);
+          this.#schedule(Date.now() + this.#options.retryBackoffMs);
+        } else {
+          for (const q of this.#accumulator.queues()) for (const b of q.ready.splice(0)) this.#fail(b, err);
+        }
       },
     );
+  }
+
+  /** Remembers a failure that is not any one batch's, as the cause for batches that then time out. */
+  #noteError(err: unknown): void {
+    for (const q of this.#accumulator.queues()) for (const b of q.ready) b.lastError ??= err;
   }
 
   #refreshMetadata(): void {
@@ -195,8 +248,9 @@ export class Sender {
         this.#refreshing = false;
         this.wake();
       },
-      () => {
+      (err: unknown) => {
         this.#refreshing = false;
+        this.#noteError(err);
         this.#schedule(Date.now() + this.#options.retryBackoffMs);
       },
     );
@@ -217,9 +271,8 @@ export class Sender {
       if (identity && batch.baseSequence < 0) {
         // Sequences are assigned here, synchronously and in queue order, so that a
         // partition's batches get consecutive numbers in the order they will be sent.
-        batch.baseSequence = q.nextSequence;
+        batch.baseSequence = q.sequencer.assign(batch.recordCount);
         batch.producerEpoch = identity.producerEpoch;
-        q.nextSequence = addSequence(q.nextSequence, batch.recordCount);
         batch.builder?.setProducerState(identity.producerId, identity.producerEpoch, batch.baseSequence);
       }
       batches.push(batch);
@@ -271,6 +324,7 @@ export class Sender {
     } finally {
       this.#inFlightByNode.set(nodeId, (this.#inFlightByNode.get(nodeId) ?? 1) - 1);
       for (const b of batches) b.queue.inFlight--;
+      this.#hooks.onRequestDone();
       this.wake();
     }
   }
@@ -359,49 +413,64 @@ export class Sender {
 
   /**
    * OUT_OF_ORDER_SEQUENCE_NUMBER for a batch that is not the next one the broker expects
-   * just means an earlier batch failed: retry it after that one. For the next expected
-   * batch (a real gap: the broker lost state) and for UNKNOWN_PRODUCER_ID, bump the epoch
-   * and resequence everything not yet acknowledged (KIP-360).
+   * just means an earlier batch failed and will be resent first: retry this one after it.
+   * For the next expected batch (a real gap: the broker lost state) and for
+   * UNKNOWN_PRODUCER_ID, bump the epoch and resequence everything not yet acknowledged
+   * (KIP-360). Either way the delivery deadline still holds.
    */
   #sequenceError(batch: ProducerBatch, error: KafkaError): void {
-    const q = batch.queue;
-    const expected = addSequence(this.#lastAcked.get(q) ?? -1, 1);
-    if (error.errorCode === OUT_OF_ORDER_SEQUENCE_NUMBER && batch.baseSequence !== expected) {
-      this.#retry(batch);
-      return;
+    const sequencer: PartitionSequencer = batch.queue.sequencer;
+    batch.lastError = error;
+    if (error.errorCode !== OUT_OF_ORDER_SEQUENCE_NUMBER || sequencer.isNextExpected(batch.baseSequence)) {
+      sequencer.outOfSync();
+      this.#bumpNeeded = true;
     }
-    this.#retry(batch);
-    void this.#bumpEpoch();
+    if (Date.now() >= batch.deadline) this.#retryOrFail(batch, error);
+    else this.#retry(batch);
   }
 
-  async #bumpEpoch(): Promise<void> {
+  /**
+   * Bumps the epoch once nothing is in flight (their answers still belong to the old epoch;
+   * `onRequestDone` brings the sender back here), then starts every partition's sequences
+   * again at 0, rewriting the batches that already had one.
+   */
+  #maybeBumpEpoch(): void {
     if (this.#bumpingEpoch || !this.#idempotence) return;
+    for (const q of this.#accumulator.queues()) if (q.inFlight > 0) return;
     this.#bumpingEpoch = true;
-    try {
-      // Wait until nothing is in flight: their answers still belong to the old epoch.
-      while ([...this.#accumulator.queues()].some((q) => q.inFlight > 0)) await new Promise((r) => setTimeout(r, 10));
-      const identity = await this.#idempotence.bump();
-      for (const q of this.#accumulator.queues()) {
-        q.nextSequence = 0;
-        this.#lastAcked.set(q, -1);
-        for (const b of q.ready) {
-          if (b.baseSequence < 0) continue;
-          b.baseSequence = q.nextSequence;
-          b.producerEpoch = identity.producerEpoch;
-          q.nextSequence = addSequence(q.nextSequence, b.recordCount);
-          if (b.bytes) rewriteProducerState(b.bytes, identity.producerId, identity.producerEpoch, b.baseSequence);
-          else b.builder?.setProducerState(identity.producerId, identity.producerEpoch, b.baseSequence);
+    this.#bumpNeeded = false;
+    this.#idempotence.bump().then(
+      (identity) => {
+        for (const q of this.#accumulator.queues()) {
+          q.sequencer.reset();
+          for (const b of q.ready) {
+            if (b.baseSequence < 0) continue;
+            b.baseSequence = q.sequencer.assign(b.recordCount);
+            b.producerEpoch = identity.producerEpoch;
+            if (b.bytes) rewriteProducerState(b.bytes, identity.producerId, identity.producerEpoch, b.baseSequence);
+            else b.builder?.setProducerState(identity.producerId, identity.producerEpoch, b.baseSequence);
+          }
         }
-      }
-    } catch (err) {
-      for (const q of this.#accumulator.queues()) for (const b of q.ready.splice(0)) this.#fail(b, err as Error);
-    } finally {
-      this.#bumpingEpoch = false;
-      this.wake();
-    }
+        this.#bumpingEpoch = false;
+        this.wake();
+      },
+      (err: Error) => {
+        this.#bumpingEpoch = false;
+        if (isRetriable(err)) {
+          // No broker answers yet: try again; delivery deadlines bound how long batches wait.
+          this.#bumpNeeded = true;
+          this.#noteError(err);
+          this.#schedule(Date.now() + this.#options.retryBackoffMs);
+        } else {
+          for (const q of this.#accumulator.queues()) for (const b of q.ready.splice(0)) this.#fail(b, err);
+          this.wake();
+        }
+      },
+    );
   }
 
   #retryOrFail(batch: ProducerBatch, err: unknown): void {
+    batch.lastError = err;
     if (!isRetriable(err)) {
       this.#fail(batch, err as Error);
       return;
@@ -409,9 +478,10 @@ export class Sender {
     if (Date.now() >= batch.deadline) {
       this.#fail(
         batch,
-        new TimeoutError(`${batch.queue.topic}-${batch.queue.partition}: not acknowledged within deliveryTimeoutMs`, {
-          cause: err,
-        }),
+        new TimeoutError(
+          `${batch.queue.topic}-${batch.queue.partition}: records not acknowledged after ${batch.attempts + 1} attempts within deliveryTimeoutMs (${this.#options.deliveryTimeoutMs} ms): ${(err as Error).message}`,
+          { cause: err },
+        ),
       );
       return;
     }
@@ -438,7 +508,7 @@ export class Sender {
         at++;
       }
       q.ready.splice(at, 0, batch);
-      q.draining = true;
+      q.sequencer.requeued();
     } else {
       q.ready.unshift(batch);
     }
@@ -446,7 +516,7 @@ export class Sender {
 
   #complete(batch: ProducerBatch, baseOffset: bigint, logAppendTimeMs: bigint): void {
     const q = batch.queue;
-    if (batch.baseSequence >= 0) this.#lastAcked.set(q, addSequence(batch.baseSequence, batch.recordCount - 1));
+    if (batch.baseSequence >= 0) q.sequencer.acknowledged(batch.baseSequence, batch.recordCount);
     const { topic, partition } = q;
     const logAppend = logAppendTimeMs >= 0n ? Number(logAppendTimeMs) : -1;
     let delta = 0;
@@ -463,6 +533,11 @@ export class Sender {
   }
 
   #fail(batch: ProducerBatch, err: Error): void {
+    if (this.#idempotence && batch.baseSequence >= 0) {
+      // Its sequence will never be acknowledged: a gap only a new epoch closes (sequencer.ts).
+      batch.queue.sequencer.lost();
+      this.#bumpNeeded = true;
+    }
     for (const d of batch.runDeliveries) d.fail(err);
     this.#hooks.onBatchSettled(batch);
   }
