@@ -6,13 +6,13 @@
 import { AuthenticationError, ClosedError, InvalidArgumentError, type SamsaError, TimeoutError } from "../errors.js";
 import { isRetriable, kafkaError } from "../protocol/kafka-error.js";
 import { FindCoordinator, Metadata, type MetadataResponse } from "../protocol/messages/index.js";
+import { type OptionKeys, rejectUnknownOptions } from "../util/options.js";
 import { BackgroundErrors } from "./background-errors.js";
 import { backoffDelay, sleep } from "./backoff.js";
 import { Broker, type BrokerNode, type BrokerOptions, type ConnectionPurpose } from "./broker.js";
 import type { Connection, ConnectionOptions } from "./connection.js";
 import { CoordinatorCache, type CoordinatorType } from "./coordinators.js";
 import { applyLeaderHint, type ClusterMetadata, EMPTY_METADATA, mergeMetadata } from "./metadata.js";
-import { type OptionKeys, rejectUnknownOptions } from "../util/options.js";
 import { saslMechanism } from "./sasl/index.js";
 
 /**
@@ -64,7 +64,8 @@ export function parseBootstrap(bootstrap: string | readonly string[]): { host: s
   const list = typeof bootstrap === "string" ? bootstrap.split(",") : [...bootstrap];
   const out: { host: string; port: number }[] = [];
   for (const raw of list) {
-    if (typeof raw !== "string") throw new InvalidArgumentError("bootstrap", `entries must be strings, got ${typeof raw}`);
+    if (typeof raw !== "string")
+      throw new InvalidArgumentError("bootstrap", `entries must be strings, got ${typeof raw}`);
     const entry = raw.trim();
     if (entry === "") continue;
     const m = /^(?:\[([^\]]+)\]|([^:]+)):(\d+)$/.exec(entry);

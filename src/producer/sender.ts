@@ -18,8 +18,8 @@ import { rewriteProducerState } from "../protocol/records/index.js";
 import type { Accumulator, PartitionQueue, ProducerBatch } from "./accumulator.js";
 import { RecordMetadata } from "./delivery.js";
 import type { IdempotenceManager } from "./idempotence.js";
-import type { PartitionSequencer } from "./sequencer.js";
 import type { ResolvedProducerOptions } from "./options.js";
+import type { PartitionSequencer } from "./sequencer.js";
 
 const NONE = 0;
 const NOT_LEADER_OR_FOLLOWER = 6;
