@@ -12,7 +12,8 @@
 import { TimeoutError } from "../errors.js";
 import { backoffDelay } from "../network/backoff.js";
 import type { Client } from "../network/client.js";
-import { isRetriable, type KafkaError, kafkaError } from "../protocol/kafka-error.js";
+import { ErrorCode } from "../protocol/error-table.js";
+import { isRetriable, type KafkaError, kafkaError, needsMetadataRefresh } from "../protocol/kafka-error.js";
 import { Produce, type ProduceRequest, type ProduceResponse } from "../protocol/messages/index.js";
 import { rewriteProducerState } from "../protocol/records/index.js";
 import type { Accumulator, PartitionQueue, ProducerBatch } from "./accumulator.js";
@@ -21,13 +22,13 @@ import type { IdempotenceManager } from "./idempotence.js";
 import type { ResolvedProducerOptions } from "./options.js";
 import type { PartitionSequencer } from "./sequencer.js";
 
-const NONE = 0;
-const NOT_LEADER_OR_FOLLOWER = 6;
-const OUT_OF_ORDER_SEQUENCE_NUMBER = 45;
-const DUPLICATE_SEQUENCE_NUMBER = 46;
-const UNKNOWN_PRODUCER_ID = 59;
-/** Errors after which the leader we know is wrong: refresh metadata before retrying. */
-const LEADERSHIP_ERRORS = new Set([3, 5, NOT_LEADER_OR_FOLLOWER, 74, 75]);
+const {
+  NONE,
+  OUT_OF_ORDER_SEQUENCE_NUMBER,
+  DUPLICATE_SEQUENCE_NUMBER,
+  UNKNOWN_PRODUCER_ID,
+  UNKNOWN_TOPIC_OR_PARTITION,
+} = ErrorCode;
 
 /** Callbacks into the producer. */
 export interface SenderHooks {
@@ -316,7 +317,7 @@ export class Sender {
       // have been written. Retrying the same bytes is safe with idempotence (the broker drops
       // duplicates by sequence) and is what Kafka's clients do without it.
       for (const b of batches) this.#retryOrFail(b, err);
-      if (isRetriable(err)) {
+      if (needsMetadataRefresh(err) || isRetriable(err)) {
         // The broker may be gone: learn the partitions' new leaders before the retries.
         this.#client.invalidateLeader();
         this.#refreshMetadata();
@@ -380,7 +381,7 @@ export class Sender {
       const q = b.queue;
       const r = results.get(`${q.topic}\0${q.partition}`);
       if (!r) {
-        this.#retryOrFail(b, kafkaError(3, "the response did not mention this partition"));
+        this.#retryOrFail(b, kafkaError(UNKNOWN_TOPIC_OR_PARTITION, "the response did not mention this partition"));
         continue;
       }
       if (r.errorCode === NONE || r.errorCode === DUPLICATE_SEQUENCE_NUMBER) {
@@ -388,7 +389,8 @@ export class Sender {
         continue;
       }
       const error = kafkaError(r.errorCode, r.errorMessage);
-      if (LEADERSHIP_ERRORS.has(r.errorCode)) {
+      // The leader we sent to is not (or no longer) the leader: re-route before the retry.
+      if (error.invalidMetadata) {
         // KIP-951: the broker names the new leader; use it before a metadata round trip.
         if (r.currentLeader.leaderId >= 0) {
           this.#client.applyLeaderHint(

@@ -13,6 +13,14 @@ export interface KafkaErrorInfo {
   readonly name: string;
   /** Whether Kafka's exception for the code extends `RetriableException`. */
   readonly retriable: boolean;
+  /**
+   * Kafka's `InvalidMetadataException` family (NOT_LEADER_OR_FOLLOWER, UNKNOWN_TOPIC_OR_PARTITION,
+   * FENCED_LEADER_EPOCH, …): what we know of the partition's leader is wrong, so refresh
+   * metadata (or apply a KIP-951 hint) and re-route before retrying. Absent means false.
+   */
+  readonly invalidMetadata?: true;
+  /** NOT_COORDINATOR or COORDINATOR_NOT_AVAILABLE: look the coordinator up again. Absent means false. */
+  readonly coordinatorMoved?: true;
   /** Kafka's default message for the code ("" for NONE). */
   readonly message: string;
 }
@@ -27,19 +35,19 @@ export const ErrorCode = {
   OFFSET_OUT_OF_RANGE: 1,
   /** Retriable. This message has failed its CRC checksum, exceeds the valid size, has a null key for a compacted topic, or is otherwise corrupt. (Java: CorruptRecordException) */
   CORRUPT_MESSAGE: 2,
-  /** Retriable. This server does not host this topic-partition. (Java: UnknownTopicOrPartitionException) */
+  /** Retriable, after a metadata refresh. This server does not host this topic-partition. (Java: UnknownTopicOrPartitionException) */
   UNKNOWN_TOPIC_OR_PARTITION: 3,
   /** Not retriable. The requested fetch size is invalid. (Java: InvalidFetchSizeException) */
   INVALID_FETCH_SIZE: 4,
-  /** Retriable. There is no leader for this topic-partition as we are in the middle of a leadership election. (Java: LeaderNotAvailableException) */
+  /** Retriable, after a metadata refresh. There is no leader for this topic-partition as we are in the middle of a leadership election. (Java: LeaderNotAvailableException) */
   LEADER_NOT_AVAILABLE: 5,
-  /** Retriable. For requests intended only for the leader, this error indicates that the broker is not the current leader. For requests intended for any replica, this error indicates that the broker is not a replica of the topic partition. (Java: NotLeaderOrFollowerException) */
+  /** Retriable, after a metadata refresh. For requests intended only for the leader, this error indicates that the broker is not the current leader. For requests intended for any replica, this error indicates that the broker is not a replica of the topic partition. (Java: NotLeaderOrFollowerException) */
   NOT_LEADER_OR_FOLLOWER: 6,
   /** Retriable. The request timed out. (Java: TimeoutException) */
   REQUEST_TIMED_OUT: 7,
   /** Not retriable. The broker is not available. (Java: BrokerNotAvailableException) */
   BROKER_NOT_AVAILABLE: 8,
-  /** Retriable. The replica is not available for the requested topic-partition. Produce/Fetch requests and other requests intended only for the leader or follower return NOT_LEADER_OR_FOLLOWER if the broker is not a replica of the topic-partition. (Java: ReplicaNotAvailableException) */
+  /** Retriable, after a metadata refresh. The replica is not available for the requested topic-partition. Produce/Fetch requests and other requests intended only for the leader or follower return NOT_LEADER_OR_FOLLOWER if the broker is not a replica of the topic-partition. (Java: ReplicaNotAvailableException) */
   REPLICA_NOT_AVAILABLE: 9,
   /** Not retriable. The request included a message larger than the max message size the server will accept. (Java: RecordTooLargeException) */
   MESSAGE_TOO_LARGE: 10,
@@ -47,13 +55,13 @@ export const ErrorCode = {
   STALE_CONTROLLER_EPOCH: 11,
   /** Not retriable. The metadata field of the offset request was too large. (Java: OffsetMetadataTooLarge) */
   OFFSET_METADATA_TOO_LARGE: 12,
-  /** Retriable. The server disconnected before a response was received. (Java: NetworkException) */
+  /** Retriable, after a metadata refresh. The server disconnected before a response was received. (Java: NetworkException) */
   NETWORK_EXCEPTION: 13,
   /** Retriable. The coordinator is loading and hence can't process requests. (Java: CoordinatorLoadInProgressException) */
   COORDINATOR_LOAD_IN_PROGRESS: 14,
-  /** Retriable. The coordinator is not available. (Java: CoordinatorNotAvailableException) */
+  /** Retriable, after a coordinator lookup. The coordinator is not available. (Java: CoordinatorNotAvailableException) */
   COORDINATOR_NOT_AVAILABLE: 15,
-  /** Retriable. This is not the correct coordinator. (Java: NotCoordinatorException) */
+  /** Retriable, after a coordinator lookup. This is not the correct coordinator. (Java: NotCoordinatorException) */
   NOT_COORDINATOR: 16,
   /** Not retriable. The request attempted to perform an operation on an invalid topic. (Java: InvalidTopicException) */
   INVALID_TOPIC_EXCEPTION: 17,
@@ -133,7 +141,7 @@ export const ErrorCode = {
   SECURITY_DISABLED: 54,
   /** Not retriable. The broker did not attempt to execute this operation. This may happen for batched RPCs where some operations in the batch failed, causing the broker to respond without trying the rest. (Java: OperationNotAttemptedException) */
   OPERATION_NOT_ATTEMPTED: 55,
-  /** Retriable. Disk error when trying to access log file on the disk. (Java: KafkaStorageException) */
+  /** Retriable, after a metadata refresh. Disk error when trying to access log file on the disk. (Java: KafkaStorageException) */
   KAFKA_STORAGE_ERROR: 56,
   /** Not retriable. The user-specified log directory is not found in the broker config. (Java: LogDirNotFoundException) */
   LOG_DIR_NOT_FOUND: 57,
@@ -165,11 +173,11 @@ export const ErrorCode = {
   FETCH_SESSION_ID_NOT_FOUND: 70,
   /** Retriable. The fetch session epoch is invalid. (Java: InvalidFetchSessionEpochException) */
   INVALID_FETCH_SESSION_EPOCH: 71,
-  /** Retriable. There is no listener on the leader broker that matches the listener on which metadata request was processed. (Java: ListenerNotFoundException) */
+  /** Retriable, after a metadata refresh. There is no listener on the leader broker that matches the listener on which metadata request was processed. (Java: ListenerNotFoundException) */
   LISTENER_NOT_FOUND: 72,
   /** Not retriable. Topic deletion is disabled. (Java: TopicDeletionDisabledException) */
   TOPIC_DELETION_DISABLED: 73,
-  /** Retriable. The leader epoch in the request is older than the epoch on the broker. (Java: FencedLeaderEpochException) */
+  /** Retriable, after a metadata refresh. The leader epoch in the request is older than the epoch on the broker. (Java: FencedLeaderEpochException) */
   FENCED_LEADER_EPOCH: 74,
   /** Retriable. The leader epoch in the request is newer than the epoch on the broker. (Java: UnknownLeaderEpochException) */
   UNKNOWN_LEADER_EPOCH: 75,
@@ -181,15 +189,15 @@ export const ErrorCode = {
   OFFSET_NOT_AVAILABLE: 78,
   /** Not retriable. The group member needs to have a valid member id before actually entering a consumer group. (Java: MemberIdRequiredException) */
   MEMBER_ID_REQUIRED: 79,
-  /** Retriable. The preferred leader was not available. (Java: PreferredLeaderNotAvailableException) */
+  /** Retriable, after a metadata refresh. The preferred leader was not available. (Java: PreferredLeaderNotAvailableException) */
   PREFERRED_LEADER_NOT_AVAILABLE: 80,
   /** Not retriable. The group has reached its maximum size. (Java: GroupMaxSizeReachedException) */
   GROUP_MAX_SIZE_REACHED: 81,
   /** Not retriable. The broker rejected this static consumer since another consumer with the same group.instance.id has registered with a different member.id. (Java: FencedInstanceIdException) */
   FENCED_INSTANCE_ID: 82,
-  /** Retriable. Eligible topic partition leaders are not available. (Java: EligibleLeadersNotAvailableException) */
+  /** Retriable, after a metadata refresh. Eligible topic partition leaders are not available. (Java: EligibleLeadersNotAvailableException) */
   ELIGIBLE_LEADERS_NOT_AVAILABLE: 83,
-  /** Retriable. Leader election not needed for topic partition. (Java: ElectionNotNeededException) */
+  /** Retriable, after a metadata refresh. Leader election not needed for topic partition. (Java: ElectionNotNeededException) */
   ELECTION_NOT_NEEDED: 84,
   /** Not retriable. No partition reassignment is in progress. (Java: NoReassignmentInProgressException) */
   NO_REASSIGNMENT_IN_PROGRESS: 85,
@@ -221,13 +229,13 @@ export const ErrorCode = {
   SNAPSHOT_NOT_FOUND: 98,
   /** Not retriable. Requested position is not greater than or equal to zero, and less than the size of the snapshot. (Java: PositionOutOfRangeException) */
   POSITION_OUT_OF_RANGE: 99,
-  /** Retriable. This server does not host this topic ID. (Java: UnknownTopicIdException) */
+  /** Retriable, after a metadata refresh. This server does not host this topic ID. (Java: UnknownTopicIdException) */
   UNKNOWN_TOPIC_ID: 100,
   /** Not retriable. This broker ID is already in use. (Java: DuplicateBrokerRegistrationException) */
   DUPLICATE_BROKER_REGISTRATION: 101,
   /** Not retriable. The given broker ID was not registered. (Java: BrokerIdNotRegisteredException) */
   BROKER_ID_NOT_REGISTERED: 102,
-  /** Retriable. The log's topic ID did not match the topic ID in the request. (Java: InconsistentTopicIdException) */
+  /** Retriable, after a metadata refresh. The log's topic ID did not match the topic ID in the request. (Java: InconsistentTopicIdException) */
   INCONSISTENT_TOPIC_ID: 103,
   /** Not retriable. The clusterId in the request does not match that found on the server. (Java: InconsistentClusterIdException) */
   INCONSISTENT_CLUSTER_ID: 104,
@@ -324,6 +332,7 @@ const ENTRIES: readonly KafkaErrorInfo[] = [
     code: 3,
     name: "UNKNOWN_TOPIC_OR_PARTITION",
     retriable: true,
+    invalidMetadata: true,
     message: "This server does not host this topic-partition.",
   },
   {
@@ -336,12 +345,14 @@ const ENTRIES: readonly KafkaErrorInfo[] = [
     code: 5,
     name: "LEADER_NOT_AVAILABLE",
     retriable: true,
+    invalidMetadata: true,
     message: "There is no leader for this topic-partition as we are in the middle of a leadership election.",
   },
   {
     code: 6,
     name: "NOT_LEADER_OR_FOLLOWER",
     retriable: true,
+    invalidMetadata: true,
     message:
       "For requests intended only for the leader, this error indicates that the broker is not the current leader. For requests intended for any replica, this error indicates that the broker is not a replica of the topic partition.",
   },
@@ -361,6 +372,7 @@ const ENTRIES: readonly KafkaErrorInfo[] = [
     code: 9,
     name: "REPLICA_NOT_AVAILABLE",
     retriable: true,
+    invalidMetadata: true,
     message:
       "The replica is not available for the requested topic-partition. Produce/Fetch requests and other requests intended only for the leader or follower return NOT_LEADER_OR_FOLLOWER if the broker is not a replica of the topic-partition.",
   },
@@ -386,6 +398,7 @@ const ENTRIES: readonly KafkaErrorInfo[] = [
     code: 13,
     name: "NETWORK_EXCEPTION",
     retriable: true,
+    invalidMetadata: true,
     message: "The server disconnected before a response was received.",
   },
   {
@@ -398,12 +411,14 @@ const ENTRIES: readonly KafkaErrorInfo[] = [
     code: 15,
     name: "COORDINATOR_NOT_AVAILABLE",
     retriable: true,
+    coordinatorMoved: true,
     message: "The coordinator is not available.",
   },
   {
     code: 16,
     name: "NOT_COORDINATOR",
     retriable: true,
+    coordinatorMoved: true,
     message: "This is not the correct coordinator.",
   },
   {
@@ -651,6 +666,7 @@ const ENTRIES: readonly KafkaErrorInfo[] = [
     code: 56,
     name: "KAFKA_STORAGE_ERROR",
     retriable: true,
+    invalidMetadata: true,
     message: "Disk error when trying to access log file on the disk.",
   },
   {
@@ -749,6 +765,7 @@ const ENTRIES: readonly KafkaErrorInfo[] = [
     code: 72,
     name: "LISTENER_NOT_FOUND",
     retriable: true,
+    invalidMetadata: true,
     message:
       "There is no listener on the leader broker that matches the listener on which metadata request was processed.",
   },
@@ -762,6 +779,7 @@ const ENTRIES: readonly KafkaErrorInfo[] = [
     code: 74,
     name: "FENCED_LEADER_EPOCH",
     retriable: true,
+    invalidMetadata: true,
     message: "The leader epoch in the request is older than the epoch on the broker.",
   },
   {
@@ -799,6 +817,7 @@ const ENTRIES: readonly KafkaErrorInfo[] = [
     code: 80,
     name: "PREFERRED_LEADER_NOT_AVAILABLE",
     retriable: true,
+    invalidMetadata: true,
     message: "The preferred leader was not available.",
   },
   {
@@ -818,12 +837,14 @@ const ENTRIES: readonly KafkaErrorInfo[] = [
     code: 83,
     name: "ELIGIBLE_LEADERS_NOT_AVAILABLE",
     retriable: true,
+    invalidMetadata: true,
     message: "Eligible topic partition leaders are not available.",
   },
   {
     code: 84,
     name: "ELECTION_NOT_NEEDED",
     retriable: true,
+    invalidMetadata: true,
     message: "Leader election not needed for topic partition.",
   },
   {
@@ -922,6 +943,7 @@ const ENTRIES: readonly KafkaErrorInfo[] = [
     code: 100,
     name: "UNKNOWN_TOPIC_ID",
     retriable: true,
+    invalidMetadata: true,
     message: "This server does not host this topic ID.",
   },
   {
@@ -940,6 +962,7 @@ const ENTRIES: readonly KafkaErrorInfo[] = [
     code: 103,
     name: "INCONSISTENT_TOPIC_ID",
     retriable: true,
+    invalidMetadata: true,
     message: "The log's topic ID did not match the topic ID in the request.",
   },
   {

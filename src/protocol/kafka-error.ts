@@ -14,6 +14,10 @@ export class KafkaError extends SamsaError {
   readonly errorName: string;
   /** Whether Kafka marks the code retriable; {@link isRetriable} reads this. */
   readonly retriable: boolean;
+  /** Kafka's InvalidMetadataException family; {@link needsMetadataRefresh} reads this. */
+  readonly invalidMetadata: boolean;
+  /** NOT_COORDINATOR / COORDINATOR_NOT_AVAILABLE; {@link needsCoordinatorLookup} reads this. */
+  readonly coordinatorMoved: boolean;
   /** The broker's own message when the response carried one, else Kafka's default message for the code. */
   readonly errorMessage: string;
 
@@ -28,6 +32,8 @@ export class KafkaError extends SamsaError {
     this.errorCode = code;
     this.errorName = info.name;
     this.retriable = info.retriable;
+    this.invalidMetadata = info.invalidMetadata === true;
+    this.coordinatorMoved = info.coordinatorMoved === true;
     this.errorMessage = errorMessage;
   }
 }
@@ -83,4 +89,23 @@ export function isRetriable(err: unknown): boolean {
   // ProtocolError are deliberately absent: retrying cannot fix a wrong password, a hostile
   // frame or bytes we cannot parse.
   return false;
+}
+
+/**
+ * Whether what we know of a partition's leader is wrong after `err`, so the caller must
+ * refresh metadata (or apply a KIP-951 hint) and re-route before it retries. Kafka's own
+ * classification: the codes whose Java exception extends InvalidMetadataException, from the
+ * generated table. A dropped connection says the same of the broker it went to.
+ */
+export function needsMetadataRefresh(err: unknown): boolean {
+  if (err instanceof KafkaError) return err.invalidMetadata;
+  return err instanceof ConnectionError || err instanceof ConnectionClosedError;
+}
+
+/**
+ * Whether the group or transaction coordinator moved (NOT_COORDINATOR, COORDINATOR_NOT_AVAILABLE):
+ * forget it and look it up again before retrying. From the generated table.
+ */
+export function needsCoordinatorLookup(err: unknown): boolean {
+  return err instanceof KafkaError && err.coordinatorMoved;
 }

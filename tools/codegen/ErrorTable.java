@@ -1,11 +1,15 @@
 /*
  * Prints Kafka's broker error table as a JSON array, one object per
- * org.apache.kafka.common.protocol.Errors constant: code, name, retriable, message, exception.
+ * org.apache.kafka.common.protocol.Errors constant: code, name, retriable, invalidMetadata,
+ * coordinatorMoved, message, exception.
  * tools/codegen/errors.ts compiles this against the pinned kafka-clients jar, runs it, and
  * turns the output into src/protocol/error-table.ts. Only ASCII is printed (anything else is
  * escaped as \\uXXXX) so the output does not depend on the JVM's default charset.
  */
 import org.apache.kafka.common.errors.ApiException;
+import org.apache.kafka.common.errors.CoordinatorNotAvailableException;
+import org.apache.kafka.common.errors.InvalidMetadataException;
+import org.apache.kafka.common.errors.NotCoordinatorException;
 import org.apache.kafka.common.errors.RetriableException;
 import org.apache.kafka.common.protocol.Errors;
 
@@ -18,6 +22,12 @@ public final class ErrorTable {
             ApiException exception = error.exception();
             // NONE is the only constant without an exception; it is neither an error nor retriable.
             boolean retriable = exception instanceof RetriableException;
+            // Java's clients refresh metadata (and re-route) on every InvalidMetadataException.
+            boolean invalidMetadata = exception instanceof InvalidMetadataException;
+            // ...and forget the coordinator on these two (there is no common superclass: the
+            // group and transaction managers test for exactly these).
+            boolean coordinatorMoved =
+                exception instanceof NotCoordinatorException || exception instanceof CoordinatorNotAvailableException;
             // Errors.message() is the exception's message, or the enum name for NONE: for NONE
             // that says nothing, so NONE gets no message.
             String message = exception == null ? "" : error.message();
@@ -25,6 +35,8 @@ public final class ErrorTable {
             out.append("  {\"code\":").append(error.code())
                 .append(",\"name\":").append(quote(error.name()))
                 .append(",\"retriable\":").append(retriable)
+                .append(",\"invalidMetadata\":").append(invalidMetadata)
+                .append(",\"coordinatorMoved\":").append(coordinatorMoved)
                 .append(",\"message\":").append(quote(message == null ? "" : message))
                 .append(",\"exception\":").append(quote(exceptionName))
                 .append('}')

@@ -24,6 +24,10 @@ export interface KafkaErrorRow {
   name: string;
   /** Whether the constant's exception extends `RetriableException` (false for NONE). */
   retriable: boolean;
+  /** Whether it extends `InvalidMetadataException`: Java refreshes metadata and re-routes. */
+  invalidMetadata: boolean;
+  /** NOT_COORDINATOR or COORDINATOR_NOT_AVAILABLE: Java looks the coordinator up again. */
+  coordinatorMoved: boolean;
   /** The exception's default message ("" for NONE). */
   message: string;
   /** Simple name of the Java exception class ("" for NONE). */
@@ -63,7 +67,12 @@ export function renderErrorTable(rows: readonly KafkaErrorRow[], kafkaVersion: s
   }
 
   const codes = rows.map((row) => {
-    const what = row.exception === "" ? "No error." : `${row.retriable ? "Retriable" : "Not retriable"}.`;
+    const what =
+      row.exception === ""
+        ? "No error."
+        : `${row.retriable ? "Retriable" : "Not retriable"}${row.invalidMetadata ? ", after a metadata refresh" : ""}${
+            row.coordinatorMoved ? ", after a coordinator lookup" : ""
+          }.`;
     const doc = [what, row.message, row.exception === "" ? "" : `(Java: ${row.exception})`].filter((s) => s !== "");
     return `  /** ${docText(doc.join(" "))} */\n  ${row.name}: ${row.code},\n`;
   });
@@ -73,6 +82,8 @@ export function renderErrorTable(rows: readonly KafkaErrorRow[], kafkaVersion: s
       `    code: ${row.code},\n` +
       `    name: ${quote(row.name)},\n` +
       `    retriable: ${row.retriable},\n` +
+      (row.invalidMetadata ? "    invalidMetadata: true,\n" : "") +
+      (row.coordinatorMoved ? "    coordinatorMoved: true,\n" : "") +
       property("message", quote(row.message)) +
       "  },\n",
   );
@@ -92,6 +103,14 @@ export interface KafkaErrorInfo {
   readonly name: string;
   /** Whether Kafka's exception for the code extends \`RetriableException\`. */
   readonly retriable: boolean;
+  /**
+   * Kafka's \`InvalidMetadataException\` family (NOT_LEADER_OR_FOLLOWER, UNKNOWN_TOPIC_OR_PARTITION,
+   * FENCED_LEADER_EPOCH, …): what we know of the partition's leader is wrong, so refresh
+   * metadata (or apply a KIP-951 hint) and re-route before retrying. Absent means false.
+   */
+  readonly invalidMetadata?: true;
+  /** NOT_COORDINATOR or COORDINATOR_NOT_AVAILABLE: look the coordinator up again. Absent means false. */
+  readonly coordinatorMoved?: true;
   /** Kafka's default message for the code ("" for NONE). */
   readonly message: string;
 }

@@ -23,6 +23,8 @@ describe("error table generator", () => {
       code: 0,
       name: "NONE",
       retriable: false,
+      invalidMetadata: false,
+      coordinatorMoved: false,
       message: "",
       exception: "",
     });
@@ -34,14 +36,32 @@ describe("error table generator", () => {
     expect(rows.find((r) => r.code === 6)).toMatchObject({
       name: "NOT_LEADER_OR_FOLLOWER",
       retriable: true,
+      invalidMetadata: true,
+      coordinatorMoved: false,
       exception: "NotLeaderOrFollowerException",
+    });
+    expect(rows.find((r) => r.code === 16)).toMatchObject({
+      name: "NOT_COORDINATOR",
+      retriable: true,
+      invalidMetadata: false,
+      coordinatorMoved: true,
+    });
+    // Retriable but not a routing problem: resend to the same broker.
+    expect(rows.find((r) => r.code === 7)).toMatchObject({
+      name: "REQUEST_TIMED_OUT",
+      invalidMetadata: false,
+      coordinatorMoved: false,
     });
   });
 
   it("matches the committed table entry for entry", () => {
     for (const row of rows) {
-      const { exception: _, ...info } = row;
-      expect(ERROR_TABLE.get(row.code), row.name).toEqual(info);
+      const { exception: _, invalidMetadata, coordinatorMoved, ...info } = row;
+      expect(ERROR_TABLE.get(row.code), row.name).toEqual({
+        ...info,
+        ...(invalidMetadata ? { invalidMetadata } : {}),
+        ...(coordinatorMoved ? { coordinatorMoved } : {}),
+      });
     }
   });
 
@@ -53,7 +73,15 @@ describe("error table generator", () => {
   });
 
   it("refuses a code Kafka reports twice", () => {
-    const row: KafkaErrorRow = { code: 1, name: "A", retriable: false, message: "m", exception: "E" };
+    const row: KafkaErrorRow = {
+      code: 1,
+      name: "A",
+      retriable: false,
+      invalidMetadata: false,
+      coordinatorMoved: false,
+      message: "m",
+      exception: "E",
+    };
     expect(() => renderErrorTable([row, { ...row, name: "B" }], "0.0.0")).toThrow("error code 1 twice");
   });
 });

@@ -101,3 +101,20 @@ describe("isRetriable", () => {
     expect(isRetriable("NOT_LEADER_OR_FOLLOWER")).toBe(false);
   });
 });
+
+describe("routing classification from the generated table", () => {
+  it("marks Kafka's InvalidMetadataException family for a metadata refresh, and the coordinator pair for a lookup", async () => {
+    const {
+      needsMetadataRefresh,
+      needsCoordinatorLookup,
+      kafkaError: ke,
+    } = await import("../../../src/protocol/kafka-error.js");
+    const { ConnectionError } = await import("../../../src/errors.js");
+    expect([3, 5, 6, 74, 100].map((c) => needsMetadataRefresh(ke(c)))).toEqual([true, true, true, true, true]);
+    expect([7, 16, 15, 1].map((c) => needsMetadataRefresh(ke(c)))).toEqual([false, false, false, false]);
+    expect([15, 16].map((c) => needsCoordinatorLookup(ke(c)))).toEqual([true, true]);
+    expect([14, 6].map((c) => needsCoordinatorLookup(ke(c)))).toEqual([false, false]);
+    expect(needsMetadataRefresh(new ConnectionError("b:1", "refused"))).toBe(true);
+    expect(needsMetadataRefresh(new Error("x"))).toBe(false);
+  });
+});
