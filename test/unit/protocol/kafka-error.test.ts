@@ -1,7 +1,13 @@
 import { describe, expect, it } from "vitest";
-import { SamsaError } from "../../../src/errors.js";
+import { ConnectionError, SamsaError } from "../../../src/errors.js";
 import { ERROR_TABLE, ErrorCode } from "../../../src/protocol/error-table.js";
-import { isRetriable, KafkaError, kafkaError } from "../../../src/protocol/kafka-error.js";
+import {
+  isRetriable,
+  KafkaError,
+  kafkaError,
+  needsCoordinatorLookup,
+  needsMetadataRefresh,
+} from "../../../src/protocol/kafka-error.js";
 
 describe("KafkaError", () => {
   it("carries the code, Kafka's name, retriability and default message", () => {
@@ -103,17 +109,11 @@ describe("isRetriable", () => {
 });
 
 describe("routing classification from the generated table", () => {
-  it("marks Kafka's InvalidMetadataException family for a metadata refresh, and the coordinator pair for a lookup", async () => {
-    const {
-      needsMetadataRefresh,
-      needsCoordinatorLookup,
-      kafkaError: ke,
-    } = await import("../../../src/protocol/kafka-error.js");
-    const { ConnectionError } = await import("../../../src/errors.js");
-    expect([3, 5, 6, 74, 100].map((c) => needsMetadataRefresh(ke(c)))).toEqual([true, true, true, true, true]);
-    expect([7, 16, 15, 1].map((c) => needsMetadataRefresh(ke(c)))).toEqual([false, false, false, false]);
-    expect([15, 16].map((c) => needsCoordinatorLookup(ke(c)))).toEqual([true, true]);
-    expect([14, 6].map((c) => needsCoordinatorLookup(ke(c)))).toEqual([false, false]);
+  it("marks Kafka's InvalidMetadataException family for a metadata refresh, and the coordinator pair for a lookup", () => {
+    expect([3, 5, 6, 74, 100].map((c) => needsMetadataRefresh(kafkaError(c)))).toEqual([true, true, true, true, true]);
+    expect([7, 16, 15, 1].map((c) => needsMetadataRefresh(kafkaError(c)))).toEqual([false, false, false, false]);
+    expect([15, 16].map((c) => needsCoordinatorLookup(kafkaError(c)))).toEqual([true, true]);
+    expect([14, 6].map((c) => needsCoordinatorLookup(kafkaError(c)))).toEqual([false, false]);
     expect(needsMetadataRefresh(new ConnectionError("b:1", "refused"))).toBe(true);
     expect(needsMetadataRefresh(new Error("x"))).toBe(false);
   });
