@@ -7,10 +7,11 @@
 import { AbortedError, AuthenticationError, ConnectionError, type SamsaError } from "../errors.js";
 import { type BackoffOptions, backoffDelay, sleep } from "./backoff.js";
 import { Connection, type ConnectionOptions } from "./connection.js";
+import type { ConnectionClass } from "./connection-classes.js";
 import { timeouts } from "./timeouts.js";
 
-/** What a connection is for. `control`: metadata, groups, coordinators and admin. */
-export type ConnectionPurpose = "produce" | "fetch" | "control";
+/** What a connection is for: a latency class (see connection-classes.ts). */
+export type ConnectionPurpose = ConnectionClass;
 
 /** A broker as metadata describes it. */
 export interface BrokerNode {
@@ -40,7 +41,8 @@ interface Slot {
 export class Broker {
   node: BrokerNode;
   readonly #options: BrokerOptions;
-  readonly #slots = new Map<ConnectionPurpose, Slot>();
+  /** By slot key: a class, or `class:owner` for the per-owner classes (connection-classes.ts). */
+  readonly #slots = new Map<string, Slot>();
   #closed = false;
 
   constructor(node: BrokerNode, options: BrokerOptions) {
@@ -61,9 +63,9 @@ export class Broker {
     return n;
   }
 
-  /** The open connection for `purpose`, if there is one; never opens one (no promise: hot paths). */
-  readyConnection(purpose: ConnectionPurpose): Connection | undefined {
-    const slot = this.#slots.get(purpose);
+  /** The open connection of slot `key`, if there is one; never opens one (no promise: hot paths). */
+  readyConnection(key: string): Connection | undefined {
+    const slot = this.#slots.get(key);
     const c = slot?.connection;
     if (!slot || !c || c.closed || this.#closed) return undefined;
     slot.lastUsed = Date.now();
@@ -71,17 +73,17 @@ export class Broker {
   }
 
   /**
-   * The ready connection for `purpose`, opening one if needed. Concurrent callers share one
+   * The ready connection of slot `key` (see connection-classes.ts), opening one if needed. Concurrent callers share one
    * attempt, which no caller's signal can abort: each caller's own signal only ends its own
    * wait. After a failure the next attempt waits out a jittered exponential backoff, so a
    * dead broker is not hammered; an authentication failure is not retried at all.
    */
-  connection(purpose: ConnectionPurpose, signal?: AbortSignal): Promise<Connection> {
+  connection(key: string, signal?: AbortSignal): Promise<Connection> {
     if (this.#closed) return Promise.reject(this.#closedError());
-    let slot = this.#slots.get(purpose);
+    let slot = this.#slots.get(key);
     if (!slot) {
       slot = { connection: undefined, connecting: undefined, failures: 0, notBefore: 0, lastUsed: 0 };
-      this.#slots.set(purpose, slot);
+      this.#slots.set(key, slot);
     }
     slot.lastUsed = Date.now();
     if (slot.connection && !slot.connection.closed) return Promise.resolve(slot.connection);
@@ -147,6 +149,16 @@ export class Broker {
         c.close();
         slot.connection = undefined;
       }
+    }
+  }
+
+  /** Closes and forgets the slots of one owner (a consumer or member that closed). */
+  releaseOwner(owner: string): void {
+    const suffix = `:${owner}`;
+    for (const [key, slot] of this.#slots) {
+      if (!key.endsWith(suffix)) continue;
+      slot.connection?.close();
+      this.#slots.delete(key);
     }
   }
 

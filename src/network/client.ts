@@ -9,8 +9,9 @@ import { FindCoordinator, Metadata, type MetadataResponse } from "../protocol/me
 import { type OptionKeys, rejectUnknownOptions } from "../util/options.js";
 import { BackgroundErrors } from "./background-errors.js";
 import { backoffDelay, sleep } from "./backoff.js";
-import { Broker, type BrokerNode, type BrokerOptions, type ConnectionPurpose } from "./broker.js";
+import { Broker, type BrokerNode, type BrokerOptions } from "./broker.js";
 import type { Connection, ConnectionOptions } from "./connection.js";
+import { type ConnectionRoute, slotKey } from "./connection-classes.js";
 import { CoordinatorCache, type CoordinatorType } from "./coordinators.js";
 import { applyLeaderHint, type ClusterMetadata, EMPTY_METADATA, mergeMetadata } from "./metadata.js";
 import { saslMechanism } from "./sasl/index.js";
@@ -301,31 +302,34 @@ export class Client extends BackgroundErrors {
     }
   }
 
-  /** The connection for `purpose` to broker `nodeId` (which metadata must know). */
-  async connection(nodeId: number, purpose: ConnectionPurpose, signal?: AbortSignal): Promise<Connection> {
+  /**
+   * The connection to broker `nodeId` (which metadata must know) for `route`: name the API
+   * (and the owner, for fetch and group requests) and the latency class follows from it.
+   */
+  async connection(nodeId: number, route: ConnectionRoute, signal?: AbortSignal): Promise<Connection> {
     this.#checkOpen();
     let node = this.#metadata.brokers.get(nodeId);
     if (!node) node = (await this.refreshMetadata(signal ? { signal } : {})).brokers.get(nodeId);
     if (!node) throw kafkaError(8, `broker ${nodeId} is not in the cluster metadata`); // BROKER_NOT_AVAILABLE
-    return this.#broker(node).connection(purpose, signal);
+    return this.#broker(node).connection(slotKey(route), signal);
   }
 
   /**
-   * The open connection for `purpose` to broker `nodeId`, or undefined when there is none yet
+   * The open connection for `route` to broker `nodeId`, or undefined when there is none yet
    * (then use {@link connection}). Synchronous, so a loop can send its next request in the
    * same turn as it handled the last response.
    */
-  readyConnection(nodeId: number, purpose: ConnectionPurpose): Connection | undefined {
+  readyConnection(nodeId: number, route: ConnectionRoute): Connection | undefined {
     if (this.#closed) return undefined;
     const broker = this.#brokers.get(nodeId);
     const node = this.#metadata.brokers.get(nodeId);
     // A broker that moved (new host or port in metadata) is replaced by connection().
     if (!broker || !node || !sameAddress(broker.node, node)) return undefined;
-    return broker.readyConnection(purpose);
+    return broker.readyConnection(slotKey(route));
   }
 
   /** A connection to any broker (for requests any broker answers, e.g. admin describe calls). */
-  async anyConnection(purpose: ConnectionPurpose = "control", signal?: AbortSignal): Promise<Connection> {
+  async anyConnection(route: ConnectionRoute = "control", signal?: AbortSignal): Promise<Connection> {
     this.#checkOpen();
     const metadata =
       this.#metadata.brokers.size > 0 ? this.#metadata : await this.refreshMetadata(signal ? { signal } : {});
@@ -334,7 +338,7 @@ export class Client extends BackgroundErrors {
     let lastError: unknown;
     for (const broker of brokers) {
       try {
-        return await broker.connection(purpose, signal);
+        return await broker.connection(slotKey(route), signal);
       } catch (err) {
         if (!isRetriable(err)) throw err;
         lastError = err;
@@ -432,6 +436,11 @@ export class Client extends BackgroundErrors {
       });
     }
     return result;
+  }
+
+  /** Closes the per-owner sockets (fetch, group) of a consumer or member that is done. */
+  releaseConnections(owner: string): void {
+    for (const broker of this.#brokers.values()) broker.releaseOwner(owner);
   }
 
   /** True once {@link close} was called. */

@@ -6,6 +6,12 @@ export type { BackgroundErrorContext } from "./background-errors.js";
 export type { BrokerNode, ConnectionPurpose } from "./broker.js";
 export { Client, type ClientOptions, type ClientStats, type MetadataOptions, parseBootstrap } from "./client.js";
 export { Connection, type ConnectionOptions, type RequestOptions, type TlsOptions } from "./connection.js";
+export {
+  type ConnectionClass,
+  type ConnectionRoute,
+  connectionClassOf,
+  newConnectionOwner,
+} from "./connection-classes.js";
 export type { CoordinatorType } from "./coordinators.js";
 export type { ClusterMetadata, PartitionMetadata, TopicMetadata } from "./metadata.js";
 export * from "./sasl/index.js";

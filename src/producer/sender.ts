@@ -298,7 +298,7 @@ export class Sender {
       await previous;
       await sealing;
       const request = this.#request(batches);
-      const connection = await this.#client.connection(nodeId, "produce");
+      const connection = await this.#client.connection(nodeId, { api: Produce });
       this.requests++;
       if (this.#options.acks === 0) {
         const written = connection.request(Produce, request, { noResponse: true });
