@@ -27,7 +27,8 @@ export default defineConfig({
       {
         test: {
           name: "integration",
-          include: ["test/integration/**/*.test.ts", "test/tools/**/*.test.ts"],
+          // test/docs: every README and docs/ example run against the broker, and the packed tarball.
+          include: ["test/integration/**/*.test.ts", "test/tools/**/*.test.ts", "test/docs/**/*.test.ts"],
           globalSetup: ["tools/kafka/global-setup.ts"],
           testTimeout: 120_000,
           hookTimeout: 180_000,

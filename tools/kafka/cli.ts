@@ -4,6 +4,8 @@
  *   start [--mode single|cluster|secure]   start in the background and print how to reach it
  *   stop                                   stop it and remove its data
  *   status                                 say whether it runs and answers
+ *   env                                    print `export KAFKA_BOOTSTRAP=…` for it, for
+ *                                          `eval "$(npm run --silent kafka -- env)"`
  *   fetch                                  only fetch the jars (CI warms the cache with it)
  */
 import { existsSync } from "node:fs";
@@ -37,6 +39,15 @@ function describe(info: KafkaClusterInfo): string {
   return lines.join("\n");
 }
 
+/**
+ * The shell line that points examples and tests at the broker: the harness picks free ports,
+ * so the address changes from one start to the next, and the README's quickstart and
+ * `docs/` examples read it from `KAFKA_BOOTSTRAP`.
+ */
+function envLine(info: KafkaClusterInfo): string {
+  return `export KAFKA_BOOTSTRAP=${info.bootstrap}`;
+}
+
 async function stop(): Promise<void> {
   const state = await readState();
   if (!state) {
@@ -66,6 +77,16 @@ async function main(argv: string[]): Promise<number> {
       const { stop: _stop, ...info } = await startKafka({ mode, detached: true, log: (line) => console.log(line) });
       await writeFile(CLI_STATE_FILE, JSON.stringify(info, null, 2));
       console.log(describe(info));
+      console.log(`\n${envLine(info)}   # or: eval "$(npm run --silent kafka -- env)"`);
+      return 0;
+    }
+    case "env": {
+      const state = await readState();
+      if (!state) {
+        console.error("no broker started by this CLI is recorded (npm run kafka -- start)");
+        return 1;
+      }
+      console.log(envLine(state));
       return 0;
     }
     case "stop":
@@ -90,7 +111,7 @@ async function main(argv: string[]): Promise<number> {
       }
     }
     default:
-      console.error("usage: npm run kafka -- start [--mode single|cluster|secure] | stop | status | fetch");
+      console.error("usage: npm run kafka -- start [--mode single|cluster|secure] | stop | status | env | fetch");
       return 2;
   }
 }
