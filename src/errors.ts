@@ -21,7 +21,10 @@ export type SamsaErrorCode =
   | "SAMSA_ERR_RECORD_TOO_LARGE"
   | "SAMSA_ERR_TIMEOUT"
   | "SAMSA_ERR_CLOSED"
-  | "SAMSA_ERR_BUFFER_FULL";
+  | "SAMSA_ERR_BUFFER_FULL"
+  | "SAMSA_ERR_DECOMPRESSION_LIMIT"
+  | "SAMSA_ERR_DESERIALIZATION"
+  | "SAMSA_ERR_FETCH";
 
 /** Base class of every error samsa throws. */
 export class SamsaError extends Error {
@@ -216,5 +219,48 @@ export class BufferFullError extends SamsaError {
       "SAMSA_ERR_BUFFER_FULL",
       `producer buffer full: ${bufferMemory} bytes buffered and as many waiting; await earlier sends or raise bufferMemory`,
     );
+  }
+}
+
+/**
+ * A compressed record batch expands past the decompression limit (a decompression bomb, or a
+ * limit set too low for the data). Decompression stops as soon as the output would pass the
+ * limit, so the memory it held stays bounded by it. Not retriable: refetching brings the same
+ * bytes; raise the limit (`maxDecompressedBytes`) if the data is genuine.
+ */
+export class DecompressionLimitError extends SamsaError {
+  /** The batch's codec: `gzip`, `snappy`, `lz4` or `zstd`. */
+  readonly codec: string;
+  /** The limit in bytes that the output would have passed. */
+  readonly limit: number;
+  /** Topic of the batch, when the caller knew it. */
+  readonly topic: string | undefined;
+  /** Partition of the batch, when the caller knew it. */
+  readonly partition: number | undefined;
+  /** Base offset of the batch, when known. */
+  readonly baseOffset: bigint | undefined;
+
+  constructor(
+    codec: string,
+    limit: number,
+    where: { topic?: string; partition?: number; baseOffset?: bigint } = {},
+    options?: { cause?: unknown },
+  ) {
+    const place =
+      where.topic !== undefined
+        ? `${where.topic}${where.partition !== undefined ? `-${where.partition}` : ""}${where.baseOffset !== undefined ? ` batch at offset ${where.baseOffset}` : ""}: `
+        : where.baseOffset !== undefined
+          ? `batch at offset ${where.baseOffset}: `
+          : "";
+    super(
+      "SAMSA_ERR_DECOMPRESSION_LIMIT",
+      `${place}${codec} data decompresses to more than the limit of ${limit} bytes (maxDecompressedBytes)`,
+      options,
+    );
+    this.codec = codec;
+    this.limit = limit;
+    this.topic = where.topic;
+    this.partition = where.partition;
+    this.baseOffset = where.baseOffset;
   }
 }

@@ -52,8 +52,10 @@ export interface ConsumerLag extends TopicPartition {
 /** Counters for tests and metrics. */
 export interface ConsumerStats {
   fetch: FetcherStats;
-  /** Fetched bytes not yet handed out (bounded by maxBufferedBytes). */
+  /** Fetched bytes not yet handed out, decompressed payloads included (bounded by maxBufferedBytes). */
   bufferedBytes: number;
+  /** Errors waiting for the loop to throw them (one per partition, at most 64). */
+  pendingErrors: number;
   commits: number;
   commitErrors: number;
   rebalances: number;

@@ -6,7 +6,10 @@
  */
 
 import { ClosedError, InvalidArgumentError } from "../errors.js";
+import type { BackgroundErrorContext } from "../network/background-errors.js";
 import type { Client } from "../network/client.js";
+import { ErrorCode } from "../protocol/error-table.js";
+import { kafkaError } from "../protocol/kafka-error.js";
 import {
   type AssignedPartition,
   type CommitOffset,
@@ -18,7 +21,7 @@ import {
   type RebalanceListener,
   type SeekTarget,
 } from "./api.js";
-import { LogTruncationError } from "./errors.js";
+import { LogTruncationError, UnknownTopicError } from "./errors.js";
 import { FetchBuffer } from "./fetch-buffer.js";
 import { Fetcher } from "./fetcher.js";
 import { ClassicGroupMember } from "./group/classic.js";
@@ -35,6 +38,15 @@ import { type PENDING, RecordReader } from "./reader.js";
 
 const NO_MEMBER: MemberIdentity = { memberId: "", generationIdOrMemberEpoch: -1, groupInstanceId: null };
 
+/**
+ * Errors waiting for the loop, at most. They are already one per partition (the latest) and
+ * one per distinct other error, so this only binds a consumer of many failing partitions that
+ * nobody iterates; past it, errors go to the client's `error` event instead.
+ */
+const MAX_PENDING_ERRORS = 64;
+/** How often a subscription to topics that do not exist looks again (and reports again). */
+const TOPIC_RECHECK_MS = 30_000;
+
 /** A Kafka consumer; see the module comment and docs/consumer.md. */
 export class Consumer<K = Buffer | null, V = Buffer | null> implements AsyncIterable<Message<K, V>> {
   readonly #client: Client;
@@ -48,7 +60,12 @@ export class Consumer<K = Buffer | null, V = Buffer | null> implements AsyncIter
   #mode: "none" | "assign" | "subscribe" = "none";
   #membership: Membership | undefined;
   #listener: RebalanceListener = {};
-  #errors: Error[] = [];
+  /** Errors for the loop to throw, keyed by partition (or by message): see MAX_PENDING_ERRORS. */
+  #errors = new Map<string, Error>();
+  #subscription: Subscription | undefined;
+  #topicCheck: NodeJS.Timeout | undefined;
+  /** Rebalance listeners running: commit() still works inside them while closing. */
+  #inListener = 0;
   #fatal: Error | undefined;
   #iterating = false;
   #releaseWaiters: (() => void)[] = [];
@@ -79,6 +96,7 @@ export class Consumer<K = Buffer | null, V = Buffer | null> implements AsyncIter
       partitions: () => this.#states.values(),
       outOfRange: (state) => this.#positions.outOfRange(state),
       failPartition: (state, error) => this.#report(error, state),
+      fetchFailed: (state, error) => this.#enqueue(error, state),
       truncated: (state, endOffset) => this.#truncated(state, endOffset),
     });
     this.#buffer.onSpace = () => this.#fetcher.wake();
@@ -90,11 +108,12 @@ export class Consumer<K = Buffer | null, V = Buffer | null> implements AsyncIter
       member: () => this.#membership?.offsetFetchIdentity() ?? { memberId: null, memberEpoch: -1 },
       ready: () => this.#fetcher.wake(),
       report: (error, state) => this.#report(error, state),
+      fetchFailed: (state, error) => this.#enqueue(error, state),
       signal: this.#fetcher.signal,
     });
     if (o.groupId !== undefined && o.autoCommit) {
       this.#autoCommitTimer = setInterval(() => {
-        this.#commitConsumed([...this.#states.values()]).catch(() => {});
+        void this.#commitConsumed([...this.#states.values()], "autoCommit");
       }, o.autoCommitIntervalMs);
       this.#autoCommitTimer.unref();
     }
@@ -117,7 +136,12 @@ export class Consumer<K = Buffer | null, V = Buffer | null> implements AsyncIter
 
   /** Counters for tests and metrics. */
   get stats(): ConsumerStats {
-    return { fetch: { ...this.#fetcher.stats }, bufferedBytes: this.#buffer.bufferedBytes, ...this.#stats };
+    return {
+      fetch: { ...this.#fetcher.stats },
+      bufferedBytes: this.#buffer.bufferedBytes,
+      pendingErrors: this.#errors.size,
+      ...this.#stats,
+    };
   }
 
   /** The partitions this consumer reads now. */
@@ -152,7 +176,7 @@ export class Consumer<K = Buffer | null, V = Buffer | null> implements AsyncIter
     for (const s of gone) this.#states.delete(s.key);
     if (gone.length > 0) {
       this.#drop(gone);
-      void this.#commitConsumed(gone).catch(() => {});
+      void this.#commitConsumed(gone, "commitOnAssign");
     }
     const added: PartitionState[] = [];
     for (const p of list) {
@@ -195,6 +219,8 @@ export class Consumer<K = Buffer | null, V = Buffer | null> implements AsyncIter
     }
     this.#mode = "subscribe";
     this.#listener = listener;
+    this.#subscription = subscription;
+    this.#checkTopics(subscription);
     if (this.#membership) {
       this.#membership.subscribe(subscription);
       return;
@@ -244,6 +270,38 @@ export class Consumer<K = Buffer | null, V = Buffer | null> implements AsyncIter
         },
         (error: unknown) => this.#failFatal(error as Error),
       );
+  }
+
+  /**
+   * Subscribed topics that do not exist are reported (client `error` event, UnknownTopicError
+   * naming the metadata error), then looked at again every TOPIC_RECHECK_MS until they exist:
+   * the member waits for them, as Java's does, but not silently.
+   */
+  #checkTopics(subscription: Subscription): void {
+    if (this.#topicCheck) clearTimeout(this.#topicCheck);
+    this.#topicCheck = undefined;
+    if (!("topics" in subscription)) return;
+    const topics = subscription.topics;
+    const context = { source: "consumer", operation: "subscribe", groupId: this.#options.groupId } as const;
+    this.#client.metadata(topics, { maxAgeMs: 0 }).then(
+      (metadata) => {
+        if (this.#closing || this.#subscription !== subscription) return;
+        let missing = false;
+        for (const topic of topics) {
+          const t = metadata.topics.get(topic);
+          if (t !== undefined && t.errorCode === 0) continue;
+          missing = true;
+          const cause = kafkaError(t?.errorCode ?? ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
+          this.#client.reportError(new UnknownTopicError(topic, cause), { ...context, topic });
+        }
+        if (!missing) return;
+        this.#topicCheck = setTimeout(() => this.#checkTopics(subscription), TOPIC_RECHECK_MS);
+        this.#topicCheck.unref();
+      },
+      (error: unknown) => {
+        if (!this.#closing) this.#client.reportError(error as Error, context);
+      },
+    );
   }
 
   /** Async iteration over messages, one at a time (`for await (const m of consumer)`). */
@@ -337,8 +395,9 @@ export class Consumer<K = Buffer | null, V = Buffer | null> implements AsyncIter
    */
   async commit(offsets?: readonly CommitOffset[]): Promise<void> {
     if (this.#coordinator === undefined) throw new InvalidArgumentError("groupId", "commit needs a groupId");
-    if (this.#closing) throw new ClosedError("consumer");
-    if (offsets === undefined) return this.#commitConsumed([...this.#states.values()], true);
+    // Closing runs the revoked listener, which may still commit (the partitions are still ours).
+    if (this.#closing && this.#inListener === 0) throw new ClosedError("consumer");
+    if (offsets === undefined) return this.#commitConsumed([...this.#states.values()]);
     if (!Array.isArray(offsets)) throw new InvalidArgumentError("offsets", "must be an array");
     const entries: CommitEntry[] = offsets.map((o, i) => {
       const state = this.#assigned(`offsets[${i}]`, o);
@@ -356,12 +415,14 @@ export class Consumer<K = Buffer | null, V = Buffer | null> implements AsyncIter
         metadata: o.metadata ?? null,
       };
     });
-    return this.#commitEntries(entries, true);
+    return this.#commitEntries(entries);
   }
 
   /**
    * Stops: ends iteration, commits what the application is done with (auto-commit), tells
-   * the revoke listener, leaves the group. The client stays open.
+   * the revoke listener, leaves the group. The client stays open. A loop running now ends
+   * quietly; calls made afterwards (a new loop, commit, seek, …) throw ClosedError. Errors of
+   * the final commit and of leaving go to the client's `error` event.
    */
   close(): Promise<void> {
     this.#closing ??= this.#close();
@@ -371,14 +432,17 @@ export class Consumer<K = Buffer | null, V = Buffer | null> implements AsyncIter
   async #close(): Promise<void> {
     this.#buffer.wakeReaders();
     if (this.#autoCommitTimer) clearInterval(this.#autoCommitTimer);
+    if (this.#topicCheck) clearTimeout(this.#topicCheck);
     this.#fetcher.stop();
     this.#reader.commitLast();
     this.#wakeReleaseWaiters();
     const states = [...this.#states.values()];
     if (this.#membership && this.#fatal === undefined) {
-      await this.#membership.leave(() => this.#revoke([...this.#states.values()])).catch(() => {});
+      await this.#membership
+        .leave(() => this.#revoke([...this.#states.values()], "commitOnClose"))
+        .catch((error: unknown) => this.#background(error, "leaveGroup"));
     } else if (this.#coordinator && this.#options.autoCommit && this.#fatal === undefined) {
-      await this.#commitConsumed(states).catch(() => {});
+      await this.#commitConsumed(states, "commitOnClose");
     }
     this.#drop([...this.#states.values()]);
     this.#states.clear();
@@ -398,6 +462,14 @@ export class Consumer<K = Buffer | null, V = Buffer | null> implements AsyncIter
   }
 
   #source<T>(take: () => T | undefined | typeof PENDING): ReadSource<T> {
+    this.#checkOpen();
+    if (this.#mode === "none") {
+      // Java's poll throws IllegalStateException here: without this the loop would wait for ever.
+      throw new InvalidArgumentError(
+        "consumer",
+        "is neither subscribed nor assigned: call subscribe() or assign() before reading",
+      );
+    }
     if (this.#iterating) {
       throw new InvalidArgumentError("consumer", "is already being iterated; end the other loop first");
     }
@@ -406,9 +478,11 @@ export class Consumer<K = Buffer | null, V = Buffer | null> implements AsyncIter
     return {
       take: () => {
         if (this.#fatal !== undefined) throw this.#fatal;
-        if (this.#errors.length > 0) {
+        if (this.#errors.size > 0) {
           this.#reader.commitLast();
-          throw this.#errors.shift();
+          const [key, error] = this.#errors.entries().next().value as [string, Error];
+          this.#errors.delete(key);
+          throw error;
         }
         const item = take();
         if (this.#releaseWaiters.length > 0) this.#wakeReleaseWaiters();
@@ -429,7 +503,7 @@ export class Consumer<K = Buffer | null, V = Buffer | null> implements AsyncIter
   async #wait(signal: AbortSignal | undefined): Promise<void> {
     const decoding = this.#reader.decoding;
     if (decoding) return decoding;
-    if (this.#errors.length > 0 || this.#fatal !== undefined || this.#closing) return;
+    if (this.#errors.size > 0 || this.#fatal !== undefined || this.#closing) return;
     if (this.#buffer.length > 0) return;
     await new Promise<void>((resolve) => {
       const done = () => {
@@ -448,8 +522,34 @@ export class Consumer<K = Buffer | null, V = Buffer | null> implements AsyncIter
       state.generation++;
       this.#buffer.dropStale();
     }
-    this.#errors.push(error);
+    this.#enqueue(error, state);
+  }
+
+  /**
+   * Queues an error for the loop to throw: one per partition (a newer one replaces it) and one
+   * per distinct other error, MAX_PENDING_ERRORS in all; past that, to the `error` event.
+   */
+  #enqueue(error: Error, state?: PartitionState): void {
+    const key = state ? state.key : `\u0001${error.name}\u0001${error.message}`;
+    if (this.#errors.has(key)) {
+      this.#errors.delete(key); // re-inserted last: the order stays oldest first
+    } else if (this.#errors.size >= MAX_PENDING_ERRORS) {
+      this.#background(error, "read", state);
+      return;
+    }
+    this.#errors.set(key, error);
     this.#buffer.wakeReaders();
+  }
+
+  /** An error no caller waits for: to the client's `error` event (or one stderr line). */
+  #background(error: unknown, operation: string, state?: PartitionState): void {
+    const context: BackgroundErrorContext = { source: "consumer", operation };
+    if (this.#options.groupId !== undefined) context.groupId = this.#options.groupId;
+    if (state) {
+      context.topic = state.topic;
+      context.partition = state.partition;
+    }
+    this.#client.reportError(error instanceof Error ? error : new Error(String(error)), context);
   }
 
   /**
@@ -515,7 +615,7 @@ export class Consumer<K = Buffer | null, V = Buffer | null> implements AsyncIter
    * the record it holds from them (so the next owner does not read it twice), commits, tells
    * the listener (which may still commit: the partitions count as assigned until it returns).
    */
-  async #revoke(states: PartitionState[]): Promise<void> {
+  async #revoke(states: PartitionState[], operation = "commitOnRevoke"): Promise<void> {
     if (states.length === 0) return;
     // Revoked, not rewound: the generation stays, so the held record still becomes consumed.
     for (const s of states) s.revoked = true;
@@ -530,7 +630,7 @@ export class Consumer<K = Buffer | null, V = Buffer | null> implements AsyncIter
         });
       });
     }
-    if (this.#options.autoCommit) await this.#commitConsumed(states).catch(() => {});
+    if (this.#options.autoCommit) await this.#commitConsumed(states, operation);
     await this.#callListener("revoked", states);
     for (const s of states) this.#states.delete(s.key);
   }
@@ -547,6 +647,7 @@ export class Consumer<K = Buffer | null, V = Buffer | null> implements AsyncIter
   async #callListener(name: keyof RebalanceListener, states: readonly PartitionState[]): Promise<void> {
     const fn = this.#listener[name];
     if (!fn) return;
+    this.#inListener++;
     try {
       await fn.call(
         this.#listener,
@@ -555,11 +656,17 @@ export class Consumer<K = Buffer | null, V = Buffer | null> implements AsyncIter
     } catch (err) {
       // Java rethrows listener exceptions from poll(); here the iterator throws it.
       this.#report(err instanceof Error ? err : new Error(String(err)));
+    } finally {
+      this.#inListener--;
     }
   }
 
-  /** Commits the consumed offsets of `states` that moved since their last commit. */
-  #commitConsumed(states: readonly PartitionState[], rethrow = false): Promise<void> {
+  /**
+   * Commits the consumed offsets of `states` that moved since their last commit. With an
+   * `operation` (a commit no caller awaits: auto-commit, on revoke, on close) a failure goes to
+   * the client's `error` event under that name, and the returned promise never rejects.
+   */
+  #commitConsumed(states: readonly PartitionState[], operation?: string): Promise<void> {
     const entries: CommitEntry[] = [];
     for (const s of states) {
       const consumed = s.consumed;
@@ -572,11 +679,11 @@ export class Consumer<K = Buffer | null, V = Buffer | null> implements AsyncIter
         metadata: null,
       });
     }
-    return this.#commitEntries(entries, rethrow);
+    return this.#commitEntries(entries, operation);
   }
 
   /** Commits one after another (never two OffsetCommits racing), then records what was stored. */
-  #commitEntries(entries: readonly CommitEntry[], rethrow = false): Promise<void> {
+  #commitEntries(entries: readonly CommitEntry[], operation?: string): Promise<void> {
     const coordinator = this.#coordinator;
     if (coordinator === undefined || entries.length === 0) return Promise.resolve();
     const run = this.#commitChain.then(async () => {
@@ -592,7 +699,8 @@ export class Consumer<K = Buffer | null, V = Buffer | null> implements AsyncIter
         throw err;
       }
     });
+    // The chain only orders commits; each failure reaches its caller or the `error` event.
     this.#commitChain = run.catch(() => {});
-    return rethrow ? run : run.catch(() => {});
+    return operation === undefined ? run : run.catch((error: unknown) => this.#background(error, operation));
   }
 }

@@ -1,7 +1,9 @@
 /**
  * Fetched data waiting for the application: one chunk per partition per fetch response,
  * kept as the response's raw bytes until the application reaches it, and counted against
- * `maxBufferedBytes` so prefetching stops at the bound. Also the read_committed filter.
+ * `maxBufferedBytes` so prefetching stops at the bound. A compressed chunk, once decoded,
+ * counts its decompressed bytes too: what the buffer bounds is memory, not wire bytes (a
+ * 10x-compressible topic would otherwise hold ten times the bound). Also the read_committed filter.
  *
  *   fetchers ──push(chunk)──▶ [ c0 | c1 | c2 | … ] ──shift()──▶ reader (decode, hand out)
  *            (reserve bytes per request)             release(chunk) ──▶ onSpace: fetchers go on
@@ -38,6 +40,10 @@ export interface FetchedChunk {
   decoding?: Promise<void>;
   /** Decoding failed: the partition stops with this error. */
   error?: Error;
+  /** Bytes this chunk counts in its buffer: the record set, plus decompressed payloads once decoded. */
+  counted?: number;
+  /** Released or dropped: it no longer counts, and late decompressed bytes are not added. */
+  released?: boolean;
 }
 
 /** What {@link scanRecordSet} learns from the batch headers alone. */
@@ -118,8 +124,21 @@ export function visibleBatches(
   return out;
 }
 
-/** Decodes a chunk's visible batches; sets `batches` or `error`. Async only for compressed chunks. */
-export function decodeChunk(chunk: FetchedChunk, verifyCrc: boolean): Promise<void> | undefined {
+/** Decompressed bytes of decoded batches (payloads that are not views into the record set). */
+function decompressedBytes(chunk: FetchedChunk, batches: readonly RecordBatch[]): number {
+  let n = 0;
+  for (const b of batches) {
+    const data = b.encoded?.data;
+    if (data !== undefined && data.buffer !== chunk.records.buffer) n += data.length;
+  }
+  return n;
+}
+
+/**
+ * Decodes a chunk's visible batches; sets `batches` or `error`. Async only for compressed
+ * chunks, whose decompressed bytes are then counted in `buffer`.
+ */
+export function decodeChunk(chunk: FetchedChunk, verifyCrc: boolean, buffer?: FetchBuffer): Promise<void> | undefined {
   const options = {
     verifyCrc,
     fromOffset: chunk.fromOffset,
@@ -139,6 +158,7 @@ export function decodeChunk(chunk: FetchedChunk, verifyCrc: boolean): Promise<vo
   }
   chunk.decoding ??= decodeRecordBatches(chunk.records, options).then(
     (batches) => {
+      buffer?.grow(chunk, decompressedBytes(chunk, batches));
       chunk.batches = visibleBatches(batches, chunk.abortedTransactions);
     },
     (err: unknown) => {
@@ -175,11 +195,25 @@ export class FetchBuffer {
     return this.#maxBytes - this.bufferedBytes - this.reservedBytes;
   }
 
+  /** Held bytes (not counting reservations) reached the bound: no decoding ahead. */
+  get full(): boolean {
+    return this.bufferedBytes >= this.#maxBytes;
+  }
+
   /** Queues a chunk and wakes a waiting reader. */
   push(chunk: FetchedChunk): void {
     this.#chunks.push(chunk);
-    this.bufferedBytes += chunk.records.length;
+    chunk.counted = chunk.records.length;
+    chunk.released = false;
+    this.bufferedBytes += chunk.counted;
     this.#wake(this.#dataWaiters);
+  }
+
+  /** A held chunk takes `n` more bytes (its decompressed payloads). */
+  grow(chunk: FetchedChunk, n: number): void {
+    if (chunk.released !== false || n <= 0) return;
+    chunk.counted = (chunk.counted ?? 0) + n;
+    this.bufferedBytes += n;
   }
 
   /** The oldest chunk, or undefined. Its bytes stay counted until {@link release}. */
@@ -204,7 +238,7 @@ export class FetchBuffer {
   /** A chunk was read (or dropped): its bytes no longer count, and fetchers may continue. */
   release(chunk: FetchedChunk): void {
     const wasFull = this.available <= 0;
-    this.bufferedBytes -= chunk.records.length;
+    this.#uncount(chunk);
     if (wasFull && this.available > 0) this.onSpace();
   }
 
@@ -214,15 +248,22 @@ export class FetchBuffer {
     for (let i = this.#head; i < this.#chunks.length; i++) {
       const c = this.#chunks[i] as FetchedChunk;
       if (c.generation === c.state.generation && !c.state.revoked) kept.push(c);
-      else this.bufferedBytes -= c.records.length;
+      else this.#uncount(c);
     }
     this.#chunks = kept;
     this.#head = 0;
     this.onSpace();
   }
 
+  #uncount(chunk: FetchedChunk): void {
+    if (chunk.released !== false) return;
+    chunk.released = true;
+    this.bufferedBytes -= chunk.counted ?? chunk.records.length;
+  }
+
   /** Drops everything (close). */
   clear(): void {
+    for (let i = this.#head; i < this.#chunks.length; i++) (this.#chunks[i] as FetchedChunk).released = true;
     this.#chunks = [];
     this.#head = 0;
     this.bufferedBytes = 0;

@@ -5,6 +5,12 @@
  * one in the same turn; it waits while the buffer is at `maxBufferedBytes`. Leaders are read
  * from the client's metadata on each round, so a leader change (a refresh or a KIP-951 hint)
  * moves a partition to another loop.
+ *
+ * Nothing fails silently for ever: each partition counts its consecutive failures (an error
+ * code, a request or response that failed, no leader), backs off exponentially, and every
+ * FETCH_ATTEMPTS failures in a row the application gets a FetchError naming it, through the
+ * iterator, while fetching goes on trying. Request failures are also reported to the client's
+ * `error` event as they happen.
  */
 import { backoffDelay, sleep } from "../network/backoff.js";
 import type { Client } from "../network/client.js";
@@ -12,12 +18,39 @@ import { ZERO_UUID } from "../protocol/api.js";
 import { ErrorCode } from "../protocol/error-table.js";
 import { isRetriable, kafkaError } from "../protocol/kafka-error.js";
 import { Fetch, type FetchResponse } from "../protocol/messages/index.js";
+import { FetchError } from "./errors.js";
 import type { FetchBuffer } from "./fetch-buffer.js";
 import { scanRecordSet } from "./fetch-buffer.js";
 import { FetchSession, type SessionPartition, type SessionRequest, sessionKey } from "./fetch-session.js";
 import type { ResolvedConsumerOptions } from "./options.js";
 import type { PartitionState } from "./partition.js";
 import { type ValidationHost, validatePosition } from "./validation.js";
+
+/**
+ * Failures in a row after which a partition's FetchError reaches the application. With the
+ * backoff below (retryBackoffMs doubling to 1 s) ten take about 7 s at the default 100 ms:
+ * longer than a leader election or a broker restart takes to show in metadata, short enough
+ * that a stuck partition is noticed.
+ */
+export const FETCH_ATTEMPTS = 10;
+const FAILURE_BACKOFF_CEILING_MS = 1_000;
+
+/**
+ * Counts a failed attempt for `state`: pushes its next fetch back, and every FETCH_ATTEMPTS
+ * in a row hands a FetchError to `report`.
+ */
+export function noteFailure(
+  state: PartitionState,
+  cause: unknown,
+  retryBackoffMs: number,
+  report: (state: PartitionState, error: FetchError) => void,
+): void {
+  const n = ++state.fetchFailures;
+  const floorMs = Math.max(1, retryBackoffMs);
+  const delay = backoffDelay(n - 1, { floorMs, ceilingMs: Math.max(floorMs, FAILURE_BACKOFF_CEILING_MS) });
+  state.notBefore = Math.max(state.notBefore, Date.now() + delay);
+  if (n % FETCH_ATTEMPTS === 0) report(state, new FetchError(state.topic, state.partition, n, cause));
+}
 
 /** What the fetcher needs from its consumer. */
 export interface FetcherHost {
@@ -30,6 +63,8 @@ export interface FetcherHost {
   outOfRange(state: PartitionState): void;
   /** An error that stops a partition until the application seeks. */
   failPartition(state: PartitionState, error: Error): void;
+  /** A partition keeps failing (see {@link noteFailure}): tell the application; fetching goes on. */
+  fetchFailed(state: PartitionState, error: FetchError): void;
   /** A new leader's log ends at `endOffset`, before the fetch position (KIP-320). */
   truncated(state: PartitionState, endOffset: bigint): void;
 }
@@ -73,6 +108,8 @@ export class Fetcher {
   readonly #controller = new AbortController();
   #waiters: (() => void)[] = [];
   #metadataRefresh: Promise<void> | undefined;
+  /** Refreshes in a row after which some partition still had no leader: grows their backoff. */
+  #leaderless = 0;
   #timer: NodeJS.Timeout | undefined;
   #stopped = false;
   readonly stats: FetcherStats = {
@@ -169,17 +206,54 @@ export class Fetcher {
     for (const s of this.#host.partitions()) topics.add(s.topic);
     const client = this.#host.client;
     client.invalidateLeader();
+    const { retryBackoffMs } = this.#host.options;
     this.#metadataRefresh = (async () => {
+      let failure: unknown;
       try {
-        await sleep(this.#host.options.retryBackoffMs, this.signal);
+        const floorMs = Math.max(1, retryBackoffMs);
+        const ceilingMs = Math.max(floorMs, FAILURE_BACKOFF_CEILING_MS);
+        await sleep(
+          this.#leaderless === 0 ? retryBackoffMs : backoffDelay(this.#leaderless, { floorMs, ceilingMs }),
+          this.signal,
+        );
         await client.metadata([...topics], { maxAgeMs: 0, signal: this.signal });
-      } catch {
+      } catch (err) {
         // Retried by the next wake that finds a leader missing.
+        failure = err;
+        if (!this.#stopped) client.reportError(err as Error, { source: "consumer", operation: "refreshMetadata" });
       } finally {
         this.#metadataRefresh = undefined;
       }
+      if (this.#stopped) return;
+      this.#countLeaderless(failure);
       this.wake();
     })();
+  }
+
+  /**
+   * After a refresh: each fetchable partition still without a leader counts a failure, with
+   * the reason (the topic's error code, e.g. UNKNOWN_TOPIC_OR_PARTITION for a deleted topic).
+   */
+  #countLeaderless(failure: unknown): void {
+    const metadata = this.#host.client.cachedMetadata;
+    let missing = false;
+    for (const state of this.#host.partitions()) {
+      if (state.fetchOffset === undefined || state.revoked || state.paused || state.error !== undefined) continue;
+      const topic = metadata.topics.get(state.topic);
+      if ((topic?.partitions[state.partition]?.leaderId ?? -1) >= 0) continue;
+      missing = true;
+      const cause =
+        failure ??
+        kafkaError(
+          topic === undefined || topic.errorCode !== 0
+            ? (topic?.errorCode ?? ErrorCode.UNKNOWN_TOPIC_OR_PARTITION)
+            : topic.partitions.length > 0 && state.partition >= topic.partitions.length
+              ? ErrorCode.UNKNOWN_TOPIC_OR_PARTITION
+              : ErrorCode.LEADER_NOT_AVAILABLE,
+        );
+      noteFailure(state, cause, this.#host.options.retryBackoffMs, (s, e) => this.#host.fetchFailed(s, e));
+    }
+    this.#leaderless = missing ? this.#leaderless + 1 : 0;
   }
 
   /** Stops every loop and aborts fetches in flight. */
@@ -248,6 +322,7 @@ class BrokerFetcher {
       this.#fetcher.stats.requests++;
       if (request.full) this.#fetcher.stats.fullRequests++;
       let response: FetchResponse | undefined;
+      let requestError: unknown;
       let version = 0;
       try {
         const connection =
@@ -272,7 +347,8 @@ class BrokerFetcher {
           },
           { timeoutMs: client.requestTimeoutMs + options.maxWaitMs, signal: this.#fetcher.signal },
         );
-      } catch {
+      } catch (err) {
+        requestError = err;
         this.#session.handleError();
       } finally {
         for (const p of next) p.state.inFlight = false;
@@ -281,6 +357,10 @@ class BrokerFetcher {
       if (this.#fetcher.stopped) return failures;
       if (!response) {
         this.#fetcher.stats.requestErrors++;
+        // A dropped connection or a response that does not decode: said now, and counted per
+        // partition so a failure that never clears reaches the iterator.
+        client.reportError(requestError as Error, { source: "consumer", operation: "fetch", nodeId: this.#nodeId });
+        for (const p of next) this.#failed(p.state, requestError);
         // The broker may be gone: find the leaders again before the next round.
         this.#fetcher.refreshMetadata();
         await sleep(this.#backoff(failures));
@@ -293,6 +373,9 @@ class BrokerFetcher {
           response.errorCode !== ErrorCode.FETCH_SESSION_ID_NOT_FOUND &&
           response.errorCode !== ErrorCode.INVALID_FETCH_SESSION_EPOCH
         ) {
+          const error = kafkaError(response.errorCode);
+          client.reportError(error, { source: "consumer", operation: "fetch", nodeId: this.#nodeId });
+          for (const p of next) this.#failed(p.state, error);
           await sleep(this.#backoff(failures));
           return failures + 1;
         }
@@ -302,6 +385,10 @@ class BrokerFetcher {
       if (response.throttleTimeMs > 0) await sleep(response.throttleTimeMs);
       failures = 0;
     }
+  }
+
+  #failed(state: PartitionState, cause: unknown): void {
+    noteFailure(state, cause, this.#host.options.retryBackoffMs, (s, e) => this.#host.fetchFailed(s, e));
   }
 
   /** The partitions this broker leads that may be fetched now, rotated so full requests are fair. */
@@ -362,6 +449,7 @@ class BrokerFetcher {
         if (state.revoked || state.generation !== entry.generation || state.fetchOffset !== entry.fetchOffset) continue;
         const code = part.errorCode;
         if (code === 0) {
+          state.fetchFailures = 0;
           state.highWatermark = part.highWatermark;
           state.lastStableOffset = part.lastStableOffset;
           if (part.logStartOffset >= 0n) state.logStartOffset = part.logStartOffset;
@@ -386,7 +474,7 @@ class BrokerFetcher {
           this.#host.outOfRange(state);
         } else if (LEADERSHIP_ERRORS.has(code)) {
           this.#fetcher.stats.leaderErrors++;
-          state.notBefore = Date.now() + options.retryBackoffMs;
+          this.#failed(state, kafkaError(code));
           const hint = part.currentLeader;
           if (hint.leaderId >= 0 && hint.leaderEpoch >= 0) {
             // KIP-951: the new leader rides in the response; no metadata round trip needed.
@@ -404,7 +492,7 @@ class BrokerFetcher {
           }
         } else {
           const error = kafkaError(code);
-          if (isRetriable(error)) state.notBefore = Date.now() + options.retryBackoffMs;
+          if (isRetriable(error)) this.#failed(state, error);
           else this.#host.failPartition(state, error);
         }
       }

@@ -13,7 +13,14 @@ export type {
   SeekTarget,
 } from "./api.js";
 export { Consumer } from "./consumer.js";
-export { LogTruncationError, NoOffsetForPartitionError, OffsetOutOfRangeError } from "./errors.js";
+export {
+  DeserializationError,
+  FetchError,
+  LogTruncationError,
+  NoOffsetForPartitionError,
+  OffsetOutOfRangeError,
+  UnknownTopicError,
+} from "./errors.js";
 export type { FetcherStats } from "./fetcher.js";
 export {
   type AssignmentInput,

@@ -55,6 +55,11 @@ export class PartitionState {
   highWatermark = -1n;
   lastStableOffset = -1n;
   logStartOffset = -1n;
+  /**
+   * Consecutive failed attempts to fetch (or find a position or leader for) this partition;
+   * 0 after a fetch succeeds. Drives its backoff and the FetchError every FETCH_ATTEMPTS.
+   */
+  fetchFailures = 0;
   /** Offset last committed by this consumer (or fetched as committed); skips redundant commits. */
   committed: bigint | undefined;
 

@@ -3,12 +3,16 @@
  * offset (OffsetFetch), else autoOffsetReset (ListOffsets for the log's start or end), or a
  * NoOffsetForPartitionError with "none". Also resets after OFFSET_OUT_OF_RANGE. Runs in the
  * background, retrying what may succeed later, and never overrides a seek made meanwhile.
+ * A partition whose topic does not exist is retried with backoff and counted like a failed
+ * fetch: every FETCH_ATTEMPTS the loop throws a FetchError naming the metadata error.
  */
 import { InvalidArgumentError, TimeoutError } from "../errors.js";
 import { backoffDelay, sleep } from "../network/backoff.js";
 import type { Client } from "../network/client.js";
-import { isRetriable } from "../protocol/kafka-error.js";
-import { NoOffsetForPartitionError, OffsetOutOfRangeError } from "./errors.js";
+import { ErrorCode } from "../protocol/error-table.js";
+import { isRetriable, kafkaError } from "../protocol/kafka-error.js";
+import { type FetchError, NoOffsetForPartitionError, OffsetOutOfRangeError } from "./errors.js";
+import { noteFailure } from "./fetcher.js";
 import type { GroupCoordinator } from "./group/coordinator.js";
 import {
   type CommitEntry,
@@ -34,6 +38,8 @@ export interface PositionsHost {
   ready(): void;
   /** Reports an error through the iterator; with a state, that partition stops. */
   report(error: Error, state?: PartitionState): void;
+  /** A partition keeps failing to get a position (its topic does not exist): tell the application. */
+  fetchFailed(state: PartitionState, error: FetchError): void;
   /** Aborts lookups when the consumer closes. */
   signal: AbortSignal;
 }
@@ -43,6 +49,8 @@ export class Positions {
   readonly #host: PositionsHost;
   #running = false;
   #again = false;
+  /** The last round met topics that do not exist: the next asks for fresh metadata. */
+  #unknown = false;
 
   constructor(host: PositionsHost) {
     this.#host = host;
@@ -53,7 +61,10 @@ export class Positions {
     if (states.length === 0) return;
     const topics = [...new Set(states.map((s) => s.topic))];
     // Track the topics now, so the fetcher knows their leaders as soon as positions exist.
-    this.#host.client.metadata(topics).catch(() => {});
+    this.#host.client.metadata(topics).catch((error: unknown) => {
+      // The lookup below retries; this only says why it may take a while.
+      this.#host.client.reportError(error as Error, { source: "consumer", operation: "refreshMetadata" });
+    });
     if (states.some((s) => s.fetchOffset === undefined)) this.#run();
     else this.#host.ready();
   }
@@ -103,10 +114,17 @@ export class Positions {
         (s) => !s.revoked && s.error === undefined && s.fetchOffset === undefined,
       );
       if (pending.length === 0) return;
+      const floorMs = Math.max(1, options.retryBackoffMs);
       try {
-        await this.#resolve(pending);
-        attempt = 0;
+        const unresolved = await this.#resolve(pending);
         this.#host.ready();
+        if (!unresolved) {
+          attempt = 0;
+          continue;
+        }
+        // Topics that do not exist (yet): look again, backing off as failed fetches do.
+        const wait = backoffDelay(attempt++, { floorMs, ceilingMs: Math.max(floorMs, 1_000) });
+        await sleep(wait, signal).catch(() => {});
       } catch (err) {
         if (signal.aborted) return;
         if (!isRetriable(err) && !(err instanceof TimeoutError)) {
@@ -114,27 +132,40 @@ export class Positions {
           if (!this.#again) return;
           continue;
         }
-        const wait = backoffDelay(attempt++, { floorMs: Math.max(1, options.retryBackoffMs), ceilingMs: 5_000 });
+        this.#host.client.reportError(err as Error, { source: "consumer", operation: "position" });
+        const wait = backoffDelay(attempt++, { floorMs, ceilingMs: 5_000 });
         await sleep(wait, signal).catch(() => {});
       }
     }
   }
 
-  async #resolve(pending: PartitionState[]): Promise<void> {
+  /** One round; true when some partitions' topics do not exist (they are left for the next round). */
+  async #resolve(all: PartitionState[]): Promise<boolean> {
     const { client, options, coordinator, signal } = this.#host;
     const readCommitted = options.isolationLevel === "read_committed";
     const policy = options.autoOffsetReset;
-    const topics = [...new Set(pending.map((s) => s.topic))];
-    const metadata = await client.metadata(topics, { signal });
-    for (const s of pending) {
+    const topics = [...new Set(all.map((s) => s.topic))];
+    const metadata = await client.metadata(topics, { signal, maxAgeMs: this.#unknown ? 0 : undefined });
+    const pending: PartitionState[] = [];
+    let unknown = false;
+    for (const s of all) {
       const t = metadata.topics.get(s.topic);
-      if (t && t.errorCode === 0 && t.partitions.length > 0 && s.partition >= t.partitions.length) {
+      if (t === undefined || t.errorCode !== 0) {
+        unknown = true;
+        const cause = kafkaError(t?.errorCode ?? ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
+        noteFailure(s, cause, options.retryBackoffMs, (state, error) => this.#host.fetchFailed(state, error));
+        continue;
+      }
+      s.fetchFailures = 0;
+      pending.push(s);
+      if (t.partitions.length > 0 && s.partition >= t.partitions.length) {
         this.#host.report(
           new InvalidArgumentError("partition", `${s.topic} has ${t.partitions.length} partitions; got ${s.partition}`),
           s,
         );
       }
     }
+    this.#unknown = unknown;
     const lookup = pending.filter((s) => s.resetTo === undefined && s.error === undefined);
     if (lookup.length > 0) {
       const generations = new Map(lookup.map((s) => [s, s.generation]));
@@ -159,7 +190,7 @@ export class Positions {
     const reset = pending.filter(
       (s) => s.resetTo !== undefined && s.fetchOffset === undefined && s.error === undefined && !s.revoked,
     );
-    if (reset.length === 0) return;
+    if (reset.length === 0) return unknown;
     const generations = new Map(reset.map((s) => [s, s.generation]));
     const offsets = await listOffsets(
       client,
@@ -177,5 +208,6 @@ export class Positions {
       const offset = offsets.get(s.key);
       if (offset !== undefined) s.moveTo(offset);
     }
+    return unknown;
   }
 }

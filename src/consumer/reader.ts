@@ -7,6 +7,7 @@
  * one, or leaves the loop.
  */
 import { type RecordBatch, RecordCursor } from "../protocol/records/index.js";
+import { DeserializationError } from "./errors.js";
 import { decodeChunk, type FetchBuffer, type FetchedChunk } from "./fetch-buffer.js";
 import { Message, type MessageBatch } from "./message.js";
 import type { Deserializer } from "./options.js";
@@ -34,6 +35,11 @@ export class RecordReader<K, V> {
   /** Index of the batch being read, and whether the cursor is on it. */
   #bi = 0;
   #open = false;
+  /**
+   * After a deserializer threw: the offset delta to reopen the batch at, so the next take
+   * reads that record again (-1: none).
+   */
+  #retryDelta = -1;
   readonly #cursor = new RecordCursor();
   // What was handed last: consumed once the application asks for more.
   #lastState: PartitionState | undefined;
@@ -93,13 +99,16 @@ export class RecordReader<K, V> {
           continue;
         }
         if (batch !== undefined) {
+          // Deserialized before it counts as handed: a deserializer that throws leaves the
+          // position on this record (see #message).
+          const message = this.#message(state, batch);
           const delta = this.#cursor.offsetDelta + 1;
           state.handed(batch.baseOffset, delta, batch.partitionLeaderEpoch);
           this.#lastState = state;
           this.#lastBase = batch.baseOffset;
           this.#lastDelta = delta;
           this.#lastGeneration = chunk.generation;
-          return this.#message(state, batch);
+          return message;
         }
         // Drained, and this call means the application is done with all of it: both marks
         // move past the chunk, over any trailing transaction markers.
@@ -127,28 +136,40 @@ export class RecordReader<K, V> {
       }
       const messages: Message<K, V>[] = [];
       const batches = this.#batches;
+      let stop: DeserializationError | undefined;
       try {
         for (let b = this.#readNext(state); b !== undefined; b = this.#readNext(state)) {
-          messages.push(this.#message(state, b));
+          try {
+            messages.push(this.#message(state, b));
+          } catch (err) {
+            if (!(err instanceof DeserializationError)) throw err;
+            stop = err;
+            break;
+          }
         }
       } catch (err) {
         // Nothing of a chunk with a malformed record is handed out: the partition stops at its start.
         this.#chunkFailed(chunk, err as Error);
         continue;
       }
+      // A deserializer threw: the records before that one go out as a batch, and the next call
+      // starts at it (and throws, if the deserializer throws again).
+      if (stop !== undefined && messages.length === 0) throw stop;
       const last = batches[batches.length - 1];
-      state.handed(chunk.nextOffset, 0, last ? last.partitionLeaderEpoch : state.recordLeaderEpoch);
-      this.#finishChunk(chunk);
+      const until = stop === undefined ? chunk.nextOffset : stop.offset;
+      const epoch = stop === undefined ? last?.partitionLeaderEpoch : batches[this.#bi]?.partitionLeaderEpoch;
+      state.handed(until, 0, epoch ?? state.recordLeaderEpoch);
+      if (stop === undefined) this.#finishChunk(chunk);
       if (messages.length === 0) {
         state.consumedUpTo(chunk.nextOffset, 0);
         continue;
       }
       this.#lastState = state;
-      this.#lastBase = chunk.nextOffset;
+      this.#lastBase = until;
       this.#lastDelta = 0;
       this.#lastGeneration = chunk.generation;
       const end = this.#options.readCommitted ? chunk.lastStableOffset : chunk.highWatermark;
-      const lag = end - chunk.nextOffset;
+      const lag = end - until;
       return {
         topic: state.topic,
         partition: state.partition,
@@ -159,17 +180,33 @@ export class RecordReader<K, V> {
     }
   }
 
-  /** The record the cursor just read, as a Message. */
+  /**
+   * The record the cursor just read, as a Message. A deserializer that throws becomes a
+   * DeserializationError, and the cursor is set to read the record again on the next take.
+   */
   #message(state: PartitionState, batch: RecordBatch): Message<K, V> {
     const cursor = this.#cursor;
     const { keyDeserializer: kd, valueDeserializer: vd } = this.#options;
+    let key: K;
+    let value: V;
+    let field: "key" | "value" = "key";
+    try {
+      key = kd === undefined ? (cursor.key as K) : kd(cursor.key, state.topic);
+      field = "value";
+      value = vd === undefined ? (cursor.value as V) : vd(cursor.value, state.topic);
+    } catch (err) {
+      this.#retryDelta = cursor.offsetDelta;
+      this.#open = false;
+      const offset = batch.baseOffset + BigInt(cursor.offsetDelta);
+      throw new DeserializationError(state.topic, state.partition, offset, field, err);
+    }
     return new Message<K, V>(
       state.topic,
       state.partition,
       batch.baseOffset,
       cursor.offsetDelta,
-      kd === undefined ? (cursor.key as K) : kd(cursor.key, state.topic),
-      vd === undefined ? (cursor.value as V) : vd(cursor.value, state.topic),
+      key,
+      value,
       cursor.headers,
       batch.timestampType === "logAppend" ? batch.maxTimestamp : batch.baseTimestamp + cursor.timestampDelta,
       batch.partitionLeaderEpoch,
@@ -188,7 +225,9 @@ export class RecordReader<K, V> {
       if (!this.#open) {
         // decodeChunk leaves every visible batch's records encoded (control batches are not visible).
         const e = batch.encoded as NonNullable<RecordBatch["encoded"]>;
-        cursor.open(e.data, e.start, e.end, batch.recordCount, e.skipBelow, batch.baseOffset, state);
+        const skipBelow = this.#retryDelta >= 0 ? this.#retryDelta : e.skipBelow;
+        this.#retryDelta = -1;
+        cursor.open(e.data, e.start, e.end, batch.recordCount, skipBelow, batch.baseOffset, state);
         this.#open = true;
       }
       if (cursor.next()) return batch;
@@ -222,10 +261,16 @@ export class RecordReader<K, V> {
         this.#chunk = chunk;
         this.#bi = 0;
         this.#open = false;
-        if (chunk.batches === undefined && chunk.error === undefined) decodeChunk(chunk, this.#options.verifyCrc);
-        // Decompress the next chunk while the application works through this one.
-        const next = this.#buffer.peek();
-        if (next?.compressed && next.decoding === undefined) decodeChunk(next, this.#options.verifyCrc);
+        if (chunk.batches === undefined && chunk.error === undefined) {
+          decodeChunk(chunk, this.#options.verifyCrc, this.#buffer);
+        }
+      }
+      // Decompress the next chunk while the application works through this one, once this
+      // one's decompressed bytes are counted and unless they fill the budget: then the next
+      // waits its turn, so no more than one chunk's payloads are held past maxBufferedBytes.
+      const next = chunk.batches !== undefined ? this.#buffer.peek() : undefined;
+      if (next?.compressed && next.decoding === undefined && !this.#buffer.full) {
+        decodeChunk(next, this.#options.verifyCrc, this.#buffer);
       }
       if (chunk.error !== undefined) {
         this.#chunkFailed(chunk, chunk.error);
@@ -258,5 +303,6 @@ export class RecordReader<K, V> {
     this.#chunk = undefined;
     this.#loaded = false;
     this.#batches = [];
+    this.#retryDelta = -1;
   }
 }

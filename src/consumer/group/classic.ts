@@ -5,7 +5,15 @@
  * rebalance. Eager assignors give everything up before joining; cooperative ones keep what
  * they own and give up only what moved, then join once more. Static members
  * (groupInstanceId) do not send LeaveGroup, so a restart gets the same partitions back.
+ *
+ * Only the FATAL codes end membership. Any other error (UNKNOWN_SERVER_ERROR, say, which the
+ * coordinator answers every member with while one member's subscription does not decode) is
+ * reported once to the client's `error` event and the member rejoins with backoff, as Java's
+ * poll() does after throwing it. A leader skips (and reports) members whose subscription does
+ * not decode: they get no partitions, everyone else goes on.
  */
+
+import { ProtocolError } from "../../errors.js";
 import { backoffDelay, sleep } from "../../network/backoff.js";
 import { ErrorCode } from "../../protocol/error-table.js";
 import { isRetriable, KafkaError, kafkaError } from "../../protocol/kafka-error.js";
@@ -88,6 +96,8 @@ export class ClassicGroupMember implements Membership {
   #pendingLoss: "member" | "generation" | undefined;
   #patternTimer: NodeJS.Timeout | undefined;
   readonly #controller = new AbortController();
+  /** The error last reported while joining: a streak of the same one is reported once. */
+  #reported: string | undefined;
 
   constructor(host: MembershipHost) {
     this.#host = host;
@@ -156,9 +166,18 @@ export class ClassicGroupMember implements Membership {
         },
         { timeoutMs: coordinator.requestTimeoutMs },
       );
-    } catch {
+    } catch (err) {
       // Without a LeaveGroup the session times out instead.
+      this.#report(err, "leaveGroup");
     }
+  }
+
+  #report(error: unknown, operation: string): void {
+    this.#host.client.reportError(error instanceof Error ? error : new Error(String(error)), {
+      source: "consumer",
+      operation,
+      groupId: this.#host.coordinator.groupId,
+    });
   }
 
   #requestRejoin(): void {
@@ -197,6 +216,7 @@ export class ClassicGroupMember implements Membership {
         // Cooperative: what was given up can now be assigned elsewhere, in one more round.
         if (this.#cooperative && revokes) this.#rejoin = true;
         attempt = 0;
+        this.#reported = undefined;
       } catch (err) {
         this.#joining = false;
         if (this.#state !== "active") return;
@@ -210,8 +230,12 @@ export class ClassicGroupMember implements Membership {
         } else if (code === ErrorCode.NOT_COORDINATOR || code === ErrorCode.COORDINATOR_NOT_AVAILABLE) {
           host.coordinator.invalidate();
         } else if (code !== ErrorCode.REBALANCE_IN_PROGRESS && !isRetriable(err)) {
-          this.#fail(err as Error);
-          return;
+          // Not known to be hopeless: said once per streak, then joined again with backoff.
+          const what = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+          if (this.#reported !== what) {
+            this.#reported = what;
+            this.#report(err, "join");
+          }
         }
         this.#rejoin = true;
         if (code !== ErrorCode.REBALANCE_IN_PROGRESS) {
@@ -310,9 +334,23 @@ export class ClassicGroupMember implements Membership {
   ): Promise<{ memberId: string; assignment: Buffer }[]> {
     const assignor = this.#assignors.find((a) => a.name === protocolName);
     if (!assignor) throw new KafkaError(ErrorCode.INCONSISTENT_GROUP_PROTOCOL, `no local assignor "${protocolName}"`);
-    const input: AssignorMember[] = members.map((m) => {
-      const s = decodeEmbedded(decodeConsumerProtocolSubscription, m.metadata);
-      return {
+    const input: AssignorMember[] = [];
+    for (const m of members) {
+      let s: ReturnType<typeof decodeConsumerProtocolSubscription>;
+      try {
+        s = decodeEmbedded(decodeConsumerProtocolSubscription, m.metadata);
+      } catch (err) {
+        // One member's bytes must not stop the group: it gets nothing, and the others go on.
+        const why = err instanceof Error ? err.message : String(err);
+        this.#report(
+          new ProtocolError(`member ${m.memberId}: subscription metadata does not decode (${why}); assigned nothing`, {
+            cause: err,
+          }),
+          "assign",
+        );
+        continue;
+      }
+      input.push({
         memberId: m.memberId,
         groupInstanceId: m.groupInstanceId,
         topics: s.topics,
@@ -321,8 +359,8 @@ export class ClassicGroupMember implements Membership {
         ),
         generationId: s.generationId,
         rackId: s.rackId,
-      };
-    });
+      });
+    }
     const topics = [...new Set(input.flatMap((m) => m.topics))];
     const metadata = await this.#host.client.metadata(topics, { maxAgeMs: 0 });
     const partitionsPerTopic = new Map<string, number>();
@@ -331,7 +369,11 @@ export class ClassicGroupMember implements Membership {
       if (t && t.errorCode === 0 && t.partitions.length > 0) partitionsPerTopic.set(name, t.partitions.length);
     }
     const result = assignor.assign({ members: input, partitionsPerTopic });
-    return input.map((m) => ({
+    const empty = encodeEmbedded(encodeConsumerProtocolAssignment, { assignedPartitions: [], userData: null });
+    const skipped = members
+      .filter((m) => !input.some((i) => i.memberId === m.memberId))
+      .map((m) => ({ memberId: m.memberId, assignment: empty }));
+    const assigned = input.map((m) => ({
       memberId: m.memberId,
       assignment: encodeEmbedded(encodeConsumerProtocolAssignment, {
         assignedPartitions: grouped(result.get(m.memberId) ?? []).map((t) => ({
@@ -341,6 +383,7 @@ export class ClassicGroupMember implements Membership {
         userData: null,
       }),
     }));
+    return [...assigned, ...skipped];
   }
 
   #startHeartbeats(): void {

@@ -125,8 +125,13 @@ export class ConsumerGroupMember implements Membership {
         },
         { timeoutMs: this.#host.coordinator.requestTimeoutMs },
       );
-    } catch {
-      // Leaving is a courtesy: without it the session times out.
+    } catch (err) {
+      // Leaving is a courtesy: without it the session times out. Still, say why it failed.
+      this.#host.client.reportError(err as Error, {
+        source: "consumer",
+        operation: "leaveGroup",
+        groupId: this.#host.coordinator.groupId,
+      });
     }
   }
 
@@ -239,7 +244,13 @@ export class ConsumerGroupMember implements Membership {
     this.#reconciledVersion = this.#targetVersion;
     this.#work = this.#work
       .then(() => this.#host.lose())
-      .catch(() => {})
+      .catch((err: unknown) =>
+        this.#host.client.reportError(err as Error, {
+          source: "consumer",
+          operation: "rejoin",
+          groupId: this.#host.coordinator.groupId,
+        }),
+      )
       .then(() => {
         this.#ownedVersion++;
         this.#beatSoon();

@@ -1,5 +1,6 @@
 import { gzipSync } from "node:zlib";
 import { describe, expect, it } from "vitest";
+import { DeserializationError } from "../../../src/consumer/errors.js";
 import { FetchBuffer, type FetchedChunk, scanRecordSet } from "../../../src/consumer/fetch-buffer.js";
 import { PartitionState } from "../../../src/consumer/partition.js";
 import { PENDING, RecordReader } from "../../../src/consumer/reader.js";
@@ -163,6 +164,114 @@ describe("RecordReader", () => {
     const { state, buffer, reader } = malformedThirdRecord();
     expect(() => reader.nextBatch()).toThrow(ProtocolError);
     expect(state.position).toBe(0n);
+    expect(buffer.bufferedBytes).toBe(0);
+  });
+
+  describe("a deserializer that throws (it used to skip the record: raw error, position past it)", () => {
+    /** A reader whose value deserializer throws on "bad" while `failing` holds. */
+    function poisoned() {
+      const state = new PartitionState("t", 2);
+      state.moveTo(0n);
+      const buffer = new FetchBuffer(1 << 20);
+      const control = { failing: true, calls: 0 };
+      const reader = new RecordReader<Buffer | null, string>(buffer, {
+        ...options,
+        valueDeserializer: (v) => {
+          const text = v?.toString() ?? "";
+          if (text === "bad") {
+            control.calls++;
+            if (control.failing) throw new SyntaxError("not JSON");
+          }
+          return text;
+        },
+      });
+      buffer.push(chunk(state, Buffer.concat([batch(0n, ["a", "bad"]), batch(2n, ["c"])]), 0n));
+      return { state, buffer, reader, control };
+    }
+
+    it("messages: DeserializationError with topic, partition, offset and cause; the position stays on the record and the next take retries it", () => {
+      const { state, reader, control } = poisoned();
+      const first = reader.nextMessage();
+      expect(typeof first === "object" && first.value).toBe("a");
+      let error: unknown;
+      try {
+        reader.nextMessage();
+      } catch (err) {
+        error = err;
+      }
+      expect(error).toBeInstanceOf(DeserializationError);
+      expect(error).toMatchObject({
+        code: "SAMSA_ERR_DESERIALIZATION",
+        topic: "t",
+        partition: 2,
+        offset: 1n,
+        field: "value",
+      });
+      expect((error as Error).cause).toBeInstanceOf(SyntaxError);
+      // Not handed out, so not committable: "a" is consumed, "bad" is not.
+      expect([state.position, state.consumed]).toEqual([1n, 1n]);
+      // Retried: the same record again, and again it throws.
+      expect(() => reader.nextMessage()).toThrow(expect.objectContaining({ offset: 1n }));
+      expect(state.consumed).toBe(1n);
+      control.failing = false;
+      const retried = reader.nextMessage();
+      expect(typeof retried === "object" && [retried.offset, retried.value]).toEqual([1n, "bad"]);
+      expect(control.calls).toBe(3);
+      const last = reader.nextMessage();
+      expect(typeof last === "object" && last.offset).toBe(2n);
+      expect(state.consumed).toBe(2n);
+    });
+
+    it("batches: the records before it come as a batch, then the next batch call throws at it; commit stops there", () => {
+      const { state, reader, control } = poisoned();
+      const b = reader.nextBatch();
+      if (b === undefined || b === PENDING) throw new Error("no batch");
+      expect(b.messages.map((m) => m.offset)).toEqual([0n]);
+      expect(state.position).toBe(1n);
+      expect(() => reader.nextBatch()).toThrow(
+        expect.objectContaining({ code: "SAMSA_ERR_DESERIALIZATION", offset: 1n }),
+      );
+      expect([state.position, state.consumed]).toEqual([1n, 1n]);
+      control.failing = false;
+      const rest = reader.nextBatch();
+      if (rest === undefined || rest === PENDING) throw new Error("no batch");
+      expect(rest.messages.map((m) => [m.offset, m.value])).toEqual([
+        [1n, "bad"],
+        [2n, "c"],
+      ]);
+    });
+  });
+
+  it("decompressed bytes count against maxBufferedBytes, and a full buffer decodes nothing ahead", async () => {
+    const state = new PartitionState("t", 0);
+    state.moveTo(0n);
+    const values = Array.from({ length: 200 }, () => "z".repeat(500));
+    const first = gzipped(batch(0n, values));
+    const second = gzipped(batch(200n, values));
+    // Room for both compressed chunks, not for one decompressed.
+    const buffer = new FetchBuffer(first.length + second.length + 1_000);
+    const reader = new RecordReader<Buffer | null, Buffer | null>(buffer, options);
+    buffer.push(chunk(state, first, 0n));
+    buffer.push(chunk(state, second, 200n));
+    expect(buffer.bufferedBytes).toBe(first.length + second.length);
+    expect(reader.nextMessage()).toBe(PENDING);
+    await reader.decoding;
+    const m = reader.nextMessage();
+    expect(typeof m === "object" && m.offset).toBe(0n);
+    // The head chunk's ~100 KB of records now count; the fetcher sees no room.
+    expect(buffer.bufferedBytes).toBeGreaterThan(first.length + second.length + 100_000);
+    expect(buffer.available).toBeLessThan(0);
+    expect(buffer.peek()?.decoding).toBeUndefined();
+    for (let i = 1; i < 200; i++) reader.nextMessage();
+    // Drained: its bytes are given back, and only then is the next chunk decompressed.
+    const next = reader.nextMessage();
+    expect(next).toBe(PENDING);
+    expect(buffer.bufferedBytes).toBe(second.length);
+    await reader.decoding;
+    expect(buffer.bufferedBytes).toBeGreaterThan(second.length + 100_000);
+    for (let n = reader.nextMessage(); n !== undefined; n = reader.nextMessage()) {
+      if (n === PENDING) throw new Error("pending");
+    }
     expect(buffer.bufferedBytes).toBe(0);
   });
 });
