@@ -1,7 +1,8 @@
 /**
- * samsa: a pure-TypeScript Apache Kafka client for Node.js. This entry point re-exports the
- * public API; the layers live in src/protocol, src/network, src/producer, src/consumer and
- * src/admin.
+ * samsa: a pure-TypeScript Apache Kafka client for Node.js. This entry point exports the
+ * public API (clients, their options, errors and types); the wire protocol is the separate
+ * `samsa/protocol` entry. The layers live in src/protocol, src/network, src/producer,
+ * src/consumer and src/admin.
  */
 
 /** The client software name samsa sends in ApiVersions (KIP-511). */
@@ -32,4 +33,14 @@ export {
   type TopicMetadata,
 } from "./network/index.js";
 export * from "./producer/index.js";
-export * from "./protocol/index.js";
+// The protocol layer (every generated message, the record codec) stays at `samsa/protocol`;
+// the root carries only what users of the clients handle: broker errors and record types.
+export { ErrorCode, type ErrorName, errorInfo, type KafkaErrorInfo } from "./protocol/error-table.js";
+export {
+  isRetriable,
+  KafkaError,
+  kafkaError,
+  needsCoordinatorLookup,
+  needsMetadataRefresh,
+} from "./protocol/kafka-error.js";
+export type { CompressionCodec, RecordData, RecordHeaderInput } from "./protocol/records/index.js";
