@@ -5,7 +5,7 @@
  * Brokers apply a change from the metadata log a moment after the controller commits it, so a
  * describe right after a change can still show the state before it.
  */
-import { InvalidArgumentError, UnsupportedVersionError } from "../errors.js";
+import { InvalidArgumentError, ProtocolError, UnsupportedVersionError } from "../errors.js";
 import { ZERO_UUID } from "../protocol/api.js";
 import { kafkaError } from "../protocol/kafka-error.js";
 import {
@@ -330,17 +330,57 @@ async function describePaged(
   pageSize: number,
 ): Promise<Map<string, TopicPages>> {
   const topics = new Map<string, TopicPages>();
+  const asked = new Set(names);
+  const seen = new Map<string, Set<number>>();
   let cursor: DescribeTopicPartitionsRequestCursor | null = null;
   // Each page ends at `nextCursor`; asking again with the same topic list and that cursor
-  // continues where the broker stopped, possibly in the middle of a topic.
+  // continues where the broker stopped, possibly in the middle of a topic. The broker walks
+  // topics in name order, so each cursor must come strictly after the one before: a cursor
+  // that stands still, goes back or names a topic not asked for, a page larger than asked
+  // for, or a partition sent twice would have us follow the broker forever (holding all it
+  // sends), and is a ProtocolError. The call's deadline bounds the pages of an honest one.
   do {
+    call.throwIfAborted();
     const response: DescribeTopicPartitionsResponse = await call.send(connection, DescribeTopicPartitions, {
       topics: names.map((name) => ({ name })),
       responsePartitionLimit: pageSize,
       cursor,
     });
+    let returned = 0;
+    for (const t of response.topics) returned += t.partitions.length;
+    if (returned > pageSize) {
+      throw new ProtocolError(
+        `describeTopics: ${connection.address} sent ${returned} partitions in a page limited to ${pageSize}`,
+      );
+    }
+    const next = response.nextCursor;
+    if (next !== null) {
+      if (!asked.has(next.topicName)) {
+        throw new ProtocolError(
+          `describeTopics: ${connection.address} sent a cursor naming topic ${JSON.stringify(next.topicName)}, which was not asked for`,
+        );
+      }
+      if (cursor !== null && !cursorAfter(next, cursor)) {
+        throw new ProtocolError(
+          `describeTopics: ${connection.address} sent cursor ${next.topicName}-${next.partitionIndex} after ${cursor.topicName}-${cursor.partitionIndex}: pagination does not advance`,
+        );
+      }
+    }
     for (const t of response.topics) {
       if (t.name === null) continue;
+      let indexes = seen.get(t.name);
+      if (!indexes) {
+        indexes = new Set();
+        seen.set(t.name, indexes);
+      }
+      for (const p of t.partitions) {
+        if (indexes.has(p.partitionIndex)) {
+          throw new ProtocolError(
+            `describeTopics: ${connection.address} sent partition ${t.name}-${p.partitionIndex} twice while paging`,
+          );
+        }
+        indexes.add(p.partitionIndex);
+      }
       let entry = topics.get(t.name);
       if (!entry) {
         const authorizedOperations = decodeAclOperations(t.topicAuthorizedOperations);
@@ -369,10 +409,16 @@ async function describePaged(
         });
       }
     }
-    cursor = response.nextCursor;
+    cursor = next;
   } while (cursor !== null);
   for (const t of topics.values()) t.description.partitions.sort((a, b) => a.partition - b.partition);
   return topics;
+}
+
+/** True when cursor `a` comes strictly after `b` in the broker's order (topic name, then partition). */
+function cursorAfter(a: DescribeTopicPartitionsRequestCursor, b: DescribeTopicPartitionsRequestCursor): boolean {
+  if (a.topicName !== b.topicName) return a.topicName > b.topicName;
+  return a.partitionIndex > b.partitionIndex;
 }
 
 async function describeByMetadata(

@@ -45,7 +45,11 @@ export interface ConnectionOptions {
   clientId?: string;
   tls?: TlsOptions;
   sasl?: SaslOptions;
-  /** Default 10 s. */
+  /**
+   * Bound on the whole connect: TCP, the TLS handshake, ApiVersions and the SASL exchange. A
+   * broker that accepts the connection and then says nothing fails it with ConnectionError
+   * within this time. Default 10 s.
+   */
   connectTimeoutMs?: number;
   /** Default per-request timeout; default 30 s. */
   requestTimeoutMs?: number;
@@ -65,7 +69,11 @@ export interface RequestOptions {
   /** Overrides the connection's request timeout (a Fetch adds its max wait). */
   timeoutMs?: number;
   signal?: AbortSignal;
-  /** The broker sends no response (Produce with acks=0): resolves once written. */
+  /**
+   * The broker sends no response (Produce with acks=0): resolves once the socket has written
+   * the request. A request the socket cannot write within the timeout (a broker that stopped
+   * reading) rejects with RequestTimeoutError and closes the connection.
+   */
   noResponse?: boolean;
 }
 
@@ -105,6 +113,10 @@ export class Connection {
   #closeError: SamsaError | undefined;
   #correlationId = 0;
   readonly #inFlight: Pending[] = [];
+  /** `noResponse` requests handed to the socket whose write has not completed yet. */
+  readonly #unwritten = new Set<Pending>();
+  /** Set when connectTimeoutMs passed before the connection was ready: the connect's error. */
+  #connectTimedOut: ConnectionError | undefined;
   readonly #waiting = new Fifo<Pending>();
   #writable = true;
   #versions: NegotiatedVersions | undefined;
@@ -164,9 +176,25 @@ export class Connection {
   async #connect(): Promise<void> {
     if (this.#state !== "new") throw this.#closeError ?? new ConnectionError(this.address, "already closed");
     this.#state = "connecting";
+    const timeoutMs = this.#options.connectTimeoutMs ?? 10_000;
+    const deadline = Date.now() + timeoutMs;
     const decoder = new FrameDecoder(this.#options.maxFrameBytes ?? DEFAULT_MAX_FRAME, (frame) => this.#onFrame(frame));
-    const socket = await this.#openSocket(decoder);
+    const socket = await this.#openSocket(decoder, timeoutMs);
     this.#socket = socket;
+    // What follows TCP (and TLS) is bounded by the same deadline: a broker, or anything else
+    // listening on its port, that accepts and then never answers ApiVersions or SASL would
+    // otherwise hold the connect for a request timeout per step of the exchange.
+    let phase = "ApiVersions";
+    const timer = setTimeout(
+      () => {
+        this.#connectTimedOut = new ConnectionError(
+          this.address,
+          `connect timed out after ${timeoutMs} ms (connectTimeoutMs) waiting for ${phase}`,
+        );
+        this.close(this.#connectTimedOut);
+      },
+      Math.max(0, deadline - Date.now()),
+    );
     if (this.#options.tls) socket.on("data", (chunk: Buffer) => this.#feed(decoder, chunk.length, chunk, true));
     socket.on("drain", () => {
       this.#writable = true;
@@ -178,14 +206,18 @@ export class Connection {
     this.#state = "negotiating";
     try {
       await this.#negotiate();
+      phase = "SASL authentication";
       if (this.#options.sasl) await this.#authenticate();
     } catch (err) {
       const error =
-        err instanceof SamsaError ? err : new ConnectionError(this.address, (err as Error).message, { cause: err });
+        this.#connectTimedOut ??
+        (err instanceof SamsaError ? err : new ConnectionError(this.address, (err as Error).message, { cause: err }));
       this.close(error);
       throw error;
+    } finally {
+      clearTimeout(timer);
     }
-    if (this.closed) throw this.#closeError;
+    if (this.closed) throw this.#connectTimedOut ?? this.#closeError;
     this.#state = "ready";
     this.#pump();
   }
@@ -201,10 +233,9 @@ export class Connection {
   }
 
   /** Plain TCP reads through `onread` into memory the decoder picks; TLS streams chunks. */
-  #openSocket(decoder: FrameDecoder): Promise<Socket> {
+  #openSocket(decoder: FrameDecoder, timeoutMs: number): Promise<Socket> {
     const { host, port } = this;
     const tls = this.#options.tls;
-    const timeoutMs = this.#options.connectTimeoutMs ?? 10_000;
     return new Promise((resolve, reject) => {
       let socket: Socket;
       if (tls) {
@@ -227,7 +258,12 @@ export class Connection {
       }
       const timer = setTimeout(() => {
         socket.destroy();
-        reject(new ConnectionError(this.address, `connect timed out after ${timeoutMs} ms`));
+        reject(
+          new ConnectionError(
+            this.address,
+            `connect timed out after ${timeoutMs} ms (connectTimeoutMs) waiting for ${tls ? "TCP and the TLS handshake" : "TCP"}`,
+          ),
+        );
       }, timeoutMs);
       socket.once(tls ? "secureConnect" : "connect", () => {
         clearTimeout(timer);
@@ -294,7 +330,7 @@ export class Connection {
         `SaslHandshake for ${mechanism.name} refused: ${kafkaError(handshake.errorCode).message} (enabled: ${handshake.mechanisms.join(", ")})`,
       );
     }
-    const session = await mechanism.start();
+    const session = await mechanism.start({ broker: this.address });
     const version = this.#versionOf(SaslAuthenticate);
     let challenge: Buffer | null = null;
     let lifetimeMs = 0n;
@@ -303,7 +339,8 @@ export class Connection {
       try {
         bytes = await session.step(challenge);
       } catch (err) {
-        throw new AuthenticationError(this.address, (err as Error).message, { cause: err });
+        if (err instanceof AuthenticationError) throw err;
+        throw new AuthenticationError(this.address, err instanceof Error ? err.message : String(err), { cause: err });
       }
       if (bytes === null) break;
       const response = await this.#send(SaslAuthenticate, { authBytes: bytes }, version, {}, true);
@@ -469,11 +506,16 @@ export class Connection {
     pending.written = true;
     pending.deadline = Date.now() + pending.timeoutMs;
     if (pending.noResponse) {
-      socket.write(pending.frame, (err) => {
+      // Never in flight, so the write itself is what the timeout covers: the promise settles
+      // when the socket has written the frame, and checkTimeouts fails one it has not.
+      this.#unwritten.add(pending);
+      const accepted = socket.write(pending.frame, (err) => {
+        if (!this.#unwritten.delete(pending)) return; // already timed out or closed
         pending.cleanup?.();
         if (err) pending.reject(new ConnectionClosedError(this.address, true, err.message, { cause: err }));
         else pending.resolve(undefined);
       });
+      if (!accepted) this.#writable = false;
     } else {
       this.#inFlight.push(pending);
       // One write per request; `false` means the kernel buffer is full: stop until 'drain'.
@@ -517,6 +559,16 @@ export class Connection {
 
   /** Called by the shared timeout sweep: closes the connection if a request is overdue. */
   checkTimeouts(now: number): void {
+    for (const pending of this.#unwritten) {
+      if (now > pending.deadline) {
+        // The broker stopped reading: the socket's buffers are full and nothing drains them.
+        this.#unwritten.delete(pending);
+        pending.cleanup?.();
+        pending.reject(new RequestTimeoutError(this.address, pending.api.name, pending.timeoutMs));
+        this.#fail(new ConnectionClosedError(this.address, true, `request not written within ${pending.timeoutMs} ms`));
+        return;
+      }
+    }
     for (const pending of this.#inFlight) {
       if (now > pending.deadline) {
         const err = new RequestTimeoutError(this.address, pending.api.name, pending.timeoutMs);
@@ -552,6 +604,11 @@ export class Connection {
       pending.cleanup?.();
       pending.reject(new ConnectionClosedError(this.address, true, why, { cause }));
     }
+    for (const pending of this.#unwritten) {
+      pending.cleanup?.();
+      pending.reject(new ConnectionClosedError(this.address, true, why, { cause }));
+    }
+    this.#unwritten.clear();
     for (const pending of this.#waiting.drain()) {
       pending.cleanup?.();
       pending.reject(new ConnectionClosedError(this.address, false, why, { cause }));

@@ -11,7 +11,7 @@
  *   scratch buffer, from which each complete frame is copied out (they are small: everything
  *   but big responses fits in one read).
  */
-import { FrameTooLargeError } from "../errors.js";
+import { FrameTooLargeError, ProtocolError } from "../errors.js";
 
 /** Bytes of the reused read buffer in `onread` mode. */
 const SCRATCH_BYTES = 64 * 1024;
@@ -62,7 +62,9 @@ export class FrameDecoder {
       return;
     }
     const frame = this.#frame;
-    if (frame === null) throw new Error("FrameDecoder: a read landed in no frame");
+    // Only a socket that ignored readBuffer() gets here: a bug, reported as a protocol failure
+    // so the connection closes with a typed error instead of an untyped one.
+    if (frame === null) throw new ProtocolError("FrameDecoder: a read landed in no frame");
     this.#frameFilled += n;
     if (this.#frameFilled === frame.length) {
       this.#frame = null;

@@ -8,11 +8,11 @@ import { type OAuthBearerTokenProvider, oauthBearerMechanism } from "./oauthbear
 import { plainMechanism } from "./plain.js";
 import { scramMechanism } from "./scram.js";
 
-export type { SaslMechanism, SaslSession } from "./mechanism.js";
+export type { SaslContext, SaslMechanism, SaslSession } from "./mechanism.js";
 export type { OAuthBearerToken, OAuthBearerTokenProvider } from "./oauthbearer.js";
 export { oauthBearerMechanism } from "./oauthbearer.js";
 export { plainMechanism } from "./plain.js";
-export { type ScramAlgorithm, scramMechanism } from "./scram.js";
+export { SCRAM_MAX_ITERATIONS, SCRAM_MIN_ITERATIONS, type ScramAlgorithm, scramMechanism } from "./scram.js";
 
 /** SASL options: a built-in mechanism by name, or any {@link SaslMechanism}. */
 export type SaslOptions =

@@ -14,10 +14,20 @@ export interface SaslSession {
   step(challenge: Buffer | null): Promise<Buffer | null> | Buffer | null;
 }
 
+/** Where an exchange runs, for the errors a mechanism throws. */
+export interface SaslContext {
+  /** `host:port` of the broker being authenticated to. */
+  broker: string;
+}
+
 /** A SASL mechanism as configured by the user. */
 export interface SaslMechanism {
   /** The mechanism name sent in SaslHandshake, e.g. `SCRAM-SHA-256`. */
   readonly name: string;
-  /** Starts an exchange (called for every (re-)authentication). */
-  start(): SaslSession | Promise<SaslSession>;
+  /**
+   * Starts an exchange (called for every (re-)authentication). A session's `step` may throw
+   * an AuthenticationError (kept as it is) or any other error (wrapped in one by the
+   * connection).
+   */
+  start(context?: SaslContext): SaslSession | Promise<SaslSession>;
 }

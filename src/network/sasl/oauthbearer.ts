@@ -3,6 +3,7 @@
  * user's provider callback returns one for every (re-)authentication, so token refresh is
  * the provider's business.
  */
+import { InvalidArgumentError } from "../../errors.js";
 import type { SaslMechanism, SaslSession } from "./mechanism.js";
 
 /** What a token provider returns. */
@@ -32,7 +33,10 @@ export function oauthBearerMechanism(provider: OAuthBearerTokenProvider): SaslMe
             let extensions = "";
             for (const [key, value] of Object.entries(token.extensions ?? {})) {
               if (key === "auth" || !KEY.test(key) || !VALUE.test(value)) {
-                throw new Error(`invalid SASL extension ${JSON.stringify(key)}`);
+                throw new InvalidArgumentError(
+                  "token.extensions",
+                  `${JSON.stringify(key)} is not a valid SASL extension (letters only, not "auth"; printable value)`,
+                );
               }
               extensions += `${key}=${value}\x01`;
             }

@@ -5,9 +5,20 @@
  */
 import { createHash, createHmac, pbkdf2, randomBytes, timingSafeEqual } from "node:crypto";
 import { promisify } from "node:util";
-import type { SaslMechanism, SaslSession } from "./mechanism.js";
+import { AuthenticationError } from "../../errors.js";
+import type { SaslContext, SaslMechanism, SaslSession } from "./mechanism.js";
 
 const pbkdf2Async = promisify(pbkdf2);
+
+/**
+ * The iteration counts accepted from a server: Kafka's own range (ScramMechanism's
+ * minIterations and maxIterations). Fewer makes the proof we send cheap to brute-force (a
+ * downgrade by whoever answers in the broker's place); more lets a server make PBKDF2 run for
+ * as long as it likes: 2^31-1 iterations take minutes.
+ */
+export const SCRAM_MIN_ITERATIONS = 4096;
+/** See {@link SCRAM_MIN_ITERATIONS}. */
+export const SCRAM_MAX_ITERATIONS = 16384;
 
 /** The two SCRAM mechanisms Kafka supports. */
 export type ScramAlgorithm = "SCRAM-SHA-256" | "SCRAM-SHA-512";
@@ -46,7 +57,11 @@ export function scramMechanism(
   const hmac = (key: Buffer, data: string | Buffer) => createHmac(hash, key).update(data).digest();
   return {
     name: algorithm,
-    start(): SaslSession {
+    start(context?: SaslContext): SaslSession {
+      const broker = context?.broker ?? "(no broker)";
+      const refuse = (message: string): never => {
+        throw new AuthenticationError(broker, `${algorithm}: ${message}`);
+      };
       const nonce = options.nonce ?? randomBytes(24).toString("base64url");
       const extensions = options.tokenAuth ? ",tokenauth=true" : "";
       const clientFirstBare = `n=${saslName(username)},r=${nonce}${extensions}`;
@@ -64,14 +79,15 @@ export function scramMechanism(
               const serverNonce = attrs.get("r");
               const salt = attrs.get("s");
               const iterations = Number(attrs.get("i"));
-              if (attrs.has("e")) throw new Error(`server error: ${attrs.get("e")}`);
-              if (
-                !serverNonce?.startsWith(nonce) ||
-                salt === undefined ||
-                !Number.isInteger(iterations) ||
-                iterations < 1
-              ) {
-                throw new Error("malformed SCRAM server-first message");
+              if (attrs.has("e")) refuse(`server error: ${attrs.get("e")}`);
+              if (!serverNonce?.startsWith(nonce) || salt === undefined || !Number.isInteger(iterations)) {
+                return refuse("malformed SCRAM server-first message");
+              }
+              // Checked before any key is derived: see SCRAM_MIN_ITERATIONS.
+              if (iterations < SCRAM_MIN_ITERATIONS || iterations > SCRAM_MAX_ITERATIONS) {
+                refuse(
+                  `the server asks for ${iterations} iterations, outside ${SCRAM_MIN_ITERATIONS}..${SCRAM_MAX_ITERATIONS}; refused before computing a proof`,
+                );
               }
               const saltedPassword = await pbkdf2Async(
                 password,
@@ -94,10 +110,10 @@ export function scramMechanism(
             }
             case "verify": {
               const attrs = parseAttributes((challenge ?? Buffer.alloc(0)).toString("utf8"));
-              if (attrs.has("e")) throw new Error(`server error: ${attrs.get("e")}`);
+              if (attrs.has("e")) refuse(`server error: ${attrs.get("e")}`);
               const v = Buffer.from(attrs.get("v") ?? "", "base64");
               if (!serverSignature || v.length !== serverSignature.length || !timingSafeEqual(v, serverSignature)) {
-                throw new Error("the server's SCRAM signature does not verify: it does not know the password");
+                refuse("the server's SCRAM signature does not verify: it does not know the password");
               }
               state = "done";
               return null;

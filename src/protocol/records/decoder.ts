@@ -3,8 +3,14 @@
  * magic-v2 batches, the last possibly cut short by the broker's size limit. The consumer's hot
  * path: keys and values are views into the input, offsets and timestamps stay plain numbers.
  */
-import { CorruptRecordError, ProtocolError, SamsaError } from "../../errors.js";
-import { type CompressionCodec, codecFromAttributes, decompress } from "./compression/index.js";
+import { CorruptRecordError, DecompressionLimitError, ProtocolError, SamsaError } from "../../errors.js";
+import {
+  type CompressionCodec,
+  codecFromAttributes,
+  DEFAULT_MAX_DECOMPRESSED_BYTES,
+  DecompressionBudget,
+  decompress,
+} from "./compression/index.js";
 import { crc32c } from "./crc32c.js";
 import {
   ATTR_CONTROL,
@@ -110,6 +116,15 @@ export interface DecodeRecordBatchesOptions {
    * {@link RecordBatch.encoded}): the consumer reads them with a `RecordCursor`, one at a time.
    */
   lazyRecords?: boolean;
+  /**
+   * Most bytes the compressed batches of this call may decompress to, all together (they
+   * decompress concurrently and share it); default {@link DEFAULT_MAX_DECOMPRESSED_BYTES},
+   * 256 MiB. A batch that would pass it fails the call with DecompressionLimitError (naming
+   * `topic`, `partition`, the batch's offset, the codec and the limit) before more than the
+   * limit is held: the guard against decompression bombs from a hostile or broken broker.
+   * Uncompressed batches are views of `buf` and do not count.
+   */
+  maxDecompressedBytes?: number;
 }
 
 /** Absolute offset of `record` in `batch`. */
@@ -137,25 +152,51 @@ export function nextOffset(batch: RecordBatch): bigint {
  * Decodes every complete batch in `buf`, decompressing compressed ones. A truncated last
  * batch is dropped silently (fetch size limits cut batches); a CRC mismatch throws
  * CorruptRecordError; any malformed byte throws ProtocolError. Batches are checked before any
- * decompression starts, and decompressions run concurrently.
+ * decompression starts, and decompressions run a few at a time, together bounded by
+ * `maxDecompressedBytes` (past it: DecompressionLimitError).
  */
 export async function decodeRecordBatches(
   buf: Buffer,
   options: DecodeRecordBatchesOptions = {},
 ): Promise<RecordBatch[]> {
+  // Checked before any byte is read, so a bad option fails the call that received it.
+  const budget = new DecompressionBudget(options.maxDecompressedBytes ?? DEFAULT_MAX_DECOMPRESSED_BYTES);
   const pending: PendingBatch[] = [];
   const batches = scan(buf, options, pending);
   if (pending.length === 0) return batches;
-  const decompressed = await Promise.all(
-    pending.map(({ batch, payload }) =>
-      decompress(batch.compression, payload).catch((err: unknown) => {
-        // A missing optional codec package keeps its own class: the fix is an install.
-        if (err instanceof SamsaError && !(err instanceof ProtocolError)) throw err;
-        const detail = err instanceof Error ? err.message : String(err);
-        throw new ProtocolError(`${describeBatch(batch.baseOffset, options)}: ${detail}`, { cause: err });
-      }),
-    ),
-  );
+  const one = ({ batch, payload }: PendingBatch): Promise<Buffer> =>
+    decompress(batch.compression, payload, budget).catch((err: unknown) => {
+      if (err instanceof DecompressionLimitError) {
+        throw new DecompressionLimitError(
+          err.codec,
+          err.limit,
+          { topic: options.topic, partition: options.partition, baseOffset: batch.baseOffset },
+          { cause: err },
+        );
+      }
+      // A missing optional codec package keeps its own class: the fix is an install.
+      if (err instanceof SamsaError && !(err instanceof ProtocolError)) throw err;
+      const detail = err instanceof Error ? err.message : String(err);
+      throw new ProtocolError(`${describeBatch(batch.baseOffset, options)}: ${detail}`, { cause: err });
+    });
+  const decompressed: Buffer[] = new Array(pending.length);
+  let next = 0;
+  // A few decompressions at a time keep the thread pool busy; thousands at once (a fetch of
+  // tiny batches) would each hold a stream and a chunk or block beyond what the budget counts.
+  const lane = async (): Promise<void> => {
+    while (next < pending.length) {
+      const i = next++;
+      decompressed[i] = await one(pending[i] as PendingBatch);
+    }
+  };
+  const lanes: Promise<void>[] = [];
+  for (let i = 0; i < Math.min(DECOMPRESS_CONCURRENCY, pending.length); i++) lanes.push(lane());
+  try {
+    await Promise.all(lanes);
+  } catch (err) {
+    next = pending.length; // the other lanes stop after their current batch
+    throw err;
+  }
   for (let i = 0; i < pending.length; i++) {
     const { batch, skipBelow } = pending[i] as PendingBatch;
     const data = decompressed[i] as Buffer;
@@ -171,6 +212,9 @@ export async function decodeRecordBatches(
 export function decodeRecordBatchesSync(buf: Buffer, options: DecodeRecordBatchesOptions = {}): RecordBatch[] {
   return scan(buf, options, null);
 }
+
+/** Batches of one record set decompressing at once (the libuv pool has 4 threads by default). */
+const DECOMPRESS_CONCURRENCY = 8;
 
 interface PendingBatch {
   batch: RecordBatch;

@@ -17,6 +17,9 @@ export {
   CompressionCodecId,
   codecFromAttributes,
   compress,
+  DEFAULT_MAX_DECOMPRESSED_BYTES,
+  DecompressionBudget,
+  type DecompressionLimit,
   decompress,
 } from "./compression/index.js";
 export { crc32c, crc32cImplementation } from "./crc32c.js";

@@ -23,6 +23,13 @@ import {
   Metadata,
 } from "../../../src/protocol/index.js";
 import { isRetriable } from "../../../src/protocol/kafka-error.js";
+import {
+  createProduceRequest,
+  createProduceRequestPartitionProduceData,
+  createProduceRequestTopicProduceData,
+  Produce,
+} from "../../../src/protocol/messages/index.js";
+import { FakeBroker } from "../../../tools/fault/fake-broker.js";
 import { type KafkaCluster, startKafka } from "../../../tools/kafka/harness.js";
 import { firstBroker } from "../protocol/wire.js";
 
@@ -257,5 +264,47 @@ describe("Connection with TLS and SASL", () => {
     }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(AuthenticationError);
     expect((err as Error).message).toMatch(/TLS/);
+  });
+});
+
+describe("Connection writes that expect no response (acks=0)", () => {
+  it("settle when written, and time out with RequestTimeoutError when a broker that stopped reading lets the socket fill", async () => {
+    const fake = await FakeBroker.start();
+    try {
+      const c = await open({ host: "127.0.0.1", port: fake.port, requestTimeoutMs: 500 });
+      // The broker stops reading: its receive window and our send buffer fill, then nothing drains.
+      for (const peer of fake.connections) peer.socket.pause();
+      const records = Buffer.alloc(1024 * 1024);
+      const produce = createProduceRequest({
+        acks: 0,
+        timeoutMs: 1000,
+        topicData: [
+          createProduceRequestTopicProduceData({
+            name: "t",
+            partitionData: [createProduceRequestPartitionProduceData({ index: 0, records })],
+          }),
+        ],
+      });
+      const outcomes = await Promise.all(
+        Array.from({ length: 64 }, () =>
+          c.request(Produce, produce, { noResponse: true }).then(
+            () => "written",
+            (e: unknown) => e,
+          ),
+        ),
+      );
+      // The first megabytes fit in the socket buffers and settle as written; the rest cannot.
+      expect(outcomes[0]).toBe("written");
+      const timedOut = outcomes.filter((o) => o instanceof RequestTimeoutError);
+      expect(timedOut.length).toBeGreaterThanOrEqual(1);
+      expect((timedOut[0] as RequestTimeoutError).code).toBe("SAMSA_ERR_REQUEST_TIMEOUT");
+      expect((timedOut[0] as RequestTimeoutError).timeoutMs).toBe(500);
+      const others = outcomes.filter((o) => o !== "written" && !(o instanceof RequestTimeoutError));
+      expect(others.every((o) => o instanceof ConnectionClosedError)).toBe(true);
+      expect(outcomes.filter((o) => o === "written").length).toBeLessThan(64);
+      expect(c.closed).toBe(true);
+    } finally {
+      await fake.close();
+    }
   });
 });

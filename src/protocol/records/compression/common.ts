@@ -1,9 +1,16 @@
 /**
  * What the codec modules share: loading an optional native package once, turning a library's
- * decode failure into a ProtocolError, and the size below which a codec runs synchronously.
+ * decode failure into a ProtocolError, the budget that caps decompressed output, and the size
+ * below which a codec runs synchronously.
  */
 import { createRequire } from "node:module";
-import { CompressionCodecMissingError, ProtocolError } from "../../../errors.js";
+import {
+  CompressionCodecMissingError,
+  DecompressionLimitError,
+  InvalidArgumentError,
+  ProtocolError,
+  type SamsaError,
+} from "../../../errors.js";
 
 const requireFromHere = createRequire(import.meta.url);
 
@@ -47,9 +54,12 @@ export class OptionalModule<T> {
   }
 }
 
-/** Wraps a decoder's failure (a library error or our own framing check) as a ProtocolError. */
-export function decompressFailed(codec: string, err: unknown): ProtocolError {
-  if (err instanceof ProtocolError) return err;
+/**
+ * Wraps a decoder's failure (a library error or our own framing check) as a ProtocolError; a
+ * DecompressionLimitError passes through as it is.
+ */
+export function decompressFailed(codec: string, err: unknown): SamsaError {
+  if (err instanceof ProtocolError || err instanceof DecompressionLimitError) return err;
   const detail = err instanceof Error ? err.message : String(err);
   return new ProtocolError(`${codec} decompression failed: ${detail}`, { cause: err });
 }
@@ -67,3 +77,108 @@ export const SYNC_COMPRESS_MAX = 16 * 1024;
  * bounds the synchronous work at about a millisecond even for a pathological batch.
  */
 export const SYNC_DECOMPRESS_MAX = 4 * 1024;
+
+/**
+ * Default cap on the decompressed bytes of one decode call (one codec call, or one
+ * `decodeRecordBatches` call over a partition's record set). Far above what genuine batches
+ * reach (a producer's batch is bounded by its `batch.size`, 16 KiB by default, and a fetch by
+ * its byte limits), far below what a decompression bomb would take.
+ */
+export const DEFAULT_MAX_DECOMPRESSED_BYTES = 256 * 1024 * 1024;
+
+/**
+ * The decompressed bytes a decode may still produce, shared by every batch of one record set
+ * so that batches decompressing concurrently cannot each take the whole limit. Codecs reserve
+ * output before they allocate it (an exact size read from the framing, or an upper bound given
+ * back once the real size is known) and stop with DecompressionLimitError when it does not fit.
+ */
+export class DecompressionBudget {
+  /** The cap, in bytes. */
+  readonly limit: number;
+  #used = 0;
+  /**
+   * Decodes holding an upper bound not yet trimmed to their real size. While any do, a claim
+   * that does not fit waits for them instead of failing: their surplus is about to come back.
+   */
+  #provisional = 0;
+  #waiters: (() => void)[] = [];
+
+  /** `limit` must be a positive safe integer; it is the option `maxDecompressedBytes`. */
+  constructor(limit: number) {
+    if (!Number.isSafeInteger(limit) || limit < 1) {
+      throw new InvalidArgumentError("maxDecompressedBytes", `must be a positive integer, got ${String(limit)}`);
+    }
+    this.limit = limit;
+  }
+
+  /** Bytes that may still be claimed. */
+  get remaining(): number {
+    return this.limit - this.#used;
+  }
+
+  /** Reserves exactly `n` bytes of `codec` output; throws DecompressionLimitError when they do not fit. */
+  claim(codec: string, n: number): void {
+    if (n > this.limit - this.#used) throw new DecompressionLimitError(codec, this.limit);
+    this.#used += n;
+  }
+
+  /** {@link claim}, after waiting for provisional claims to settle when `n` does not fit yet. */
+  async reserve(codec: string, n: number): Promise<void> {
+    // No await between the last check and the claim: another decode may claim in between.
+    while (!this.#fits(n)) await this.#change();
+    this.claim(codec, n);
+  }
+
+  /**
+   * Reserves room for an output of at most `n` bytes: `n`, or all that remains when `n` does
+   * not fit (so no concurrent decode can claim more meanwhile and the overshoot is bounded by
+   * one bound). Fails when `n` passes what remains by more than `slack`, or nothing remains.
+   * The claim is provisional until {@link settle}d with the real size.
+   */
+  async claimBound(codec: string, n: number, slack = Number.POSITIVE_INFINITY): Promise<number> {
+    while (!this.#fits(n)) await this.#change();
+    const remaining = this.limit - this.#used;
+    if (n - remaining > slack || (remaining === 0 && n > 0)) throw new DecompressionLimitError(codec, this.limit);
+    const claim = Math.min(n, remaining);
+    this.#used += claim;
+    this.#provisional++;
+    return claim;
+  }
+
+  /**
+   * Trims a {@link claimBound} claim to the `size` really produced (0 when the decode failed);
+   * throws DecompressionLimitError when the output outgrew the claim.
+   */
+  settle(codec: string, claim: number, size: number): void {
+    this.#provisional--;
+    this.#used -= claim;
+    const fits = size <= claim;
+    if (fits) this.#used += size;
+    for (const wake of this.#waiters.splice(0)) wake();
+    if (!fits) throw new DecompressionLimitError(codec, this.limit);
+  }
+
+  /** Gives back `n` reserved bytes (a decode that failed after claiming). */
+  release(n: number): void {
+    this.#used = Math.max(0, this.#used - n);
+    for (const wake of this.#waiters.splice(0)) wake();
+  }
+
+  /** True when `n` fits, or nothing held provisionally can come back to make it fit. */
+  #fits(n: number): boolean {
+    return n <= this.limit - this.#used || this.#provisional === 0;
+  }
+
+  #change(): Promise<void> {
+    return new Promise<void>((resolve) => this.#waiters.push(resolve));
+  }
+}
+
+/** A decompression limit: a byte count, or a budget shared with other decodes. */
+export type DecompressionLimit = number | DecompressionBudget;
+
+/** The budget a codec call draws on: the one given, a fresh one of `limit` bytes, or the default. */
+export function budgetOf(limit: DecompressionLimit | undefined): DecompressionBudget {
+  if (limit instanceof DecompressionBudget) return limit;
+  return new DecompressionBudget(limit ?? DEFAULT_MAX_DECOMPRESSED_BYTES);
+}

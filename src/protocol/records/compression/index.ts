@@ -4,6 +4,7 @@
  * snappy, lz4 and zstd are optional and load on first use.
  */
 import { ProtocolError } from "../../../errors.js";
+import type { DecompressionLimit } from "./common.js";
 import { compressGzip, decompressGzip } from "./gzip.js";
 import { compressLz4, decompressLz4 } from "./lz4.js";
 import { compressSnappy, decompressSnappy } from "./snappy.js";
@@ -63,26 +64,38 @@ export function compress(codec: CompressionCodec | number, data: Buffer, level?:
 /**
  * Decompresses a batch's records section, `codec` given by name or attribute id (0-4).
  * Corrupt input or an unknown codec id rejects with a ProtocolError naming the codec; a
- * missing optional package with CompressionCodecMissingError.
+ * missing optional package with CompressionCodecMissingError. Output past `limit` (bytes, or a
+ * {@link DecompressionBudget} shared by several calls; default
+ * {@link DEFAULT_MAX_DECOMPRESSED_BYTES}) rejects with DecompressionLimitError, the codec having
+ * stopped before allocating more than the limit; "none" returns `data` and claims nothing.
  */
-export function decompress(codec: CompressionCodec | number, data: Buffer): Promise<Buffer> {
+export function decompress(
+  codec: CompressionCodec | number,
+  data: Buffer,
+  limit?: DecompressionLimit,
+): Promise<Buffer> {
   switch (typeof codec === "number" ? CODEC_BY_ID[codec] : codec) {
     case "none":
       return Promise.resolve(data);
     case "gzip":
-      return decompressGzip(data);
+      return decompressGzip(data, limit);
     case "snappy":
-      return decompressSnappy(data);
+      return decompressSnappy(data, limit);
     case "lz4":
-      return decompressLz4(data);
+      return decompressLz4(data, limit);
     case "zstd":
-      return decompressZstd(data);
+      return decompressZstd(data, limit);
     default:
       // Usually an id read off the wire, so a malformed batch rather than a caller's mistake.
       return Promise.reject(new ProtocolError(`unknown compression codec ${String(codec)}`));
   }
 }
 
+export {
+  DEFAULT_MAX_DECOMPRESSED_BYTES,
+  DecompressionBudget,
+  type DecompressionLimit,
+} from "./common.js";
 export { LZ4_BLOCK_SIZE, LZ4_FRAME_HEADER } from "./lz4.js";
 export { XERIAL_BLOCK_SIZE, XERIAL_HEADER } from "./snappy.js";
 export { xxhash32 } from "./xxhash32.js";

@@ -2,8 +2,16 @@
  * lz4 (Kafka codec 3): the LZ4 frame format, framed here over `lz4-napi`'s block codec so the
  * frame is what Java writes (independent 64 KiB blocks, no checksums) and any valid frame reads.
  */
-import { ProtocolError } from "../../../errors.js";
-import { decompressFailed, OptionalModule, SYNC_COMPRESS_MAX, SYNC_DECOMPRESS_MAX } from "./common.js";
+import { CompressionCodecMissingError, DecompressionLimitError, ProtocolError } from "../../../errors.js";
+import {
+  budgetOf,
+  type DecompressionBudget,
+  type DecompressionLimit,
+  decompressFailed,
+  OptionalModule,
+  SYNC_COMPRESS_MAX,
+  SYNC_DECOMPRESS_MAX,
+} from "./common.js";
 import { xxhash32 } from "./xxhash32.js";
 
 /**
@@ -69,7 +77,12 @@ export async function compressLz4(data: Buffer, level?: number): Promise<Buffer>
     const block = compressed[i]!;
     const chunk = chunks[i]!;
     if (block.length < 4 || block.readUInt32LE(0) !== chunk.length) {
-      throw new Error("lz4-napi's block output lacks the expected u32 LE length prefix");
+      // Not the peer's fault: an lz4-napi release with another block layout.
+      throw new CompressionCodecMissingError(
+        "lz4",
+        "lz4-napi@2",
+        new RangeError("block output lacks the u32 LE length prefix"),
+      );
     }
     size += 4 + Math.min(block.length - 4, chunk.length);
   }
@@ -118,11 +131,26 @@ function fail(message: string): never {
  * Decompresses one or more concatenated LZ4 frames (skippable frames are skipped): either
  * block mode, optional content size, and block and content checksums, which are verified.
  * Corrupt or truncated input rejects with a ProtocolError naming lz4.
+ *
+ * Output is claimed from `limit` (default 256 MiB) before it is allocated: a stored block
+ * claims its size, a compressed one the most it can expand to (the frame's block maximum, or
+ * 255 times its size when smaller), and the surplus is given back once decoded. Blocks whose
+ * bounds all fit decode concurrently; otherwise one at a time, so a bomb stops with
+ * DecompressionLimitError at the first block that would pass the limit.
  */
-export async function decompressLz4(data: Buffer): Promise<Buffer> {
+export async function decompressLz4(data: Buffer, limit?: DecompressionLimit): Promise<Buffer> {
   const lib = lz4.get();
+  const budget = budgetOf(limit);
   try {
     const frames = parseFrames(data);
+    for (const frame of frames) {
+      if (frame.contentSize === undefined) continue;
+      const most = frame.blocks.reduce((n, b) => n + capacity(frame, b), 0);
+      if (frame.contentSize > most)
+        fail(`frame declares ${frame.contentSize} bytes of content; its blocks hold at most ${most}`);
+      // A declared size past the limit fails before any block is decoded.
+      if (frame.contentSize > budget.remaining) throw new DecompressionLimitError("lz4", budget.limit);
+    }
     // The library wants `[u32 LE capacity][block]`, and the 4 bytes before each block are its
     // size field, already read: one private copy lets every block be passed as a view.
     const work = Buffer.allocUnsafe(data.length);
@@ -130,7 +158,7 @@ export async function decompressLz4(data: Buffer): Promise<Buffer> {
     const sync = data.length <= SYNC_DECOMPRESS_MAX;
     const out: Buffer[] = [];
     for (const frame of frames) {
-      let parts = await decodeFrame(lib, work, frame, sync);
+      let parts = await decodeFrame(lib, work, frame, sync, budget);
       const length = parts.reduce((n, p) => n + p.length, 0);
       if (frame.contentSize !== undefined && frame.contentSize !== length) {
         fail(`frame declares ${frame.contentSize} bytes of content but holds ${length}`);
@@ -147,26 +175,67 @@ export async function decompressLz4(data: Buffer): Promise<Buffer> {
   }
 }
 
-async function decodeFrame(lib: Lz4Module, work: Buffer, frame: Frame, sync: boolean): Promise<Buffer[]> {
+/**
+ * The most output block `b` can decode to. LZ4 expands at most ~255x (a 3-byte match plus 255
+ * per extra length byte), so a small block is bounded below the frame's block maximum.
+ */
+function capacity(frame: Frame, b: Block): number {
+  const length = b.end - b.start;
+  return b.stored ? length : Math.min(frame.blockMax, length * 255 + 64);
+}
+
+async function decodeFrame(
+  lib: Lz4Module,
+  work: Buffer,
+  frame: Frame,
+  sync: boolean,
+  budget: DecompressionBudget,
+): Promise<Buffer[]> {
   const input = (b: Block): Buffer => {
-    // LZ4 expands at most 255x (a 3-byte match plus 255 per extra length byte), so small
-    // blocks do not make lz4_flex zero a buffer of the frame's full block size.
-    work.writeUInt32LE(Math.min(frame.blockMax, (b.end - b.start) * 255 + 64), b.start - 4);
+    // The capacity prefix also keeps lz4_flex from zeroing a buffer of the full block size.
+    work.writeUInt32LE(capacity(frame, b), b.start - 4);
     return work.subarray(b.start - 4, b.end);
   };
+  const decodeOne = (b: Block, window: Buffer | undefined): Buffer | Promise<Buffer> => {
+    if (b.stored) return work.subarray(b.start, b.end);
+    return sync ? lib.uncompressSync(input(b), window) : lib.uncompress(input(b), window);
+  };
   if (frame.independent) {
-    if (sync) return frame.blocks.map((b) => (b.stored ? work.subarray(b.start, b.end) : lib.uncompressSync(input(b))));
-    return Promise.all(frame.blocks.map((b) => (b.stored ? work.subarray(b.start, b.end) : lib.uncompress(input(b)))));
+    const bound = frame.blocks.reduce((n, b) => n + capacity(frame, b), 0);
+    const claim = await budget.claimBound("lz4", bound);
+    if (claim === bound) {
+      let parts: Buffer[] = [];
+      try {
+        parts = sync
+          ? frame.blocks.map((b) => decodeOne(b, undefined) as Buffer)
+          : await Promise.all(frame.blocks.map((b) => decodeOne(b, undefined)));
+      } finally {
+        budget.settle(
+          "lz4",
+          claim,
+          parts.reduce((n, p) => n + p.length, 0),
+        );
+      }
+      return parts;
+    }
+    budget.settle("lz4", claim, 0);
   }
-  // Dependent blocks may copy from the previous 64 KiB of output, passed as the dictionary.
+  // One block at a time, each claimed before it is decoded. Dependent blocks may copy from
+  // the previous 64 KiB of output, passed as the dictionary.
   const parts: Buffer[] = [];
   let window: Buffer | undefined;
   for (const b of frame.blocks) {
-    let part: Buffer;
-    if (b.stored) part = work.subarray(b.start, b.end);
-    else if (sync) part = lib.uncompressSync(input(b), window);
-    else part = await lib.uncompress(input(b), window);
+    // A bound past what remains takes all of it, so at most one block's bound is decoded
+    // beyond the limit before the real size is checked against it.
+    const claim = await budget.claimBound("lz4", capacity(frame, b));
+    let part: Buffer | undefined;
+    try {
+      part = await decodeOne(b, frame.independent ? undefined : window);
+    } finally {
+      budget.settle("lz4", claim, part?.length ?? 0);
+    }
     parts.push(part);
+    if (frame.independent) continue;
     if (part.length >= WINDOW) window = part.subarray(part.length - WINDOW);
     else {
       const joined = window === undefined ? part : Buffer.concat([window, part]);

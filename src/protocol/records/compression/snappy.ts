@@ -2,7 +2,15 @@
  * snappy (Kafka codec 2). Java writes snappy-java's "xerial" stream framing and librdkafka
  * writes one raw snappy block, so the decoder takes both; the encoder writes xerial, as Java.
  */
-import { decompressFailed, OptionalModule, SYNC_COMPRESS_MAX, SYNC_DECOMPRESS_MAX } from "./common.js";
+import { ProtocolError } from "../../../errors.js";
+import {
+  budgetOf,
+  type DecompressionLimit,
+  decompressFailed,
+  OptionalModule,
+  SYNC_COMPRESS_MAX,
+  SYNC_DECOMPRESS_MAX,
+} from "./common.js";
 
 /** The subset of the `snappy` package (7.x) used here. */
 interface SnappyModule {
@@ -60,12 +68,19 @@ export function isXerialFramed(data: Uint8Array): boolean {
 
 /**
  * Decompresses xerial-framed or raw snappy, told apart by the magic. Corrupt or truncated
- * input rejects with a ProtocolError naming snappy.
+ * input rejects with a ProtocolError naming snappy. Every raw block opens with its exact
+ * uncompressed length (a varint the library checks against what it produces), so the whole
+ * output is claimed from `limit` (default 256 MiB) before anything is allocated: past it,
+ * DecompressionLimitError rejects with nothing decompressed.
  */
-export async function decompressSnappy(data: Buffer): Promise<Buffer> {
+export async function decompressSnappy(data: Buffer, limit?: DecompressionLimit): Promise<Buffer> {
   const lib = snappy.get();
+  const budget = budgetOf(limit);
   try {
     const blocks = isXerialFramed(data) ? xerialBlocks(data) : [data];
+    let total = 0;
+    for (const b of blocks) total += uncompressedLength(b);
+    await budget.reserve("snappy", total);
     const sync = data.length <= SYNC_DECOMPRESS_MAX;
     const parts = sync
       ? blocks.map((b) => lib.uncompressSync(b, { asBuffer: true }))
@@ -77,22 +92,39 @@ export async function decompressSnappy(data: Buffer): Promise<Buffer> {
   }
 }
 
+function fail(message: string): never {
+  throw new ProtocolError(`snappy decompression failed: ${message}`);
+}
+
+/**
+ * The uncompressed length a raw snappy block declares: its opening varint. Snappy's densest
+ * element, a 3-byte copy of 64 bytes, expands 21.3x, so a length past 22x the block cannot be
+ * real: a corrupt preamble, not a large output.
+ */
+function uncompressedLength(block: Buffer): number {
+  let value = 0;
+  for (let i = 0; i < 5; i++) {
+    if (i >= block.length) fail(`block length preamble truncated after ${i} bytes`);
+    const b = block[i] as number;
+    value += (b & 0x7f) * 2 ** (7 * i);
+    if (b < 0x80) {
+      if (value > block.length * 22) fail(`a block of ${block.length} bytes declares ${value} bytes of output`);
+      return value;
+    }
+  }
+  return fail("block length preamble longer than 5 bytes");
+}
+
 /** Splits a xerial stream into views of its raw blocks, checking every length against the end. */
 function xerialBlocks(data: Buffer): Buffer[] {
-  if (data.length < XERIAL_HEADER.length) {
-    throw decompressFailed("snappy", new Error(`xerial header truncated at ${data.length} bytes`));
-  }
+  if (data.length < XERIAL_HEADER.length) fail(`xerial header truncated at ${data.length} bytes`);
   // The versions are not checked: snappy-java itself accepts any, and every writer uses 1.
   const blocks: Buffer[] = [];
   let pos = XERIAL_HEADER.length;
   while (pos < data.length) {
-    if (pos + 4 > data.length) {
-      throw decompressFailed("snappy", new Error(`xerial block length truncated at byte ${pos}`));
-    }
+    if (pos + 4 > data.length) fail(`xerial block length truncated at byte ${pos}`);
     const len = data.readInt32BE(pos);
-    if (len < 0 || len > data.length - pos - 4) {
-      throw decompressFailed("snappy", new Error(`xerial block at byte ${pos} claims ${len} bytes`));
-    }
+    if (len < 0 || len > data.length - pos - 4) fail(`xerial block at byte ${pos} claims ${len} bytes`);
     blocks.push(data.subarray(pos + 4, pos + 4 + len));
     pos += 4 + len;
   }

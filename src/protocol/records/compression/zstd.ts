@@ -3,7 +3,8 @@
  * always run on the libuv thread pool. Frames without a content size, as Java's streaming
  * encoder writes them, and concatenated frames both decode.
  */
-import { decompressFailed, OptionalModule } from "./common.js";
+import { ProtocolError } from "../../../errors.js";
+import { budgetOf, type DecompressionLimit, decompressFailed, OptionalModule } from "./common.js";
 
 /** `@mongodb-js/zstd` 1.2.x's native binding: async only, level defaulting to 3. */
 interface ZstdModule {
@@ -30,12 +31,118 @@ export async function compressZstd(data: Buffer, level = ZSTD_DEFAULT_LEVEL): Pr
   return zstd.get().compress(data, level);
 }
 
-/** Decompresses zstd frames; corrupt or truncated input rejects with a ProtocolError. */
-export async function decompressZstd(data: Buffer): Promise<Buffer> {
+/**
+ * Decompresses zstd frames; corrupt or truncated input rejects with a ProtocolError.
+ *
+ * The binding decodes a whole input in one call, with no output cap, so the size is bounded
+ * before it runs: every block header states its type and size, and a block decodes to at most
+ * 128 KiB (zstd's Block_Maximum_Size), its own size when raw or RLE. That bound, which is the
+ * real size for the full blocks encoders write, is claimed from `limit` (default 256 MiB) and
+ * the surplus given back afterwards; more than 1 MiB past the limit, DecompressionLimitError
+ * rejects with nothing decompressed (within it, the real size is checked after decoding). A declared content size larger than the blocks can hold is a
+ * ProtocolError (the binding would allocate it).
+ */
+export async function decompressZstd(data: Buffer, limit?: DecompressionLimit): Promise<Buffer> {
   const lib = zstd.get();
+  const budget = budgetOf(limit);
+  let claim: number | undefined;
   try {
-    return await lib.decompress(data);
+    // A bound just past what remains (a frame without a content size whose last block is
+    // short) may still fit: all that remains is claimed and the real size checked after.
+    claim = await budget.claimBound("zstd", outputBound(data), ZSTD_SLACK);
+    const out = await lib.decompress(data);
+    const held = claim;
+    claim = undefined;
+    budget.settle("zstd", held, out.length);
+    return out;
   } catch (err) {
+    if (claim !== undefined) budget.settle("zstd", claim, 0);
     throw decompressFailed("zstd", err);
   }
+}
+
+// How far the bound may pass what remains and still be tried: the slack for short blocks of
+// frames without a content size, and the most a decode may hold beyond the limit.
+const ZSTD_SLACK = 1024 * 1024;
+const FRAME_MAGIC = 0xfd2fb528;
+const BLOCK_MAX = 128 * 1024;
+const FCS_FIELD_SIZES = [0, 2, 4, 8] as const;
+const DICT_ID_FIELD_SIZES = [0, 1, 2, 4] as const;
+
+function fail(message: string): never {
+  throw new ProtocolError(`zstd decompression failed: ${message}`);
+}
+
+/**
+ * The most bytes the frames of `data` can decode to, from their headers and block headers
+ * (RFC 8878 section 3.1), checking every size against the end of the input.
+ */
+export function outputBound(data: Buffer): number {
+  let total = 0;
+  let pos = 0;
+  const need = (n: number, what: string) => {
+    if (pos + n > data.length) fail(`truncated ${what} at byte ${pos}`);
+  };
+  do {
+    need(4, "frame magic");
+    const magic = data.readUInt32LE(pos);
+    if ((magic & 0xfffffff0) === 0x184d2a50) {
+      need(8, "skippable frame");
+      const skip = data.readUInt32LE(pos + 4);
+      pos += 8;
+      need(skip, "skippable frame");
+      pos += skip;
+      continue;
+    }
+    if (magic !== FRAME_MAGIC) fail(`bad frame magic 0x${magic.toString(16)} at byte ${pos}`);
+    pos += 4;
+    need(1, "frame header");
+    const descriptor = data[pos] as number;
+    pos++;
+    const singleSegment = (descriptor & 0x20) !== 0;
+    if (descriptor & 0x08) fail("reserved frame header bit set");
+    const fcsSize = singleSegment && descriptor >>> 6 === 0 ? 1 : (FCS_FIELD_SIZES[descriptor >>> 6] as number);
+    const headerRest = (singleSegment ? 0 : 1) + (DICT_ID_FIELD_SIZES[descriptor & 0x03] as number) + fcsSize;
+    need(headerRest, "frame header");
+    let contentSize: number | undefined;
+    const fcsAt = pos + headerRest - fcsSize;
+    if (fcsSize === 1) contentSize = data[fcsAt] as number;
+    else if (fcsSize === 2) contentSize = data.readUInt16LE(fcsAt) + 256;
+    else if (fcsSize === 4) contentSize = data.readUInt32LE(fcsAt);
+    else if (fcsSize === 8) contentSize = data.readUInt32LE(fcsAt) + data.readUInt32LE(fcsAt + 4) * 0x1_0000_0000;
+    pos += headerRest;
+    let frameBound = 0;
+    for (;;) {
+      need(3, "block header");
+      const header = data[pos]! | (data[pos + 1]! << 8) | (data[pos + 2]! << 16);
+      pos += 3;
+      const type = (header >>> 1) & 0x03;
+      const size = header >>> 3;
+      if (type === 3) fail(`reserved block type at byte ${pos - 3}`);
+      if (size > BLOCK_MAX) fail(`block of ${size} bytes exceeds zstd's ${BLOCK_MAX}`);
+      if (type === 1) {
+        // RLE: one byte, repeated `size` times.
+        need(1, "RLE block");
+        pos += 1;
+        frameBound += size;
+      } else {
+        need(size, "block");
+        pos += size;
+        frameBound += type === 0 ? size : BLOCK_MAX;
+      }
+      if (header & 1) break; // Last_Block
+    }
+    if (descriptor & 0x04) {
+      need(4, "content checksum");
+      pos += 4;
+    }
+    if (contentSize !== undefined) {
+      if (contentSize > frameBound) {
+        fail(`frame declares ${contentSize} bytes of content; its blocks hold at most ${frameBound}`);
+      }
+      frameBound = contentSize;
+    }
+    total += frameBound;
+  } while (pos < data.length);
+  return total;
 }

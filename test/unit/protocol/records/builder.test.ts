@@ -1,4 +1,5 @@
 import { describe, expect, test } from "vitest";
+import { ClosedError } from "../../../../src/errors.js";
 import {
   buildEndTxnMarkerBatch,
   decodeRecordBatchesSync,
@@ -218,6 +219,7 @@ describe("RecordBatchBuilder: sizes and limits", () => {
     const first = Buffer.from(builder.build());
     expect(builder.isClosed).toBe(true);
     expect(() => builder.append({ value: "w" })).toThrow(/after build/);
+    expect(() => builder.append({ value: "w" })).toThrow(ClosedError);
     expect(builder.build().equals(first)).toBe(true);
   });
 
