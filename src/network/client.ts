@@ -6,7 +6,7 @@
 import { AuthenticationError, ClosedError, InvalidArgumentError, type SamsaError, TimeoutError } from "../errors.js";
 import { isRetriable, kafkaError } from "../protocol/kafka-error.js";
 import { FindCoordinator, Metadata, type MetadataResponse } from "../protocol/messages/index.js";
-import { type OptionKeys, rejectUnknownOptions } from "../util/options.js";
+import { checkOptionsObject, intOption, type OptionKeys } from "../util/options.js";
 import { BackgroundErrors } from "./background-errors.js";
 import { backoffDelay, sleep } from "./backoff.js";
 import { Broker, type BrokerNode, type BrokerOptions } from "./broker.js";
@@ -80,14 +80,6 @@ export function parseBootstrap(bootstrap: string | readonly string[]): { host: s
   return out;
 }
 
-function positive(options: ClientOptions, name: keyof ClientOptions, fallback: number, min = 1): number {
-  const value = options[name] ?? fallback;
-  if (typeof value !== "number" || !Number.isInteger(value) || value < min) {
-    throw new InvalidArgumentError(name, `must be an integer ≥ ${min}, got ${String(value)}`);
-  }
-  return value;
-}
-
 /** Options for one metadata lookup. */
 export interface MetadataOptions {
   /** Let the broker create missing topics (if the broker allows it). Default false. */
@@ -132,34 +124,33 @@ export class Client extends BackgroundErrors {
 
   constructor(options: ClientOptions) {
     super();
-    if (options === null || typeof options !== "object") throw new InvalidArgumentError("options", "must be an object");
-    rejectUnknownOptions(options, CLIENT_OPTION_KEYS, "client");
+    checkOptionsObject(options, CLIENT_OPTION_KEYS, "client");
     this.#bootstrap = parseBootstrap(options.bootstrap);
     const clientId = options.clientId ?? "samsa";
     if (typeof clientId !== "string") throw new InvalidArgumentError("clientId", "must be a string");
-    this.#requestTimeoutMs = positive(options, "requestTimeoutMs", 30_000);
-    this.#metadataMaxAgeMs = positive(options, "metadataMaxAgeMs", 300_000);
-    const retryFloor = positive(options, "retryBackoffMs", 100, 0);
+    this.#requestTimeoutMs = intOption(options, "requestTimeoutMs", 30_000, 1);
+    this.#metadataMaxAgeMs = intOption(options, "metadataMaxAgeMs", 300_000, 1);
+    const retryFloor = intOption(options, "retryBackoffMs", 100, 0);
     this.#retryBackoff = {
       floorMs: retryFloor,
-      ceilingMs: Math.max(retryFloor, positive(options, "retryBackoffMaxMs", 1000, 0)),
+      ceilingMs: Math.max(retryFloor, intOption(options, "retryBackoffMaxMs", 1000, 0)),
     };
-    const reconnectFloor = positive(options, "reconnectBackoffMs", 50, 0);
+    const reconnectFloor = intOption(options, "reconnectBackoffMs", 50, 0);
     // Checked now, so bad SASL options fail here rather than at the first connection.
     if (options.sasl !== undefined) saslMechanism(options.sasl);
     this.#brokerOptions = {
       clientId,
       ...(options.tls !== undefined ? { tls: options.tls } : {}),
       ...(options.sasl !== undefined ? { sasl: options.sasl } : {}),
-      connectTimeoutMs: positive(options, "connectTimeoutMs", 10_000),
+      connectTimeoutMs: intOption(options, "connectTimeoutMs", 10_000, 1),
       requestTimeoutMs: this.#requestTimeoutMs,
-      maxInFlight: positive(options, "maxInFlight", 5),
-      maxFrameBytes: positive(options, "maxFrameBytes", 100 * 1024 * 1024, 1024),
+      maxInFlight: intOption(options, "maxInFlight", 5, 1),
+      maxFrameBytes: intOption(options, "maxFrameBytes", 100 * 1024 * 1024, 1024),
       reconnectBackoff: {
         floorMs: reconnectFloor,
-        ceilingMs: Math.max(reconnectFloor, positive(options, "reconnectBackoffMaxMs", 1000, 0)),
+        ceilingMs: Math.max(reconnectFloor, intOption(options, "reconnectBackoffMaxMs", 1000, 0)),
       },
-      connectionsMaxIdleMs: positive(options, "connectionsMaxIdleMs", 540_000),
+      connectionsMaxIdleMs: intOption(options, "connectionsMaxIdleMs", 540_000, 1),
     };
     this.#coordinators = new CoordinatorCache((type, keys, signal) => this.#findCoordinators(type, keys, signal));
   }

@@ -6,7 +6,14 @@
 import { InvalidArgumentError } from "../errors.js";
 import type { CompressionCodec } from "../protocol/records/compression/index.js";
 import type { RecordData } from "../protocol/records/index.js";
-import { type OptionKeys, rejectUnknownOptions } from "../util/options.js";
+import {
+  boolOption,
+  checkOptionsObject,
+  intOption,
+  type OptionKeys,
+  oneOfOption,
+  optionalFunctionOption,
+} from "../util/options.js";
 import { type Partitioner, roundRobinPartitioner } from "./partitioner.js";
 
 /** Turns a user key or value into bytes (or a string, written as UTF-8). */
@@ -98,48 +105,32 @@ export interface ResolvedProducerOptions {
   allowAutoTopicCreation: boolean;
 }
 
-function int(options: object, name: string, fallback: number, min: number, max = Number.MAX_SAFE_INTEGER): number {
-  const value = (options as Record<string, unknown>)[name] ?? fallback;
-  if (typeof value !== "number" || !Number.isInteger(value) || value < min || value > max) {
-    throw new InvalidArgumentError(name, `must be an integer from ${min} to ${max}, got ${String(value)}`);
-  }
-  return value;
-}
-
 const CODECS: readonly CompressionCodec[] = ["none", "gzip", "snappy", "lz4", "zstd"];
 
 /** Applies defaults and checks every option; throws InvalidArgumentError naming the option. */
 export function resolveProducerOptions(options: ProducerOptions<never, never> = {}): ResolvedProducerOptions {
-  if (options === null || typeof options !== "object") throw new InvalidArgumentError("options", "must be an object");
-  rejectUnknownOptions(options, PRODUCER_OPTION_KEYS, "producer");
+  checkOptionsObject(options, PRODUCER_OPTION_KEYS, "producer");
   const acksRaw = options.acks ?? "all";
   if (acksRaw !== "all" && acksRaw !== 0 && acksRaw !== 1 && acksRaw !== -1) {
     throw new InvalidArgumentError("acks", `must be 0, 1, -1 or "all", got ${JSON.stringify(acksRaw)}`);
   }
   const acks = acksRaw === "all" ? -1 : acksRaw;
-  const idempotent = options.idempotent ?? true;
-  if (typeof idempotent !== "boolean") throw new InvalidArgumentError("idempotent", "must be a boolean");
+  const idempotent = boolOption(options, "idempotent", true);
   if (idempotent && acks !== -1) {
     throw new InvalidArgumentError(
       "acks",
       'must be "all" when idempotent is true (set idempotent: false to use acks 0 or 1)',
     );
   }
-  const compression = options.compression ?? "none";
-  if (!CODECS.includes(compression)) {
-    throw new InvalidArgumentError(
-      "compression",
-      `must be one of ${CODECS.join(", ")}, got ${JSON.stringify(compression)}`,
-    );
-  }
-  const maxInFlight = int(options, "maxInFlight", 5, 1, idempotent ? 5 : 1000);
-  const maxRequestBytes = int(options, "maxRequestBytes", 1024 * 1024, 1024);
+  const compression = oneOfOption(options, "compression", CODECS, "none");
+  const maxInFlight = intOption(options, "maxInFlight", 5, 1, idempotent ? 5 : 1000);
+  const maxRequestBytes = intOption(options, "maxRequestBytes", 1024 * 1024, 1024);
   // The default yields to a smaller maxRequestBytes; an explicit batchBytes must fit in it.
-  const batchBytes = int(options, "batchBytes", Math.min(256 * 1024, maxRequestBytes - 2048), 1, maxRequestBytes);
-  const retryBackoffMs = int(options, "retryBackoffMs", 100, 0);
-  const requestTimeoutMs = int(options, "requestTimeoutMs", 30_000, 1, 2_147_483_647);
-  const lingerMs = int(options, "lingerMs", 5, 0);
-  const deliveryTimeoutMs = int(options, "deliveryTimeoutMs", 120_000, 1);
+  const batchBytes = intOption(options, "batchBytes", Math.min(256 * 1024, maxRequestBytes - 2048), 1, maxRequestBytes);
+  const retryBackoffMs = intOption(options, "retryBackoffMs", 100, 0);
+  const requestTimeoutMs = intOption(options, "requestTimeoutMs", 30_000, 1, 2_147_483_647);
+  const lingerMs = intOption(options, "lingerMs", 5, 0);
+  const deliveryTimeoutMs = intOption(options, "deliveryTimeoutMs", 120_000, 1);
   if (deliveryTimeoutMs < lingerMs + requestTimeoutMs) {
     throw new InvalidArgumentError(
       "deliveryTimeoutMs",
@@ -156,10 +147,8 @@ export function resolveProducerOptions(options: ProducerOptions<never, never> = 
   if (level !== undefined && (typeof level !== "number" || !Number.isInteger(level))) {
     throw new InvalidArgumentError("compressionLevel", "must be an integer");
   }
-  for (const name of ["keySerializer", "valueSerializer"] as const) {
-    if (options[name] !== undefined && typeof options[name] !== "function")
-      throw new InvalidArgumentError(name, "must be a function");
-  }
+  optionalFunctionOption(options, "keySerializer");
+  optionalFunctionOption(options, "valueSerializer");
   return {
     acks,
     idempotent,
@@ -171,11 +160,11 @@ export function resolveProducerOptions(options: ProducerOptions<never, never> = 
     deliveryTimeoutMs,
     requestTimeoutMs,
     retryBackoffMs,
-    retryBackoffMaxMs: Math.max(retryBackoffMs, int(options, "retryBackoffMaxMs", 1000, 0)),
-    bufferMemory: int(options, "bufferMemory", 32 * 1024 * 1024, 1024),
-    maxBlockMs: int(options, "maxBlockMs", 60_000, 0),
+    retryBackoffMaxMs: Math.max(retryBackoffMs, intOption(options, "retryBackoffMaxMs", 1000, 0)),
+    bufferMemory: intOption(options, "bufferMemory", 32 * 1024 * 1024, 1024),
+    maxBlockMs: intOption(options, "maxBlockMs", 60_000, 0),
     maxRequestBytes,
     partitioner,
-    allowAutoTopicCreation: options.allowAutoTopicCreation ?? true,
+    allowAutoTopicCreation: boolOption(options, "allowAutoTopicCreation", true),
   };
 }

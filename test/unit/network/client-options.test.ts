@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { Client as UserClient } from "../../../src/client.js";
 import { InvalidArgumentError } from "../../../src/errors.js";
 import { backoffDelay } from "../../../src/network/backoff.js";
 import { Client, parseBootstrap } from "../../../src/network/client.js";
@@ -28,7 +29,7 @@ describe("Client options", () => {
     expect(invalid(() => parseBootstrap("h:70000")).argument).toBe("bootstrap");
     const err = invalid(() => new Client({ bootstrap: "h:1", maxInFlight: 0 }));
     expect(err.argument).toBe("maxInFlight");
-    expect(err.message).toContain("≥ 1");
+    expect(err.message).toContain("from 1 to 2147483647, got 0");
     expect(invalid(() => new Client({ bootstrap: "h:1", requestTimeoutMs: 1.5 })).argument).toBe("requestTimeoutMs");
     expect(
       invalid(() => new Client({ bootstrap: "h:1", sasl: { mechanism: "PLAIN", username: "", password: "x" } }))
@@ -47,5 +48,28 @@ describe("backoffDelay", () => {
     expect(backoffDelay(0, opts, () => 0)).toBe(80);
     expect(backoffDelay(0, opts, () => 1)).toBe(120);
     expect(backoffDelay(50, opts, () => 1)).toBe(1000);
+  });
+});
+
+describe("one option shape everywhere", () => {
+  it("client and producer name an unknown option the same way, with the nearest known one", () => {
+    const client = new UserClient({ bootstrap: "127.0.0.1:9" });
+    const messages: string[] = [];
+    for (const make of [
+      () => new UserClient({ bootstrap: "127.0.0.1:9", clientid: "x" } as never),
+      () => client.producer({ lingerMS: 5 } as never),
+    ]) {
+      try {
+        make();
+      } catch (err) {
+        expect(err).toBeInstanceOf(InvalidArgumentError);
+        messages.push((err as Error).message.replace(/; known:.*/, ""));
+      }
+    }
+    expect(messages).toEqual([
+      "clientid: is not a client option (did you mean clientId?)",
+      "lingerMS: is not a producer option (did you mean lingerMs?)",
+    ]);
+    client.close();
   });
 });
