@@ -3,7 +3,7 @@
  * connections to all brokers (shared by all clients made from it), the metadata cache and
  * the coordinator cache, and routes a request to the broker that must answer it.
  */
-import { AuthenticationError, ClosedError, InvalidArgumentError, type SamsaError, TimeoutError } from "../errors.js";
+import { AuthenticationError, ClosedError, ConnectionError, InvalidArgumentError, type SamsaError } from "../errors.js";
 import { isRetriable, kafkaError } from "../protocol/kafka-error.js";
 import { FindCoordinator, Metadata, type MetadataResponse } from "../protocol/messages/index.js";
 import { checkOptionsObject, intOption, type OptionKeys } from "../util/options.js";
@@ -245,7 +245,11 @@ export class Client extends BackgroundErrors {
         options.signal,
       );
     }
-    throw new TimeoutError(
+    // A ConnectionError, so retriable: no broker answering now says nothing about a minute
+    // from now, and callers (a producer waiting out a restart) bound the wait by their own
+    // deadlines. (As a TimeoutError it failed every batch behind an InitProducerId at once.)
+    throw new ConnectionError(
+      this.#bootstrap.map((b) => `${b.host}:${b.port}`).join(","),
       `no broker answered Metadata within requestTimeoutMs (${this.#requestTimeoutMs} ms)${
         lastError instanceof Error ? `: ${lastError.message}` : ""
       }`,
@@ -301,7 +305,11 @@ export class Client extends BackgroundErrors {
     this.#checkOpen();
     let node = this.#metadata.brokers.get(nodeId);
     if (!node) node = (await this.refreshMetadata(signal ? { signal } : {})).brokers.get(nodeId);
-    if (!node) throw kafkaError(8, `broker ${nodeId} is not in the cluster metadata`); // BROKER_NOT_AVAILABLE
+    // Retriable, and a routing problem: after a rebootstrap (every broker failed) the metadata
+    // knows no broker until one answers again, and a leader that left comes back or moves.
+    // Kafka's BROKER_NOT_AVAILABLE code is not retriable in its table, so it would have failed
+    // a producer's batches at once during an outage.
+    if (!node) throw new ConnectionError(`node ${nodeId}`, "not in the cluster metadata (yet)");
     return this.#broker(node).connection(slotKey(route), signal);
   }
 
