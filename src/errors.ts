@@ -24,7 +24,12 @@ export type SamsaErrorCode =
   | "SAMSA_ERR_BUFFER_FULL"
   | "SAMSA_ERR_DECOMPRESSION_LIMIT"
   | "SAMSA_ERR_DESERIALIZATION"
-  | "SAMSA_ERR_FETCH";
+  | "SAMSA_ERR_FETCH"
+  | "SAMSA_ERR_ADMIN_OPERATION"
+  | "SAMSA_ERR_ADMIN_TIMEOUT"
+  | "SAMSA_ERR_PRODUCER_FENCED"
+  | "SAMSA_ERR_TRANSACTION_STATE"
+  | "SAMSA_ERR_TRANSACTION_ABORTABLE";
 
 /** Base class of every error samsa throws. */
 export class SamsaError extends Error {
@@ -262,5 +267,59 @@ export class DecompressionLimitError extends SamsaError {
     this.topic = where.topic;
     this.partition = where.partition;
     this.baseOffset = where.baseOffset;
+  }
+}
+
+/**
+ * A transactional producer was fenced: another producer initialised the same
+ * `transactionalId` (a newer instance of this application), or the coordinator moved past
+ * this producer's epoch. Fatal: the producer is unusable, every later call fails with this
+ * error; close it. `cause` is the broker's error (PRODUCER_FENCED or INVALID_PRODUCER_EPOCH).
+ */
+export class ProducerFencedError extends SamsaError {
+  /** The fenced producer's transactional id. */
+  readonly transactionalId: string;
+
+  constructor(transactionalId: string, options?: { cause?: unknown }) {
+    const cause = options?.cause;
+    super(
+      "SAMSA_ERR_PRODUCER_FENCED",
+      `transactional producer ${JSON.stringify(transactionalId)} was fenced by a newer producer with the same transactionalId${
+        cause instanceof Error ? ` (${cause.message})` : ""
+      }; close this producer`,
+      options,
+    );
+    this.transactionalId = transactionalId;
+  }
+}
+
+/**
+ * A transactional call made in a state that does not allow it: `send` or `sendOffsets`
+ * outside a transaction, `commitTransaction` without `beginTransaction`, a second
+ * `beginTransaction`, a call on a `transaction()` handle after its body ended. Nothing was
+ * sent; the producer's state is unchanged.
+ */
+export class TransactionStateError extends SamsaError {
+  /** The call that was refused, e.g. `commitTransaction`. */
+  readonly operation: string;
+  /** The transaction state at the call, e.g. `ready` (no transaction open). */
+  readonly state: string;
+
+  constructor(operation: string, state: string, message: string) {
+    super("SAMSA_ERR_TRANSACTION_STATE", `${operation}: ${message} (transaction state: ${state})`);
+    this.operation = operation;
+    this.state = state;
+  }
+}
+
+/**
+ * The current transaction hit an error it cannot commit past (a record that failed, an offset
+ * commit refused, TRANSACTION_ABORTABLE, INVALID_PRODUCER_EPOCH on a send): call
+ * `abortTransaction()`, after which the producer goes on with a new transaction. `cause` is the
+ * first error of the transaction.
+ */
+export class TransactionAbortableError extends SamsaError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super("SAMSA_ERR_TRANSACTION_ABORTABLE", message, options);
   }
 }

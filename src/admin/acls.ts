@@ -208,7 +208,7 @@ function bindingLabel(b: Required<AclBinding>): string {
 export async function describeAcls(call: AdminCall, filter: AclFilter = {}): Promise<DescribedAcl[]> {
   const wire = filterToWire("filter", filter);
   return call.retry(async () => {
-    const response = await call.send(await call.anyBroker(), DescribeAcls, wire);
+    const response = await call.sendToAny(DescribeAcls, wire);
     if (response.errorCode !== 0) throw kafkaError(response.errorCode, response.errorMessage);
     return response.resources.flatMap((r) =>
       r.acls.map((a) =>
@@ -222,7 +222,7 @@ export async function describeAcls(call: AdminCall, filter: AclFilter = {}): Pro
 export async function createAcls(call: AdminCall, bindings: readonly AclBinding[]): Promise<Required<AclBinding>[]> {
   const checked = checkArray<AclBinding>("bindings", bindings).map((b, i) => checkBinding(`bindings[${i}]`, b));
   return call.retryItems(checked.map(bindingLabel), async (pending) => {
-    const response = await call.send(await call.anyBroker(), CreateAcls, {
+    const response = await call.sendToAny(CreateAcls, {
       creations: pending.map((i) => {
         const b = checked[i] as Required<AclBinding>;
         return {
@@ -256,7 +256,7 @@ export async function deleteAcls(call: AdminCall, filters: readonly AclFilter[])
   const wire = list.map((f, i) => filterToWire(`filters[${i}]`, f));
   const labels = list.map((f, i) => `filter ${i} ${JSON.stringify(f)}`);
   return call.retryItems(labels, async (pending) => {
-    const response = await call.send(await call.anyBroker(), DeleteAcls, {
+    const response = await call.sendToAny(DeleteAcls, {
       filters: pending.map((i) => wire[i] as (typeof wire)[number]),
     });
     const out = new Map<number, ItemOutcome<DeleteAclsResult>>();

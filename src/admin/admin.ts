@@ -11,6 +11,8 @@
  */
 import { InvalidArgumentError } from "../errors.js";
 import type { Client } from "../network/client.js";
+import type { TopicPartition } from "../network/metadata.js";
+import { checkOptionsObject, intOption, type OptionKeys } from "../util/options.js";
 import * as acls from "./acls.js";
 import * as cluster from "./cluster.js";
 import * as configs from "./configs.js";
@@ -33,16 +35,14 @@ export interface AdminOptions {
   retryBackoffMaxMs?: number;
 }
 
-import type { TopicPartition } from "../network/metadata.js";
+/** Every key of {@link AdminOptions}: a misspelt option is refused, not silently ignored. */
+const ADMIN_OPTION_KEYS = {
+  defaultTimeoutMs: true,
+  retryBackoffMs: true,
+  retryBackoffMaxMs: true,
+} satisfies OptionKeys<AdminOptions>;
 
 export type { TopicPartition };
-
-function positiveInt(name: string, value: number | undefined, fallback: number, min: number): number {
-  const v = value ?? fallback;
-  if (!Number.isInteger(v) || v < min)
-    throw new InvalidArgumentError(name, `must be an integer ≥ ${min}, got ${String(v)}`);
-  return v;
-}
 
 /**
  * The admin client. Make one per `Client` (it holds no connections of its own and needs no
@@ -58,13 +58,15 @@ export class Admin {
     if (client === null || typeof client !== "object" || typeof client.anyConnection !== "function") {
       throw new InvalidArgumentError("client", "must be a samsa Client");
     }
+    // "samsa admin", not "admin": the message reads "is not a <what> option".
+    checkOptionsObject(options, ADMIN_OPTION_KEYS, "samsa admin");
     this.client = client;
-    const floorMs = positiveInt("retryBackoffMs", options.retryBackoffMs, 100, 0);
+    const floorMs = intOption(options, "retryBackoffMs", 100, 0);
     this.#settings = {
-      defaultTimeoutMs: positiveInt("defaultTimeoutMs", options.defaultTimeoutMs, 60_000, 1),
+      defaultTimeoutMs: intOption(options, "defaultTimeoutMs", 60_000, 1),
       retryBackoff: {
         floorMs,
-        ceilingMs: Math.max(floorMs, positiveInt("retryBackoffMaxMs", options.retryBackoffMaxMs, 1000, 0)),
+        ceilingMs: Math.max(floorMs, intOption(options, "retryBackoffMaxMs", 1000, 0)),
       },
     };
   }

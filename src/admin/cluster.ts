@@ -98,7 +98,7 @@ export async function describeCluster(
   const includeAuthorizedOperations = options.includeAuthorizedOperations === true;
   const includeFencedBrokers = options.includeFencedBrokers === true;
   return call.retry(async () => {
-    const connection = await call.anyBroker();
+    const connection = await call.anyBroker(DescribeCluster);
     // ApiVersions again rather than the copy from connection setup: features change at run time.
     const [cluster, versions] = await Promise.all([
       call.send(connection, DescribeCluster, {
@@ -129,7 +129,7 @@ export async function describeCluster(
 /** ApiVersions: finalized and supported feature levels (what Kafka's `describeFeatures` reads). */
 export async function describeFeatures(call: AdminCall): Promise<FeatureDescription> {
   return call.retry(async () => {
-    const response = await call.send(await call.anyBroker(), ApiVersions, API_VERSIONS_REQUEST);
+    const response = await call.sendToAny(ApiVersions, API_VERSIONS_REQUEST);
     if (response.errorCode !== 0) throw kafkaError(response.errorCode);
     const byName = (a: { name: string }, b: { name: string }) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
     return {
@@ -167,7 +167,7 @@ export async function updateFeatures(
   return call.retryItems(
     list.map((u) => `feature ${u.feature}`),
     async (pending) => {
-      const connection = await call.controller();
+      const connection = await call.controller(UpdateFeatures);
       const version = connection.versionFor(UpdateFeatures);
       if (validateOnly && version < 1) {
         throw new InvalidArgumentError("validateOnly", "needs UpdateFeatures v1+ (Kafka 3.3+)");

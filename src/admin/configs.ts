@@ -234,7 +234,7 @@ export async function describeConfigs(
   );
   const labels = list.map((r) => resourceLabel(r.resource));
   return call.retryItems(labels, (pending) =>
-    call.fanOut(byBroker(list, pending), async (connection, _nodeId, indices) => {
+    call.fanOut(DescribeConfigs, byBroker(list, pending), async (connection, _nodeId, indices) => {
       const response = await call.send(connection, DescribeConfigs, {
         resources: indices.map((i) => {
           const r = list[i] as (typeof list)[number];
@@ -301,7 +301,7 @@ export async function incrementalAlterConfigs(
   return call.retryItems(
     list.map((c) => resourceLabel(c.resource)),
     (pending) =>
-      call.fanOut(byBroker(list, pending), async (connection, _nodeId, indices) => {
+      call.fanOut(IncrementalAlterConfigs, byBroker(list, pending), async (connection, _nodeId, indices) => {
         const response = await call.send(connection, IncrementalAlterConfigs, {
           validateOnly,
           resources: indices.map((i) => {
@@ -345,7 +345,7 @@ export async function alterConfigs(
   return call.retryItems(
     list.map((c) => resourceLabel(c.resource)),
     (pending) =>
-      call.fanOut(byBroker(list, pending), async (connection, _nodeId, indices) => {
+      call.fanOut(AlterConfigs, byBroker(list, pending), async (connection, _nodeId, indices) => {
         const response = await call.send(connection, AlterConfigs, {
           validateOnly,
           resources: indices.map((i) => {

@@ -1,7 +1,9 @@
 /**
  * The admin client's two error classes. `AdminOperationError` carries per-item refusals of a
  * batch call (with the results of the items that worked); `AdminTimeoutError` says a call ran
- * out of time while it was still retrying, with the last retriable error as its cause.
+ * out of time while it was still retrying, with the last retriable error as its cause. Each
+ * has its own code, so a `switch (err.code)` tells them from the `KafkaError`
+ * (`SAMSA_ERR_KAFKA`) and `RequestTimeoutError` (`SAMSA_ERR_REQUEST_TIMEOUT`) they wrap.
  */
 import { SamsaError } from "../errors.js";
 
@@ -37,7 +39,7 @@ export class AdminOperationError<R = unknown> extends SamsaError {
     const shown = failures.slice(0, 5).map((f) => `${f.item}: ${f.error.message}`);
     if (failures.length > shown.length) shown.push(`… and ${failures.length - shown.length} more`);
     super(
-      "SAMSA_ERR_KAFKA",
+      "SAMSA_ERR_ADMIN_OPERATION",
       `${operation}: ${failures.length} of ${results.length} item${results.length === 1 ? "" : "s"} failed: ${shown.join("; ")}`,
     );
     this.operation = operation;
@@ -58,7 +60,7 @@ export class AdminTimeoutError extends SamsaError {
 
   constructor(operation: string, timeoutMs: number, cause: unknown) {
     const last = cause instanceof Error ? `; last error: ${cause.message}` : "";
-    super("SAMSA_ERR_REQUEST_TIMEOUT", `${operation} did not complete within ${timeoutMs} ms${last}`, { cause });
+    super("SAMSA_ERR_ADMIN_TIMEOUT", `${operation} did not complete within ${timeoutMs} ms${last}`, { cause });
     this.operation = operation;
     this.timeoutMs = timeoutMs;
   }

@@ -114,7 +114,7 @@ export async function listGroupOffsets(
   const requireStable = options.requireStable === true;
   const coordinator = { type: "group" as const, key: group };
   const found = await call.retry(async () => {
-    const { connection } = await call.coordinator("group", group);
+    const { connection } = await call.coordinator("group", group, OffsetFetch);
     const version = Math.min(connection.versionFor(OffsetFetch), MAX_NAMED_OFFSET_FETCH);
     const topics = wanted
       ? [...byTopicName(wanted)].map(([name, partitionIndexes]) => ({ name, partitionIndexes }))
@@ -232,7 +232,7 @@ export async function alterGroupOffsets(
   return call.retryItems(
     labels,
     async (pending) => {
-      const { connection } = await call.coordinator("group", group);
+      const { connection } = await call.coordinator("group", group, OffsetCommit);
       const version = Math.min(connection.versionFor(OffsetCommit), MAX_NAMED_OFFSET_COMMIT);
       const topics = new Map<string, number[]>();
       for (const i of pending) {
@@ -361,7 +361,7 @@ export async function deleteGroupOffsets(
   return call.retryItems(
     labels,
     async (pending) => {
-      const { connection } = await call.coordinator("group", group);
+      const { connection } = await call.coordinator("group", group, OffsetDelete);
       const response = await call.send(connection, OffsetDelete, {
         groupId: group,
         topics: [...byTopicName(pending.map((i) => list[i] as (typeof list)[number]))].map(([name, ps]) => ({

@@ -141,27 +141,31 @@ export async function listGroups(call: AdminCall, options: ListGroupsOptions = {
   const perBroker = await call.retryItems(
     brokers.map((b) => `broker ${b}`),
     (pending) =>
-      call.fanOut(new Map(pending.map((i) => [brokers[i] as number, [i]])), async (connection, nodeId, indices) => {
-        const version = connection.versionFor(ListGroups);
-        // Filtering on a broker that cannot would list groups the caller excluded.
-        if ((states.length > 0 && version < 4) || (types.length > 0 && version < 5)) {
-          throw new InvalidArgumentError(
-            states.length > 0 && version < 4 ? "states" : "types",
-            `broker ${nodeId} cannot filter by it (ListGroups v${version})`,
+      call.fanOut(
+        ListGroups,
+        new Map(pending.map((i) => [brokers[i] as number, [i]])),
+        async (connection, nodeId, indices) => {
+          const version = connection.versionFor(ListGroups);
+          // Filtering on a broker that cannot would list groups the caller excluded.
+          if ((states.length > 0 && version < 4) || (types.length > 0 && version < 5)) {
+            throw new InvalidArgumentError(
+              states.length > 0 && version < 4 ? "states" : "types",
+              `broker ${nodeId} cannot filter by it (ListGroups v${version})`,
+            );
+          }
+          const response = await call.send(connection, ListGroups, { statesFilter: states, typesFilter: types });
+          const outcome = outcomeOf(response.errorCode, null, () =>
+            response.groups.map((g) => ({
+              groupId: g.groupId,
+              protocolType: g.protocolType,
+              state: g.groupState,
+              type: g.groupType,
+              coordinator: nodeId,
+            })),
           );
-        }
-        const response = await call.send(connection, ListGroups, { statesFilter: states, typesFilter: types });
-        const outcome = outcomeOf(response.errorCode, null, () =>
-          response.groups.map((g) => ({
-            groupId: g.groupId,
-            protocolType: g.protocolType,
-            state: g.groupState,
-            type: g.groupType,
-            coordinator: nodeId,
-          })),
-        );
-        return new Map(indices.map((i) => [i, outcome]));
-      }),
+          return new Map(indices.map((i) => [i, outcome]));
+        },
+      ),
   );
   return perBroker.flat().sort((a, b) => (a.groupId < b.groupId ? -1 : a.groupId > b.groupId ? 1 : 0));
 }
@@ -244,6 +248,7 @@ export async function describeGroups(
     async (pending) => {
       const { groups, failed } = await call.coordinators("group", new Map(pending.map((i) => [i, ids[i] as string])));
       return call.fanOut(
+        ConsumerGroupDescribe,
         groups,
         async (connection, nodeId, indices) => {
           const out = new Map<number, ItemOutcome<GroupDescription>>();
@@ -317,6 +322,7 @@ export async function deleteGroups(call: AdminCall, groupIds: readonly string[])
     async (pending) => {
       const { groups, failed } = await call.coordinators("group", new Map(pending.map((i) => [i, ids[i] as string])));
       return call.fanOut(
+        DeleteGroups,
         groups,
         async (connection, _nodeId, indices) => {
           const response = await call.send(connection, DeleteGroups, {
@@ -369,7 +375,7 @@ export async function removeGroupMembers(
   return call.retryItems(
     labels,
     async (pending) => {
-      const { connection } = await call.coordinator("group", group);
+      const { connection } = await call.coordinator("group", group, LeaveGroup);
       if (connection.versionFor(LeaveGroup) < 3) {
         throw new InvalidArgumentError("members", "removing members needs LeaveGroup v3+ (Kafka 2.4+)");
       }

@@ -80,7 +80,7 @@ export async function alterPartitionReassignments(
   checkUnique("reassignments", labels);
   const allowReplicationFactorChange = options.allowReplicationFactorChange !== false;
   return call.retryItems(labels, async (pending) => {
-    const connection = await call.controller();
+    const connection = await call.controller(AlterPartitionReassignments);
     if (!allowReplicationFactorChange && connection.versionFor(AlterPartitionReassignments) < 1) {
       throw new InvalidArgumentError(
         "allowReplicationFactorChange",
@@ -142,8 +142,7 @@ export async function listPartitionReassignments(
       for (const p of list) byTopic.set(p.topic, [...(byTopic.get(p.topic) ?? []), p.partition]);
       topics = [...byTopic].map(([name, partitionIndexes]) => ({ name, partitionIndexes }));
     }
-    const response = await call.send(
-      await call.controller(),
+    const response = await call.sendToController(
       ListPartitionReassignments,
       { timeoutMs: call.serverTimeoutMs(), topics },
       true,
@@ -194,7 +193,7 @@ export async function electLeaders(
       ? undefined
       : checkArray<unknown>("partitions", partitions).map((p, i) => checkPartition(`partitions[${i}]`, p));
   const send = async (items: readonly { topic: string; partition: number }[] | undefined) => {
-    const connection = await call.controller();
+    const connection = await call.controller(ElectLeaders);
     if (electionType !== 0 && connection.versionFor(ElectLeaders) < 1) {
       throw new InvalidArgumentError("type", "unclean elections need ElectLeaders v1 (Kafka 2.4+)");
     }

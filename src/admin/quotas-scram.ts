@@ -134,7 +134,7 @@ export async function describeClientQuotas(
     return { entityType, matchType: 0, match: checkNonEmpty(`components[${i}].match`, o.match) }; // EXACT
   });
   return call.retry(async () => {
-    const r = await call.send(await call.anyBroker(), DescribeClientQuotas, {
+    const r = await call.sendToAny(DescribeClientQuotas, {
       components,
       strict: options.strict === true,
     });
@@ -191,7 +191,7 @@ export async function alterClientQuotas(
   checkUnique("alterations", labels);
   const validateOnly = options.validateOnly === true;
   return call.retryItems(labels, async (pending) => {
-    const r = await call.send(await call.anyBroker(), AlterClientQuotas, {
+    const r = await call.sendToAny(AlterClientQuotas, {
       entries: pending.map((i) => list[i] as (typeof list)[number]),
       validateOnly,
     });
@@ -221,7 +221,7 @@ export async function describeUserScramCredentials(
     users === undefined ? undefined : checkArray<string>("users", users).map((u, i) => checkNonEmpty(`users[${i}]`, u));
   if (list) checkUnique("users", list);
   const describe = async (names: string[] | null) => {
-    const r = await call.send(await call.anyBroker(), DescribeUserScramCredentials, {
+    const r = await call.sendToAny(DescribeUserScramCredentials, {
       users: names === null ? null : names.map((name) => ({ name })),
     });
     if (r.errorCode !== 0) throw kafkaError(r.errorCode, r.errorMessage);
@@ -273,7 +273,7 @@ async function alterScram(
   // Salting is PBKDF2 at thousands of iterations: done once, not again per retry.
   const built = await Promise.all(users.map((_, i) => build(i)));
   return call.retryItems(labels, async (pending) => {
-    const r = await call.send(await call.anyBroker(), AlterUserScramCredentials, {
+    const r = await call.sendToAny(AlterUserScramCredentials, {
       deletions: pending.flatMap((i) => (built[i]?.deletion ? [built[i].deletion] : [])),
       upsertions: pending.flatMap((i) => (built[i]?.upsertion ? [built[i].upsertion] : [])),
     });

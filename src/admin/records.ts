@@ -191,6 +191,7 @@ export async function listOffsets(
   return call.retryItems(labels, async (pending) => {
     const { groups, failed } = await call.leaders(new Map(pending.map((i) => [i, list[i] as (typeof list)[number]])));
     return call.fanOut(
+      ListOffsets,
       groups,
       async (connection, _nodeId, indices) => {
         const topics = byTopic(indices, list);
@@ -251,6 +252,7 @@ export async function deleteRecords(
   return call.retryItems(labels, async (pending) => {
     const { groups, failed } = await call.leaders(new Map(pending.map((i) => [i, list[i] as (typeof list)[number]])));
     return call.fanOut(
+      DeleteRecords,
       groups,
       async (connection, _nodeId, indices) => {
         const topics = byTopic(indices, list);
@@ -301,28 +303,32 @@ export async function describeLogDirs(call: AdminCall, options: DescribeLogDirsO
   return call.retryItems(
     ids.map((b) => `broker ${b}`),
     (pending) =>
-      call.fanOut(new Map(pending.map((i) => [ids[i] as number, [i]])), async (connection, nodeId, indices) => {
-        // null topics: every replica in every dir.
-        const response = await call.send(connection, DescribeLogDirs, { topics: null });
-        const logDirs: LogDirDescription[] = response.results.map((d) => ({
-          path: d.logDir,
-          ...(d.errorCode !== 0 ? { error: kafkaError(d.errorCode) } : {}),
-          totalBytes: d.totalBytes,
-          usableBytes: d.usableBytes,
-          cordoned: d.isCordoned,
-          replicas: d.topics.flatMap((t) =>
-            t.partitions.map((p) => ({
-              topic: t.name,
-              partition: p.partitionIndex,
-              size: p.partitionSize,
-              offsetLag: p.offsetLag,
-              isFuture: p.isFutureKey,
-            })),
-          ),
-        }));
-        const outcome = outcomeOf(response.errorCode, null, () => ({ broker: nodeId, logDirs }));
-        return new Map(indices.map((i) => [i, outcome]));
-      }),
+      call.fanOut(
+        DescribeLogDirs,
+        new Map(pending.map((i) => [ids[i] as number, [i]])),
+        async (connection, nodeId, indices) => {
+          // null topics: every replica in every dir.
+          const response = await call.send(connection, DescribeLogDirs, { topics: null });
+          const logDirs: LogDirDescription[] = response.results.map((d) => ({
+            path: d.logDir,
+            ...(d.errorCode !== 0 ? { error: kafkaError(d.errorCode) } : {}),
+            totalBytes: d.totalBytes,
+            usableBytes: d.usableBytes,
+            cordoned: d.isCordoned,
+            replicas: d.topics.flatMap((t) =>
+              t.partitions.map((p) => ({
+                topic: t.name,
+                partition: p.partitionIndex,
+                size: p.partitionSize,
+                offsetLag: p.offsetLag,
+                isFuture: p.isFutureKey,
+              })),
+            ),
+          }));
+          const outcome = outcomeOf(response.errorCode, null, () => ({ broker: nodeId, logDirs }));
+          return new Map(indices.map((i) => [i, outcome]));
+        },
+      ),
   );
 }
 
@@ -352,7 +358,7 @@ export async function alterReplicaLogDirs(
       const b = (list[i] as (typeof list)[number]).broker;
       groups.set(b, [...(groups.get(b) ?? []), i]);
     }
-    return call.fanOut(groups, async (connection, _nodeId, indices) => {
+    return call.fanOut(AlterReplicaLogDirs, groups, async (connection, _nodeId, indices) => {
       // The request nests partitions under dirs, then topics.
       const dirs = new Map<string, Map<string, number[]>>();
       for (const i of indices) {

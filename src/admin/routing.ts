@@ -8,11 +8,18 @@ import { AbortedError, InvalidArgumentError, ProtocolError, SamsaError } from ".
 import { type BackoffOptions, backoffDelay, sleep } from "../network/backoff.js";
 import type { Client } from "../network/client.js";
 import type { Connection, RequestOptions } from "../network/connection.js";
+import type { ConnectionRoute } from "../network/connection-classes.js";
 import type { CoordinatorType } from "../network/coordinators.js";
 import type { ClusterMetadata } from "../network/metadata.js";
 import type { ApiDefinition } from "../protocol/api.js";
 import { ErrorCode } from "../protocol/error-table.js";
-import { isRetriable, KafkaError, kafkaError } from "../protocol/kafka-error.js";
+import {
+  isRetriable,
+  KafkaError,
+  kafkaError,
+  needsCoordinatorLookup,
+  needsMetadataRefresh,
+} from "../protocol/kafka-error.js";
 import { type AdminItemFailure, AdminOperationError, AdminTimeoutError } from "./errors.js";
 import { checkInt } from "./validate.js";
 
@@ -48,23 +55,13 @@ const UNKNOWN_TOPIC_GRACE_MS = 1000;
 /** Slack between a broker-side `timeoutMs` and our socket timeout, so the broker's answer wins. */
 const SERVER_TIMEOUT_MARGIN_MS = 1000;
 
-/** Error codes after which the metadata snapshot is stale: leaders or the controller moved. */
-const STALE_METADATA_CODES: ReadonlySet<number> = new Set([
-  ErrorCode.NOT_CONTROLLER,
-  ErrorCode.NOT_LEADER_OR_FOLLOWER,
-  ErrorCode.LEADER_NOT_AVAILABLE,
-  ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
-  ErrorCode.FENCED_LEADER_EPOCH,
-  ErrorCode.UNKNOWN_LEADER_EPOCH,
-  ErrorCode.REPLICA_NOT_AVAILABLE,
-  ErrorCode.KAFKA_STORAGE_ERROR,
-]);
-
-/** Error codes after which a cached coordinator is wrong or gone. */
-const COORDINATOR_CODES: ReadonlySet<number> = new Set([
-  ErrorCode.NOT_COORDINATOR,
-  ErrorCode.COORDINATOR_NOT_AVAILABLE,
-]);
+/**
+ * The API a request sends, named when its connection is picked: the network layer's class
+ * table (connection-classes.ts) puts APIs the broker holds up to their `timeoutMs`
+ * (CreateTopics, DeleteRecords, ElectLeaders…) on the `slow` socket, so they never queue in
+ * front of a quick describe or Metadata call on the `control` one.
+ */
+export type AdminApi = Extract<ConnectionRoute, { api: unknown }>["api"];
 
 /** A `fanOut` group key meaning "any broker will do". Broker ids are never negative. */
 export const ANY_BROKER = -1;
@@ -167,14 +164,27 @@ export class AdminCall {
     return connection.request(api, body, this.requestOptions(serverWait));
   }
 
-  /** A connection to any broker, for requests every broker answers (describe calls). */
-  anyBroker(): Promise<Connection> {
-    return this.client.anyConnection("control", this.signal);
+  /** Sends `api` to any broker (a request every broker answers), on `api`'s socket. */
+  async sendToAny<Req, Res>(api: ApiDefinition<Req, Res>, body: Req, serverWait = false): Promise<Res> {
+    return this.send(await this.anyBroker(api), api, body, serverWait);
   }
 
-  /** A connection to broker `nodeId`. */
-  broker(nodeId: number): Promise<Connection> {
-    return this.client.connection(nodeId, "control", this.signal);
+  /** Sends `api` to the controller (see {@link controller}), on `api`'s socket. */
+  async sendToController<Req, Res>(api: ApiDefinition<Req, Res>, body: Req, serverWait = false): Promise<Res> {
+    return this.send(await this.controller(api), api, body, serverWait);
+  }
+
+  /**
+   * A connection to any broker, for requests every broker answers (describe calls), on the
+   * socket of `api`'s latency class (see {@link AdminApi}).
+   */
+  anyBroker(api: AdminApi): Promise<Connection> {
+    return this.client.anyConnection({ api }, this.signal);
+  }
+
+  /** A connection to broker `nodeId`, on the socket of `api`'s latency class. */
+  broker(nodeId: number, api: AdminApi): Promise<Connection> {
+    return this.client.connection(nodeId, { api }, this.signal);
   }
 
   /**
@@ -183,18 +193,22 @@ export class AdminCall {
    * controller requests (KIP-590) and answers NOT_CONTROLLER if it cannot; that error marks
    * the metadata stale so the retry asks again.
    */
-  async controller(): Promise<Connection> {
+  async controller(api: AdminApi): Promise<Connection> {
     const metadata = await this.metadata();
     if (metadata.controllerId >= 0 && metadata.brokers.has(metadata.controllerId)) {
-      return this.broker(metadata.controllerId);
+      return this.broker(metadata.controllerId, api);
     }
-    return this.anyBroker();
+    return this.anyBroker(api);
   }
 
-  /** The coordinator of a group or transactional id, and a connection to it. */
-  async coordinator(type: CoordinatorType, key: string): Promise<{ nodeId: number; connection: Connection }> {
+  /** The coordinator of a group or transactional id, and a connection to it for `api`. */
+  async coordinator(
+    type: CoordinatorType,
+    key: string,
+    api: AdminApi,
+  ): Promise<{ nodeId: number; connection: Connection }> {
     const node = await this.client.coordinator(type, key, this.signal);
-    return { nodeId: node.nodeId, connection: await this.broker(node.nodeId) };
+    return { nodeId: node.nodeId, connection: await this.broker(node.nodeId, api) };
   }
 
   /**
@@ -223,14 +237,21 @@ export class AdminCall {
   }
 
   /**
-   * Drops cached routing that `err` shows to be wrong, before a retry. A transport error (the
-   * broker unreachable or silent) drops both the metadata and the coordinator: when a broker
-   * dies, its partitions and groups move elsewhere.
+   * Drops cached routing that `err` shows to be wrong, before a retry: metadata when
+   * `needsMetadataRefresh` says so (Kafka's InvalidMetadataException family, a dropped
+   * connection), the coordinator when `needsCoordinatorLookup` does. Two cases on top:
+   *
+   * - NOT_CONTROLLER: not in Kafka's metadata family, but it says the controller id in our
+   *   snapshot is wrong; Java's admin client likewise clears the controller and refreshes.
+   * - any other non-broker error (a request that timed out on a silent broker): the broker may
+   *   be dead, and when a broker dies its partitions and groups move elsewhere, so both the
+   *   metadata and the coordinator go.
    */
   forget(err: unknown, coordinator?: { type: CoordinatorType; key: string }): void {
     const transport = !(err instanceof KafkaError);
-    if (transport || STALE_METADATA_CODES.has(err.errorCode)) this.client.invalidateLeader();
-    if (coordinator && (transport || COORDINATOR_CODES.has(err.errorCode))) {
+    const controllerMoved = err instanceof KafkaError && err.errorCode === ErrorCode.NOT_CONTROLLER;
+    if (transport || controllerMoved || needsMetadataRefresh(err)) this.client.invalidateLeader();
+    if (coordinator && (transport || needsCoordinatorLookup(err))) {
       this.client.invalidateCoordinator(coordinator.type, coordinator.key);
     }
   }
@@ -336,12 +357,13 @@ export class AdminCall {
   }
 
   /**
-   * Sends one request per broker in parallel and merges the outcomes. `groups` maps a broker
+   * Sends one `api` request per broker in parallel and merges the outcomes. `groups` maps a broker
    * (or {@link ANY_BROKER}) to the input positions it owns. A broker that cannot be reached, or whose request fails
    * as a whole, fails only its own items (retriable when the error is), so one dead broker
    * does not sink the items of the others.
    */
   async fanOut<R>(
+    api: AdminApi,
     groups: ReadonlyMap<number, number[]>,
     send: (connection: Connection, nodeId: number, indices: number[]) => Promise<Map<number, ItemOutcome<R>>>,
     into: Map<number, ItemOutcome<R>> = new Map(),
@@ -349,7 +371,7 @@ export class AdminCall {
     await Promise.all(
       [...groups].map(async ([nodeId, indices]) => {
         try {
-          const connection = nodeId === ANY_BROKER ? await this.anyBroker() : await this.broker(nodeId);
+          const connection = nodeId === ANY_BROKER ? await this.anyBroker(api) : await this.broker(nodeId, api);
           for (const [i, outcome] of await send(connection, nodeId, indices)) into.set(i, outcome);
         } catch (err) {
           this.throwIfAborted();

@@ -76,7 +76,7 @@ export async function createDelegationToken(
       ? -1n
       : BigInt(checkInt("maxLifetimeMs", options.maxLifetimeMs, 1, Number.MAX_SAFE_INTEGER));
   return call.retry(async () => {
-    const connection = await call.anyBroker();
+    const connection = await call.anyBroker(CreateDelegationToken);
     if (owner && connection.versionFor(CreateDelegationToken) < 3) {
       throw new InvalidArgumentError("owner", "needs CreateDelegationToken v3 (Kafka 3.3+)");
     }
@@ -112,7 +112,10 @@ export async function renewDelegationToken(
   const period =
     renewPeriodMs === undefined ? -1n : BigInt(checkInt("renewPeriodMs", renewPeriodMs, 0, Number.MAX_SAFE_INTEGER));
   return call.retry(async () => {
-    const r = await call.send(await call.anyBroker(), RenewDelegationToken, { hmac: mac, renewPeriodMs: period });
+    const r = await call.sendToAny(RenewDelegationToken, {
+      hmac: mac,
+      renewPeriodMs: period,
+    });
     if (r.errorCode !== 0) throw kafkaError(r.errorCode);
     return { expiryTimestamp: Number(r.expiryTimestampMs) };
   });
@@ -133,7 +136,10 @@ export async function expireDelegationToken(
       ? -1n
       : BigInt(checkInt("expiryTimePeriodMs", expiryTimePeriodMs, -1, Number.MAX_SAFE_INTEGER));
   return call.retry(async () => {
-    const r = await call.send(await call.anyBroker(), ExpireDelegationToken, { hmac: mac, expiryTimePeriodMs: period });
+    const r = await call.sendToAny(ExpireDelegationToken, {
+      hmac: mac,
+      expiryTimePeriodMs: period,
+    });
     if (r.errorCode !== 0) throw kafkaError(r.errorCode);
     return { expiryTimestamp: Number(r.expiryTimestampMs) };
   });
@@ -149,7 +155,7 @@ export async function describeDelegationTokens(
       ? null
       : checkArray<string>("owners", options.owners).map((o, i) => parsePrincipal(`owners[${i}]`, o));
   return call.retry(async () => {
-    const r = await call.send(await call.anyBroker(), DescribeDelegationToken, { owners });
+    const r = await call.sendToAny(DescribeDelegationToken, { owners });
     if (r.errorCode !== 0) throw kafkaError(r.errorCode);
     return r.tokens.map((t) => ({
       tokenId: t.tokenId,

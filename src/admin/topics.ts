@@ -174,8 +174,7 @@ export async function createTopics(
   const created = await call.retryItems(
     list.map((t) => t.name),
     async (pending) => {
-      const response = await call.send(
-        await call.controller(),
+      const response = await call.sendToController(
         CreateTopics,
         {
           topics: pending.map((i) => list[i] as (typeof list)[number]),
@@ -225,7 +224,7 @@ export async function deleteTopics(call: AdminCall, topics: readonly TopicToDele
   const deleted = await call.retryItems(
     list.map((t) => t.name ?? `topic id ${t.topicId}`),
     async (pending) => {
-      const connection = await call.controller();
+      const connection = await call.controller(DeleteTopics);
       const byId = connection.versionFor(DeleteTopics) >= 6;
       if (!byId && pending.some((i) => list[i]?.name === null)) {
         throw new UnsupportedVersionError("deleting topics by id needs DeleteTopics v6 (Kafka 2.8+)");
@@ -262,7 +261,7 @@ export async function deleteTopics(call: AdminCall, topics: readonly TopicToDele
 export async function listTopics(call: AdminCall, options: ListTopicsOptions = {}): Promise<TopicListing[]> {
   const includeInternal = options.includeInternal === true;
   return call.retry(async () => {
-    const response = await call.send(await call.anyBroker(), Metadata, {
+    const response = await call.sendToAny(Metadata, {
       topics: null,
       allowAutoTopicCreation: false,
       includeClusterAuthorizedOperations: false,
@@ -299,7 +298,7 @@ export async function describeTopics(
   const pageSize =
     options.partitionsPerPage === undefined ? 2000 : checkInt("partitionsPerPage", options.partitionsPerPage, 1);
   return call.retryItems(list, async (pending) => {
-    const connection = await call.anyBroker();
+    const connection = await call.anyBroker(DescribeTopicPartitions);
     const wanted = pending.map((i) => list[i] as string);
     let topics: Map<string, TopicPages>;
     try {
@@ -484,8 +483,7 @@ export async function createPartitions(
   const done = await call.retryItems(
     list.map((p) => p.topic),
     async (pending) => {
-      const response = await call.send(
-        await call.controller(),
+      const response = await call.sendToController(
         CreatePartitions,
         {
           topics: pending.map((i) => {

@@ -118,37 +118,41 @@ export async function listTransactions(
   const perBroker = await call.retryItems(
     brokers.map((b) => `broker ${b}`),
     (pending) =>
-      call.fanOut(new Map(pending.map((i) => [brokers[i] as number, [i]])), async (connection, nodeId, indices) => {
-        const version = connection.versionFor(ListTransactions);
-        // A filter the broker cannot apply would list transactions the caller excluded.
-        if (minDurationMs >= 0n && version < 1) {
-          throw new InvalidArgumentError(
-            "minDurationMs",
-            `broker ${nodeId} cannot filter by it (ListTransactions v${version})`,
+      call.fanOut(
+        ListTransactions,
+        new Map(pending.map((i) => [brokers[i] as number, [i]])),
+        async (connection, nodeId, indices) => {
+          const version = connection.versionFor(ListTransactions);
+          // A filter the broker cannot apply would list transactions the caller excluded.
+          if (minDurationMs >= 0n && version < 1) {
+            throw new InvalidArgumentError(
+              "minDurationMs",
+              `broker ${nodeId} cannot filter by it (ListTransactions v${version})`,
+            );
+          }
+          if (pattern !== null && version < 2) {
+            throw new InvalidArgumentError(
+              "transactionalIdPattern",
+              `broker ${nodeId} cannot filter by it (ListTransactions v${version})`,
+            );
+          }
+          const response = await call.send(connection, ListTransactions, {
+            stateFilters: states,
+            producerIdFilters: producerIds,
+            durationFilter: minDurationMs,
+            transactionalIdPattern: pattern,
+          });
+          const outcome = outcomeOf(response.errorCode, null, () =>
+            response.transactionStates.map((t) => ({
+              transactionalId: t.transactionalId,
+              producerId: t.producerId,
+              state: t.transactionState,
+              coordinator: nodeId,
+            })),
           );
-        }
-        if (pattern !== null && version < 2) {
-          throw new InvalidArgumentError(
-            "transactionalIdPattern",
-            `broker ${nodeId} cannot filter by it (ListTransactions v${version})`,
-          );
-        }
-        const response = await call.send(connection, ListTransactions, {
-          stateFilters: states,
-          producerIdFilters: producerIds,
-          durationFilter: minDurationMs,
-          transactionalIdPattern: pattern,
-        });
-        const outcome = outcomeOf(response.errorCode, null, () =>
-          response.transactionStates.map((t) => ({
-            transactionalId: t.transactionalId,
-            producerId: t.producerId,
-            state: t.transactionState,
-            coordinator: nodeId,
-          })),
-        );
-        return new Map(indices.map((i) => [i, outcome]));
-      }),
+          return new Map(indices.map((i) => [i, outcome]));
+        },
+      ),
   );
   return perBroker
     .flat()
@@ -169,6 +173,7 @@ export async function describeTransactions(
         new Map(pending.map((i) => [i, ids[i] as string])),
       );
       return call.fanOut(
+        DescribeTransactions,
         groups,
         async (connection, nodeId, indices) => {
           const response = await call.send(connection, DescribeTransactions, {
@@ -216,6 +221,7 @@ export async function describeProducers(
   return call.retryItems(labels, async (pending) => {
     const { groups, failed } = await call.leaders(new Map(pending.map((i) => [i, list[i] as (typeof list)[number]])));
     return call.fanOut(
+      DescribeProducers,
       groups,
       async (connection, _nodeId, indices) => {
         const topics = new Map<string, number[]>();
@@ -274,6 +280,7 @@ export async function fenceProducers(
         new Map(pending.map((i) => [i, ids[i] as string])),
       );
       return call.fanOut(
+        InitProducerId,
         groups,
         async (connection, _nodeId, indices) => {
           // InitProducerId takes one transactional id per request; they share the connection.

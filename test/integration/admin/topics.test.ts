@@ -83,7 +83,7 @@ describe("Admin topics against one broker", () => {
     await admin.createTopics([{ name: existing, numPartitions: 1 }]);
     const err = await admin.createTopics([{ name: existing, numPartitions: 1 }, { name: fresh }]).catch((e) => e);
     expect(err).toBeInstanceOf(AdminOperationError);
-    expect(err.code).toBe("SAMSA_ERR_KAFKA");
+    expect(err.code).toBe("SAMSA_ERR_ADMIN_OPERATION");
     expect(err.failures).toHaveLength(1);
     expect(err.failures[0]).toMatchObject({ index: 0, item: existing });
     expect(err.failures[0].error).toBeInstanceOf(KafkaError);
@@ -167,13 +167,43 @@ describe("Admin topics against one broker", () => {
     expect(Date.now() - started).toBeLessThan(900);
   });
 
+  it("sends createTopics and deleteRecords on the broker's slow socket, describes on control", async () => {
+    // A client of its own, so the sockets it opens are this test's alone.
+    const fresh = new Client({ bootstrap, clientId: "admin-classes-test" });
+    try {
+      const own = new Admin(fresh);
+      await own.describeCluster();
+      const control = fresh.readyConnection(brokerId, "control");
+      expect(control).toBeDefined();
+      expect(fresh.readyConnection(brokerId, "slow")).toBeUndefined();
+
+      const topic = unique("admin-slow");
+      const [created, listed] = await Promise.all([
+        own.createTopics([{ name: topic, numPartitions: 1 }]),
+        own.listTopics(),
+      ]);
+      expect(created.map((t) => t.name)).toEqual([topic]);
+      expect(Array.isArray(listed)).toBe(true);
+      const slow = fresh.readyConnection(brokerId, "slow");
+      expect(slow).toBeDefined();
+      expect(slow).not.toBe(control);
+      expect(fresh.readyConnection(brokerId, "control")).toBe(control);
+
+      const deleted = await eventually(() => own.deleteRecords([{ topic, partition: 0, beforeOffset: -1n }]));
+      expect(deleted).toEqual([expect.objectContaining({ topic, partition: 0, lowWatermark: 0n })]);
+      expect(fresh.readyConnection(brokerId, "slow")).toBe(slow);
+    } finally {
+      fresh.close();
+    }
+  });
+
   it("gives up at timeoutMs when no broker answers", async () => {
     const dead = new Client({ bootstrap: "127.0.0.1:1", connectTimeoutMs: 200 });
     try {
       const started = Date.now();
       const err = await new Admin(dead).listTopics({ timeoutMs: 600 }).catch((e) => e);
       expect(err).toBeInstanceOf(AdminTimeoutError);
-      expect(err.code).toBe("SAMSA_ERR_REQUEST_TIMEOUT");
+      expect(err.code).toBe("SAMSA_ERR_ADMIN_TIMEOUT");
       expect(err.timeoutMs).toBe(600);
       expect(Date.now() - started).toBeLessThan(3000);
     } finally {

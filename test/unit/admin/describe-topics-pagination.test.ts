@@ -132,7 +132,7 @@ describe("describeTopics pagination bounded by progress and deadline", () => {
     const err = await describeError(1_500);
     const elapsed = Date.now() - started;
     expect(err).toBeInstanceOf(AdminTimeoutError);
-    expect((err as AdminTimeoutError).code).toBe("SAMSA_ERR_REQUEST_TIMEOUT");
+    expect((err as AdminTimeoutError).code).toBe("SAMSA_ERR_ADMIN_TIMEOUT");
     expect(elapsed).toBeLessThan(5_000);
     expect(broker.received(DescribeTopicPartitions).length).toBeGreaterThan(2);
     expect(process.memoryUsage.rss() - rssBefore).toBeLessThan(300 * 1024 * 1024);

@@ -41,7 +41,7 @@ describe("AdminCall.retryItems", () => {
       })
       .catch((e) => e);
     expect(err).toBeInstanceOf(AdminOperationError);
-    expect(err.code).toBe("SAMSA_ERR_KAFKA");
+    expect(err.code).toBe("SAMSA_ERR_ADMIN_OPERATION");
     expect(err.operation).toBe("testOperation");
     expect(err.failures).toHaveLength(1);
     expect(err.failures[0]).toMatchObject({ index: 1, item: "topic b" });
@@ -87,7 +87,7 @@ describe("AdminCall.retryItems", () => {
       })
       .catch((e) => e);
     expect(err).toBeInstanceOf(AdminTimeoutError);
-    expect(err.code).toBe("SAMSA_ERR_REQUEST_TIMEOUT");
+    expect(err.code).toBe("SAMSA_ERR_ADMIN_TIMEOUT");
     expect(err.cause).toBeInstanceOf(ConnectionError);
   });
 
@@ -126,6 +126,40 @@ describe("AdminCall.retry", () => {
 
   it("refuses to start on an aborted signal", () => {
     expect(() => call({ signal: AbortSignal.abort() })).toThrow(AbortedError);
+  });
+});
+
+describe("AdminCall.forget", () => {
+  /** What `forget(err)` drops on a client whose invalidation methods only record. */
+  function dropped(err: unknown): string[] {
+    const seen: string[] = [];
+    const recording = Object.create(client) as Client;
+    recording.invalidateLeader = () => seen.push("metadata");
+    recording.invalidateCoordinator = (type, key) => seen.push(`coordinator ${type} ${key}`);
+    new AdminCall(recording, settings, "op").forget(err, { type: "group", key: "g" });
+    return seen;
+  }
+
+  it("refreshes metadata on Kafka's invalid-metadata family, the coordinator on its own codes", () => {
+    // The generated table's invalidMetadata flag, including codes a hand-written set had missed.
+    for (const code of [
+      ErrorCode.NOT_LEADER_OR_FOLLOWER,
+      ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
+      ErrorCode.FENCED_LEADER_EPOCH,
+      ErrorCode.UNKNOWN_TOPIC_ID,
+      ErrorCode.KAFKA_STORAGE_ERROR,
+    ]) {
+      expect(dropped(kafkaError(code)), String(code)).toEqual(["metadata"]);
+    }
+    expect(dropped(kafkaError(ErrorCode.NOT_CONTROLLER))).toEqual(["metadata"]);
+    expect(dropped(kafkaError(ErrorCode.NOT_COORDINATOR))).toEqual(["coordinator group g"]);
+    expect(dropped(kafkaError(ErrorCode.COORDINATOR_NOT_AVAILABLE))).toEqual(["coordinator group g"]);
+  });
+
+  it("keeps routing for errors that say nothing about it, drops both for a lost broker", () => {
+    expect(dropped(kafkaError(ErrorCode.COORDINATOR_LOAD_IN_PROGRESS))).toEqual([]);
+    expect(dropped(kafkaError(ErrorCode.REQUEST_TIMED_OUT))).toEqual([]);
+    expect(dropped(new ConnectionError("127.0.0.1:1", "refused"))).toEqual(["metadata", "coordinator group g"]);
   });
 });
 

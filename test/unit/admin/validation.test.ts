@@ -206,4 +206,31 @@ describe("Admin input validation", () => {
     expect(() => new Admin(client, { retryBackoffMs: -1 })).toThrow(InvalidArgumentError);
     expect(() => new Admin({} as never)).toThrow(InvalidArgumentError);
   });
+
+  it("refuses an unknown option by name, with the nearest known one, as client and producer do", () => {
+    const caught = (make: () => unknown): InvalidArgumentError => {
+      try {
+        make();
+      } catch (err) {
+        return err as InvalidArgumentError;
+      }
+      throw new Error("expected a throw");
+    };
+    const misspelt = caught(() => new Admin(client, { defaultTimeoutMS: 5_000 } as never));
+    expect(misspelt).toBeInstanceOf(InvalidArgumentError);
+    expect(misspelt.code).toBe("SAMSA_ERR_INVALID_ARGUMENT");
+    expect(misspelt.argument).toBe("defaultTimeoutMS");
+    expect(misspelt.message).toBe(
+      "defaultTimeoutMS: is not a samsa admin option (did you mean defaultTimeoutMs?); known: defaultTimeoutMs, retryBackoffMs, retryBackoffMaxMs",
+    );
+    // Undefined values are checked too: a typo's value does not matter.
+    const stranger = caught(() => new Admin(client, { requestTimeoutMs: undefined } as never));
+    expect(stranger.argument).toBe("requestTimeoutMs");
+    expect(stranger.message).toMatch(/^requestTimeoutMs: is not a samsa admin option; known: /);
+    expect(caught(() => new Admin(client, null as never)).argument).toBe("options");
+    // Known options still work.
+    expect(new Admin(client, { defaultTimeoutMs: 5_000, retryBackoffMs: 10, retryBackoffMaxMs: 20 })).toBeInstanceOf(
+      Admin,
+    );
+  });
 });
