@@ -16,8 +16,21 @@ export interface ProducerIdentity {
   producerEpoch: number;
 }
 
+/**
+ * Where the sender gets the producer id/epoch from: an {@link IdempotenceManager}, or a
+ * transactional producer's TransactionManager (transaction-manager.ts).
+ */
+export interface ProducerIdSource {
+  /** The current identity; undefined while none is held. */
+  readonly identity: ProducerIdentity | undefined;
+  /** The current identity, fetching one when none is held. */
+  ensure(): Promise<ProducerIdentity>;
+  /** The next epoch of the same producer id (KIP-360). */
+  bump(): Promise<ProducerIdentity>;
+}
+
 /** Obtains and bumps the producer id/epoch. */
-export class IdempotenceManager {
+export class IdempotenceManager implements ProducerIdSource {
   readonly #client: Client;
   readonly #timeoutMs: number;
   identity: ProducerIdentity | undefined;

@@ -1,6 +1,6 @@
 /**
- * samsa's producer: batching, compression, Java-compatible partitioning and idempotent
- * delivery. Make one with `client.producer(options)` or `new Producer(client, options)`.
+ * samsa's producer: batching, compression, Java-compatible partitioning, idempotent delivery
+ * and transactions. Make one with `client.producer(options)` or `new Producer(client, options)`.
  */
 export { RecordMetadata } from "./delivery.js";
 export type { ProducerOptions, ResolvedProducerOptions, Serializer } from "./options.js";
@@ -14,3 +14,11 @@ export {
   toPositive,
 } from "./partitioner.js";
 export { type CloseOptions, type DeliveryCallback, Producer, type ProducerRecord } from "./producer.js";
+export { Transaction, type TransactionOptions } from "./transaction.js";
+export {
+  type ConsumerGroupMetadata,
+  isFatalTransactionError,
+  type TransactionalOperation,
+  type TransactionOffset,
+  type TransactionState,
+} from "./transaction-manager.js";

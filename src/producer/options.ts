@@ -13,6 +13,7 @@ import {
   type OptionKeys,
   oneOfOption,
   optionalFunctionOption,
+  optionalStringOption,
 } from "../util/options.js";
 import { type Partitioner, roundRobinPartitioner } from "./partitioner.js";
 
@@ -61,6 +62,20 @@ export interface ProducerOptions<K = RecordData, V = RecordData> {
   allowAutoTopicCreation?: boolean;
   keySerializer?: Serializer<K>;
   valueSerializer?: Serializer<V>;
+  /**
+   * Makes the producer transactional (docs/transactions.md): records are sent inside
+   * `beginTransaction()` … `commitTransaction()` and become visible to read_committed
+   * consumers only once committed. One id per producer instance that must survive restarts
+   * (e.g. `app-<input partition>`): a new producer with the same id fences the old one.
+   * Implies `idempotent: true` and `acks: "all"`.
+   */
+  transactionalId?: string;
+  /**
+   * How long the coordinator lets a transaction stay open before it aborts it (and fences
+   * this producer's epoch). Default 60,000 (Java's); at most the broker's
+   * `transaction.max.timeout.ms` (default 900,000). Only with `transactionalId`.
+   */
+  transactionTimeoutMs?: number;
 }
 
 const PRODUCER_OPTION_KEYS = {
@@ -82,6 +97,8 @@ const PRODUCER_OPTION_KEYS = {
   allowAutoTopicCreation: true,
   keySerializer: true,
   valueSerializer: true,
+  transactionalId: true,
+  transactionTimeoutMs: true,
 } satisfies OptionKeys<ProducerOptions>;
 
 /** Options after defaults and checks. */
@@ -103,6 +120,9 @@ export interface ResolvedProducerOptions {
   /** Custom or round-robin partitioner; undefined means the default. */
   partitioner: Partitioner | undefined;
   allowAutoTopicCreation: boolean;
+  /** Set for a transactional producer. */
+  transactionalId: string | undefined;
+  transactionTimeoutMs: number;
 }
 
 const CODECS: readonly CompressionCodec[] = ["none", "gzip", "snappy", "lz4", "zstd"];
@@ -115,6 +135,24 @@ export function resolveProducerOptions(options: ProducerOptions<never, never> = 
     throw new InvalidArgumentError("acks", `must be 0, 1, -1 or "all", got ${JSON.stringify(acksRaw)}`);
   }
   const acks = acksRaw === "all" ? -1 : acksRaw;
+  const transactionalId = optionalStringOption(options, "transactionalId");
+  if (transactionalId !== undefined) {
+    // Transactions are built on idempotence: the coordinator tracks the producer id/epoch.
+    if (options.idempotent === false) {
+      throw new InvalidArgumentError("idempotent", "must be true (or left out) when transactionalId is set");
+    }
+    if (acks !== -1) {
+      throw new InvalidArgumentError(
+        "acks",
+        `must be "all" when transactionalId is set, got ${JSON.stringify(acksRaw)}`,
+      );
+    }
+  } else if (options.transactionTimeoutMs !== undefined) {
+    throw new InvalidArgumentError(
+      "transactionTimeoutMs",
+      "applies only to a transactional producer (set transactionalId)",
+    );
+  }
   const idempotent = boolOption(options, "idempotent", true);
   if (idempotent && acks !== -1) {
     throw new InvalidArgumentError(
@@ -166,5 +204,7 @@ export function resolveProducerOptions(options: ProducerOptions<never, never> = 
     maxRequestBytes,
     partitioner,
     allowAutoTopicCreation: boolOption(options, "allowAutoTopicCreation", true),
+    transactionalId,
+    transactionTimeoutMs: intOption(options, "transactionTimeoutMs", 60_000, 1),
   };
 }

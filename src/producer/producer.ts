@@ -1,7 +1,9 @@
 /**
  * The producer's public face: `send` checks and serialises records, picks partitions and
  * hands records to the accumulator, waiting (up to `maxBlockMs`) only when a topic's metadata
- * or buffer memory is not there yet; `flush` and `close` wait for delivery.
+ * or buffer memory is not there yet; `flush` and `close` wait for delivery. With a
+ * `transactionalId` it is also the transactional API (begin, sendOffsets, commit, abort,
+ * `transaction(body)`); the protocol behind it lives in transaction-manager.ts.
  */
 import {
   AbortedError,
@@ -10,6 +12,7 @@ import {
   InvalidArgumentError,
   RecordTooLargeError,
   TimeoutError,
+  TransactionStateError,
 } from "../errors.js";
 import type { Client } from "../network/client.js";
 import type { TopicMetadata } from "../network/metadata.js";
@@ -27,6 +30,14 @@ import {
 } from "./options.js";
 import { partitionForKey, StickyPartitioner } from "./partitioner.js";
 import { Sender } from "./sender.js";
+import { runTransaction, type Transaction, type TransactionOptions } from "./transaction.js";
+import {
+  type ConsumerGroupMetadata,
+  checkOffsets,
+  TransactionManager,
+  type TransactionOffset,
+  type TransactionState,
+} from "./transaction-manager.js";
 
 /** A record to send. */
 export interface ProducerRecord<K = RecordData, V = RecordData> {
@@ -120,6 +131,8 @@ export class Producer<K = RecordData, V = RecordData> {
   /** Why the last metadata lookup for waiting records failed, for the error at maxBlockMs. */
   #metadataError: unknown;
   #closed = false;
+  /** Set for a transactional producer. */
+  readonly #transactions: TransactionManager | undefined;
 
   constructor(client: Client, options: ProducerOptions<K, V> = {}) {
     this.#client = client;
@@ -128,13 +141,32 @@ export class Producer<K = RecordData, V = RecordData> {
     this.#valueSerializer = options.valueSerializer;
     this.#sticky = new StickyPartitioner(this.#options.batchBytes);
     this.#accumulator = new Accumulator(this.#options, () => this.#sender.wake());
-    const idempotence = this.#options.idempotent
-      ? new IdempotenceManager(client, Math.max(this.#options.maxBlockMs, this.#options.requestTimeoutMs))
-      : undefined;
-    this.#sender = new Sender(client, this.#accumulator, this.#options, idempotence, {
-      onBatchSettled: (batch) => this.#settled(batch),
-      onRequestDone: () => this.#checkIdle(),
-    });
+    const timeoutMs = Math.max(this.#options.maxBlockMs, this.#options.requestTimeoutMs);
+    const { transactionalId } = this.#options;
+    this.#transactions =
+      transactionalId !== undefined
+        ? new TransactionManager(client, {
+            transactionalId,
+            transactionTimeoutMs: this.#options.transactionTimeoutMs,
+            timeoutMs,
+            retryBackoffMs: this.#options.retryBackoffMs,
+            retryBackoffMaxMs: this.#options.retryBackoffMaxMs,
+            onChange: () => this.#sender.wake(),
+          })
+        : undefined;
+    const idempotence =
+      this.#transactions ?? (this.#options.idempotent ? new IdempotenceManager(client, timeoutMs) : undefined);
+    this.#sender = new Sender(
+      client,
+      this.#accumulator,
+      this.#options,
+      idempotence,
+      {
+        onBatchSettled: (batch) => this.#settled(batch),
+        onRequestDone: () => this.#checkIdle(),
+      },
+      this.#transactions,
+    );
   }
 
   /** The options in force, defaults applied. */
@@ -181,12 +213,27 @@ export class Producer<K = RecordData, V = RecordData> {
   ): Promise<RecordMetadata | RecordMetadata[]> | undefined {
     const single = !Array.isArray(input);
     const records = (single ? [input] : input) as readonly ProducerRecord<K, V>[];
+    const transactions = this.#transactions;
+    if (transactions && !this.#closed) {
+      // Outside a transaction (or in a failed one) a transactional producer sends nothing.
+      try {
+        transactions.checkSend();
+      } catch (err) {
+        if (!callback) return Promise.reject(err);
+        queueMicrotask(() => (callback as DeliveryCallback<unknown>)(err as Error));
+        return undefined;
+      }
+    }
     if (callback) {
       const cb = callback as DeliveryCallback<RecordMetadata | RecordMetadata[]>;
       const delivery = new Delivery(
         records.length,
         (results) => cb(null, single ? results[0] : results),
-        (err) => cb(err),
+        (err) => {
+          // A record of the transaction that will not be written: it cannot commit any more.
+          transactions?.batchFailed(err, false);
+          cb(err);
+        },
       );
       this.#sendAll(records, delivery);
       return undefined;
@@ -195,7 +242,12 @@ export class Producer<K = RecordData, V = RecordData> {
       const delivery = new Delivery(
         records.length,
         (results) => resolve(single ? (results[0] as RecordMetadata) : results),
-        reject,
+        transactions
+          ? (err) => {
+              transactions.batchFailed(err, false);
+              reject(err);
+            }
+          : reject,
       );
       this.#sendAll(records, delivery);
     });
@@ -464,12 +516,110 @@ export class Producer<K = RecordData, V = RecordData> {
     }
   }
 
+  /** Where the transactional producer stands; undefined for a producer without `transactionalId`. */
+  get transactionState(): TransactionState | undefined {
+    return this.#transactions?.state;
+  }
+
+  #transactional(operation: string): TransactionManager {
+    if (this.#closed) throw new ClosedError("producer");
+    if (!this.#transactions) {
+      throw new TransactionStateError(operation, "none", "the producer is not transactional (set transactionalId)");
+    }
+    return this.#transactions;
+  }
+
+  /**
+   * Registers the transactional id with its coordinator (InitProducerId): aborts what a
+   * previous producer with this id left open and fences that producer. `beginTransaction`
+   * does this on first use; call it at start-up to fence a zombie before any work.
+   */
+  async initTransactions(): Promise<void> {
+    await this.#transactional("initTransactions").ensure();
+  }
+
+  /** Opens a transaction: the records sent and offsets added until commit or abort belong to it. */
+  async beginTransaction(): Promise<void> {
+    const transactions = this.#transactional("beginTransaction");
+    if (transactions.state === "uninitialized") await transactions.ensure();
+    transactions.begin();
+  }
+
+  /** Same as {@link beginTransaction}. */
+  begin(): Promise<void> {
+    return this.beginTransaction();
+  }
+
+  /**
+   * Adds a consumer's positions to the transaction: they commit with its records, atomically
+   * (consume-transform-produce). `offsets` are the next offsets to read (last processed + 1).
+   */
+  async sendOffsets(group: ConsumerGroupMetadata, offsets: readonly TransactionOffset[]): Promise<void> {
+    const transactions = this.#transactional("sendOffsets");
+    checkOffsets(group, offsets);
+    await transactions.sendOffsets(group, offsets);
+  }
+
+  /**
+   * Sends everything buffered, then commits: the records become visible to read_committed
+   * consumers and the offsets are committed. When a record failed, rejects with
+   * TransactionAbortableError: call `abortTransaction()`.
+   */
+  async commitTransaction(): Promise<void> {
+    const transactions = this.#transactional("commitTransaction");
+    transactions.beginCommit();
+    await this.flush();
+    if (transactions.state !== "committing") throw transactions.commitFailed();
+    if (await transactions.end(true)) this.#resetSequences();
+  }
+
+  /**
+   * Aborts the transaction: records not yet sent are dropped (their sends reject with
+   * AbortedError), those in flight are waited for, and the coordinator writes abort markers so
+   * read_committed consumers skip everything the transaction wrote.
+   */
+  async abortTransaction(): Promise<void> {
+    const transactions = this.#transactional("abortTransaction");
+    transactions.beginAbort();
+    const err = new AbortedError("the transaction was aborted before these records were sent");
+    for (const w of this.#waiting.drain()) w.delivery.fail(err);
+    this.#waitingBytes = 0;
+    this.#sender.abortAll(err);
+    // In-flight batches come back by themselves; their records are aborted with the rest.
+    await this.flush();
+    try {
+      if (await transactions.end(false)) this.#resetSequences();
+    } catch (e) {
+      transactions.abortFailed();
+      throw e;
+    }
+  }
+
+  /**
+   * Runs `body` in a transaction: begins, runs it, commits. When the body throws, the commit
+   * fails or `options.signal` aborts, the transaction is aborted and the error rethrown.
+   * Resolves with what the body returned.
+   */
+  transaction<T>(body: (tx: Transaction<K, V>) => T | Promise<T>, options: TransactionOptions = {}): Promise<T> {
+    return runTransaction(this, body, options);
+  }
+
+  /** A new epoch: every partition's sequence starts again at 0 (nothing is in flight now). */
+  #resetSequences(): void {
+    for (const q of this.#accumulator.queues()) q.sequencer.reset();
+  }
+
   /**
    * Stops accepting records, delivers what is buffered, and releases timers. With a signal
    * that aborts, what is not yet acknowledged fails with AbortedError instead. The Client
-   * stays open (other producers and consumers may share it).
+   * stays open (other producers and consumers may share it). A transaction still open is
+   * aborted, as Java's producer does.
    */
   async close(options: CloseOptions = {}): Promise<void> {
+    const transactions = this.#transactions;
+    if (!this.#closed && (transactions?.state === "inTransaction" || transactions?.state === "abortableError")) {
+      await this.abortTransaction().catch(() => {});
+    }
     this.#closed = true;
     const { signal } = options;
     const abort = () => {

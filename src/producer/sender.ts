@@ -8,6 +8,12 @@
  * go out on one connection, which the broker handles in order. When one comes back for a
  * retry, the partition stops sending until all its in-flight batches are back, then resends
  * from the lowest sequence, so the broker never sees a gap it would have to reject.
+ *
+ * Transactions: batches carry the transactional attribute and the Produce request the
+ * transactional id; below TV2 a partition's first batch of a transaction waits until the
+ * TransactionManager has added the partition (AddPartitionsToTxn). A batch that fails for good
+ * fails the transaction instead of bumping the epoch here: the abort bumps it (or, with TV2,
+ * EndTxn gives the next one), and until then nothing unsent goes out.
  */
 import { TimeoutError } from "../errors.js";
 import { backoffDelay } from "../network/backoff.js";
@@ -18,9 +24,10 @@ import { Produce, type ProduceRequest, type ProduceResponse } from "../protocol/
 import { rewriteProducerState } from "../protocol/records/index.js";
 import type { Accumulator, PartitionQueue, ProducerBatch } from "./accumulator.js";
 import { RecordMetadata } from "./delivery.js";
-import type { IdempotenceManager } from "./idempotence.js";
+import type { ProducerIdSource } from "./idempotence.js";
 import type { ResolvedProducerOptions } from "./options.js";
 import type { PartitionSequencer } from "./sequencer.js";
+import type { TransactionManager } from "./transaction-manager.js";
 
 const {
   NONE,
@@ -47,8 +54,9 @@ export class Sender {
   readonly #client: Client;
   readonly #accumulator: Accumulator;
   readonly #options: ResolvedProducerOptions;
-  readonly #idempotence: IdempotenceManager | undefined;
+  readonly #idempotence: ProducerIdSource | undefined;
   readonly #hooks: SenderHooks;
+  readonly #transactions: TransactionManager | undefined;
   readonly #inFlightByNode = new Map<number, number>();
   /** Per broker: resolves once the latest request was handed to the connection (see #send). */
   readonly #issued = new Map<number, Promise<void>>();
@@ -70,9 +78,11 @@ export class Sender {
     client: Client,
     accumulator: Accumulator,
     options: ResolvedProducerOptions,
-    idempotence: IdempotenceManager | undefined,
+    idempotence: ProducerIdSource | undefined,
     hooks: SenderHooks,
+    transactions?: TransactionManager,
   ) {
+    this.#transactions = transactions;
     this.#client = client;
     this.#accumulator = accumulator;
     this.#options = options;
@@ -126,6 +136,15 @@ export class Sender {
     // Delivery timeouts first, whatever else blocks sending (no leader, no producer id, an
     // epoch bump): a batch not in flight fails at its deadline however often it was retried.
     next = Math.min(next, this.#expire(now));
+    const transactions = this.#transactions;
+    if (transactions?.blocked) {
+      // The transaction failed (or the producer is fenced): what is not yet sent never will
+      // be under this transaction; in-flight batches come back by themselves.
+      const err = transactions.sendError();
+      for (const q of this.#accumulator.queues()) for (const b of q.ready.splice(0)) this.#fail(b, err);
+      this.#schedule(next);
+      return;
+    }
     const idempotence = this.#idempotence;
     if (idempotence) {
       if (this.#bumpNeeded || this.#bumpingEpoch) {
@@ -153,6 +172,8 @@ export class Sender {
         next = Math.min(next, head.retryAt);
         continue;
       }
+      // Below TV2 the partition joins the transaction first; the manager wakes us when it has.
+      if (transactions?.needsPartition(q.topic, q.partition)) continue;
       const leader = metadata.topics.get(q.topic)?.partitions[q.partition]?.leaderId ?? -1;
       if (leader < 0 || !metadata.brokers.has(leader)) {
         needMetadata = true;
@@ -274,8 +295,15 @@ export class Sender {
         // partition's batches get consecutive numbers in the order they will be sent.
         batch.baseSequence = q.sequencer.assign(batch.recordCount);
         batch.producerEpoch = identity.producerEpoch;
-        batch.builder?.setProducerState(identity.producerId, identity.producerEpoch, batch.baseSequence);
+        batch.builder?.setProducerState(
+          identity.producerId,
+          identity.producerEpoch,
+          batch.baseSequence,
+          this.#transactions !== undefined,
+        );
       }
+      // From here the broker may hold these records: the transaction needs an EndTxn to end.
+      this.#transactions?.batchSent();
       batches.push(batch);
     }
     return batches;
@@ -308,7 +336,11 @@ export class Sender {
         return;
       }
       // request() queues the frame synchronously, so the order is fixed once it returns.
-      const responded = connection.request(Produce, request, { timeoutMs: this.#options.requestTimeoutMs });
+      const cap = this.#transactions?.produceVersionCap;
+      const responded = connection.request(Produce, request, {
+        timeoutMs: this.#options.requestTimeoutMs,
+        ...(cap !== undefined ? { version: Math.min(cap, connection.versionFor(Produce)) } : {}),
+      });
       issued();
       this.#handle(batches, await responded);
     } catch (err) {
@@ -356,7 +388,7 @@ export class Sender {
       t.partitionData.push({ index: b.queue.partition, records: b.bytes });
     }
     return {
-      transactionalId: null,
+      transactionalId: this.#transactions?.transactionalId ?? null,
       acks: this.#options.acks,
       timeoutMs: this.#options.requestTimeoutMs,
       topicData: [...topics.values()],
@@ -424,6 +456,11 @@ export class Sender {
     const sequencer: PartitionSequencer = batch.queue.sequencer;
     batch.lastError = error;
     if (error.errorCode !== OUT_OF_ORDER_SEQUENCE_NUMBER || sequencer.isNextExpected(batch.baseSequence)) {
+      if (this.#transactions) {
+        // Transactional: the transaction fails (abortable) and its abort bumps the epoch.
+        this.#fail(batch, error);
+        return;
+      }
       sequencer.outOfSync();
       this.#bumpNeeded = true;
     }
@@ -535,7 +572,10 @@ export class Sender {
   }
 
   #fail(batch: ProducerBatch, err: Error): void {
-    if (this.#idempotence && batch.baseSequence >= 0) {
+    if (this.#transactions) {
+      // The transaction cannot commit without these records; its abort handles the sequence gap.
+      this.#transactions.batchFailed(err, batch.baseSequence >= 0);
+    } else if (this.#idempotence && batch.baseSequence >= 0) {
       // Its sequence will never be acknowledged: a gap only a new epoch closes (sequencer.ts).
       batch.queue.sequencer.lost();
       this.#bumpNeeded = true;

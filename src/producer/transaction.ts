@@ -1,0 +1,124 @@
+/**
+ * The handle `producer.transaction(body)` gives its body: `send` and `sendOffsets` of that one
+ * transaction. Once the body has returned (or thrown, or its signal fired) the handle refuses
+ * further calls, so a straggling callback cannot slip records into the next transaction.
+ */
+import { AbortedError, TransactionStateError } from "../errors.js";
+import type { RecordData } from "../protocol/records/index.js";
+import type { RecordMetadata } from "./delivery.js";
+import type { DeliveryCallback, Producer, ProducerRecord } from "./producer.js";
+import type { ConsumerGroupMetadata, TransactionOffset } from "./transaction-manager.js";
+
+/** Options of `producer.transaction(body, options)`. */
+export interface TransactionOptions {
+  /** Aborting it while the body runs aborts the transaction; `transaction()` rejects with AbortedError. */
+  signal?: AbortSignal;
+}
+
+/** See the module comment. */
+export class Transaction<K = RecordData, V = RecordData> {
+  readonly #producer: Producer<K, V>;
+  #ended = false;
+  /** The signal passed to `transaction()`, for the body to hand on to its own calls. */
+  readonly signal: AbortSignal | undefined;
+
+  constructor(producer: Producer<K, V>, signal: AbortSignal | undefined) {
+    this.#producer = producer;
+    this.signal = signal;
+  }
+
+  /** Called by the producer when the body is over. */
+  end(): void {
+    this.#ended = true;
+  }
+
+  #check(operation: string): void {
+    if (this.#ended) {
+      throw new TransactionStateError(operation, "ended", "this transaction's body has already ended");
+    }
+  }
+
+  /**
+   * Sends within the transaction; the same forms as `Producer.send`. A promise left
+   * unawaited does not go unhandled: a record that fails makes the commit fail instead.
+   */
+  send(record: ProducerRecord<K, V>): Promise<RecordMetadata>;
+  send(records: readonly ProducerRecord<K, V>[]): Promise<RecordMetadata[]>;
+  send(record: ProducerRecord<K, V>, callback: DeliveryCallback<RecordMetadata>): void;
+  send(records: readonly ProducerRecord<K, V>[], callback: DeliveryCallback<RecordMetadata[]>): void;
+  send(
+    input: ProducerRecord<K, V> | readonly ProducerRecord<K, V>[],
+    callback?: DeliveryCallback<RecordMetadata> | DeliveryCallback<RecordMetadata[]>,
+  ): Promise<RecordMetadata | RecordMetadata[]> | undefined {
+    try {
+      this.#check("send");
+    } catch (err) {
+      if (!callback) {
+        const refused = Promise.reject(err);
+        refused.catch(() => {});
+        return refused;
+      }
+      queueMicrotask(() => (callback as DeliveryCallback<unknown>)(err as Error));
+      return undefined;
+    }
+    const send = this.#producer.send.bind(this.#producer) as (
+      input: ProducerRecord<K, V> | readonly ProducerRecord<K, V>[],
+      callback?: DeliveryCallback<RecordMetadata | RecordMetadata[]>,
+    ) => Promise<RecordMetadata | RecordMetadata[]> | undefined;
+    if (callback) {
+      send(input, callback as DeliveryCallback<RecordMetadata | RecordMetadata[]>);
+      return undefined;
+    }
+    const result = send(input) as Promise<RecordMetadata | RecordMetadata[]>;
+    result.catch(() => {});
+    return result;
+  }
+
+  /** Adds the consumer's offsets to this transaction; see `Producer.sendOffsets`. */
+  async sendOffsets(group: ConsumerGroupMetadata, offsets: readonly TransactionOffset[]): Promise<void> {
+    this.#check("sendOffsets");
+    await this.#producer.sendOffsets(group, offsets);
+  }
+}
+
+/**
+ * `producer.transaction(body, options)`: begins, runs the body, commits; aborts and rethrows
+ * when the body throws, the commit fails, or the signal fires while the body runs.
+ */
+export async function runTransaction<K, V, T>(
+  producer: Producer<K, V>,
+  body: (tx: Transaction<K, V>) => T | Promise<T>,
+  options: TransactionOptions,
+): Promise<T> {
+  const { signal } = options;
+  if (signal?.aborted) throw new AbortedError("transaction aborted before it began", { cause: signal.reason });
+  await producer.beginTransaction();
+  const tx = new Transaction<K, V>(producer, signal);
+  let onAbort: (() => void) | undefined;
+  const aborted = new Promise<never>((_, reject) => {
+    onAbort = () => reject(new AbortedError("transaction aborted by its signal", { cause: signal?.reason }));
+    signal?.addEventListener("abort", onAbort, { once: true });
+  });
+  aborted.catch(() => {});
+  try {
+    // The signal only interrupts the body: once EndTxn is on its way the outcome is the coordinator's.
+    const result = await Promise.race([Promise.resolve().then(() => body(tx)), aborted]);
+    tx.end();
+    await producer.commitTransaction();
+    return result;
+  } catch (err) {
+    tx.end();
+    const state = producer.transactionState;
+    if (state === "inTransaction" || state === "abortableError") {
+      try {
+        await producer.abortTransaction();
+      } catch (abortError) {
+        // A fenced producer must stop: that outranks why the body failed.
+        if (producer.transactionState === "fatalError") throw abortError;
+      }
+    }
+    throw err;
+  } finally {
+    if (onAbort) signal?.removeEventListener("abort", onAbort);
+  }
+}
