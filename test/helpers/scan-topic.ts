@@ -5,8 +5,8 @@
  * loss is not confused with a consumer one. Retries a partition whose leader moved.
  */
 import type { Client } from "../../src/network/client.js";
-import { createFetchRequest, createFetchRequestFetchPartition, Fetch } from "../../src/protocol/index.js";
 import { decodeRecordBatches, nextOffset } from "../../src/protocol/records/index.js";
+import { type FetchedPage, fetchPage } from "./read-back.js";
 
 /** Calls `visit` with the value of every non-control record of `topic`; returns how many. */
 export async function scanTopic(
@@ -22,37 +22,9 @@ export async function scanTopic(
     let offset = 0n;
     let failures = 0;
     for (;;) {
-      let part: { errorCode: number; highWatermark: bigint; records: Buffer | null } | undefined;
+      let part: FetchedPage;
       try {
-        const leader = await client.leader(topic, p.partition);
-        const connection = await client.connection(leader.nodeId, "fetch");
-        const response = await connection.request(
-          Fetch,
-          createFetchRequest({
-            replicaId: -1,
-            maxWaitMs: 0,
-            minBytes: 0,
-            maxBytes: 16 * 1024 * 1024,
-            isolationLevel: 0,
-            sessionEpoch: -1,
-            topics: [
-              {
-                topic,
-                topicId: t.topicId,
-                partitions: [
-                  createFetchRequestFetchPartition({
-                    partition: p.partition,
-                    fetchOffset: offset,
-                    partitionMaxBytes: 8 * 1024 * 1024,
-                  }),
-                ],
-              },
-            ],
-          }),
-        );
-        part = response.responses[0]?.partitions[0];
-        if (!part) throw new Error("no partition in the fetch response");
-        if (part.errorCode !== 0) throw new Error(`fetch error ${part.errorCode} for ${topic}-${p.partition}`);
+        part = await fetchPage(client, { topic, topicId: t.topicId, partition: p.partition, offset });
       } catch (err) {
         // A leader that moved or a broker that restarts: refresh and try again, a while.
         if (++failures > 60) throw err;
