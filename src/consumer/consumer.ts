@@ -8,8 +8,10 @@
 import { ClosedError, InvalidArgumentError } from "../errors.js";
 import type { BackgroundErrorContext } from "../network/background-errors.js";
 import type { Client } from "../network/client.js";
+import { newConnectionOwner } from "../network/connection-classes.js";
 import { ErrorCode } from "../protocol/error-table.js";
 import { kafkaError } from "../protocol/kafka-error.js";
+import { ApiVersions, ConsumerGroupHeartbeat } from "../protocol/messages/index.js";
 import {
   type AssignedPartition,
   type CommitOffset,
@@ -57,6 +59,12 @@ export class Consumer<K = Buffer | null, V = Buffer | null> implements AsyncIter
   readonly #fetcher: Fetcher;
   readonly #positions: Positions;
   readonly #coordinator: GroupCoordinator | undefined;
+  /**
+   * This consumer's connection owner: its Fetch long-polls and its group requests (it is one
+   * member) get sockets of their own, so neither waits behind another consumer's held request.
+   * Released on close.
+   */
+  readonly #owner = newConnectionOwner("consumer");
   #mode: "none" | "assign" | "subscribe" = "none";
   #membership: Membership | undefined;
   #listener: RebalanceListener = {};
@@ -81,6 +89,7 @@ export class Consumer<K = Buffer | null, V = Buffer | null> implements AsyncIter
     this.#buffer = new FetchBuffer(o.maxBufferedBytes);
     this.#reader = new RecordReader<K, V>(this.#buffer, {
       verifyCrc: o.checkCrcs,
+      maxDecompressedBytes: o.maxDecompressedBytes,
       readCommitted: o.isolationLevel === "read_committed",
       keyDeserializer: options.keyDeserializer,
       valueDeserializer: options.valueDeserializer,
@@ -88,9 +97,10 @@ export class Consumer<K = Buffer | null, V = Buffer | null> implements AsyncIter
     this.#coordinator =
       o.groupId === undefined
         ? undefined
-        : new GroupCoordinator(client, o.groupId, o.requestTimeoutMs, o.retryBackoffMs);
+        : new GroupCoordinator(client, o.groupId, this.#owner, o.requestTimeoutMs, o.retryBackoffMs);
     this.#fetcher = new Fetcher({
       client,
+      owner: this.#owner,
       options: o,
       buffer: this.#buffer,
       partitions: () => this.#states.values(),
@@ -260,7 +270,11 @@ export class Consumer<K = Buffer | null, V = Buffer | null> implements AsyncIter
     };
     this.#membership = starting;
     this.#coordinator
-      .call(async (connection) => connection.versions?.broker.get(68)?.max ?? -1)
+      // Only the versions the connection negotiated are read: any request class will do.
+      .call(
+        ApiVersions,
+        async (connection) => connection.versions?.broker.get(ConsumerGroupHeartbeat.apiKey)?.max ?? -1,
+      )
       .then(
         (max) => {
           if (this.#closing || this.#membership !== starting) return;
@@ -289,7 +303,7 @@ export class Consumer<K = Buffer | null, V = Buffer | null> implements AsyncIter
         let missing = false;
         for (const topic of topics) {
           const t = metadata.topics.get(topic);
-          if (t !== undefined && t.errorCode === 0) continue;
+          if (t !== undefined && t.errorCode === ErrorCode.NONE) continue;
           missing = true;
           const cause = kafkaError(t?.errorCode ?? ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
           this.#client.reportError(new UnknownTopicError(topic, cause), { ...context, topic });
@@ -448,6 +462,9 @@ export class Consumer<K = Buffer | null, V = Buffer | null> implements AsyncIter
     this.#states.clear();
     this.#reader.clear();
     this.#buffer.clear();
+    // After the leave (which went out on the member's group socket): nothing of this
+    // consumer uses its fetch or group sockets any more.
+    this.#client.releaseConnections(this.#owner);
   }
 
   #checkOpen(): void {

@@ -134,18 +134,35 @@ function decompressedBytes(chunk: FetchedChunk, batches: readonly RecordBatch[])
   return n;
 }
 
+/** How {@link decodeChunk} decodes. */
+export interface ChunkDecodeOptions {
+  verifyCrc: boolean;
+  /**
+   * Most bytes the chunk's compressed batches may decompress to (the consumer's
+   * maxDecompressedBytes); past it the chunk fails with DecompressionLimitError naming its
+   * topic and partition. Default: the decoder's own.
+   */
+  maxDecompressedBytes?: number | undefined;
+}
+
 /**
  * Decodes a chunk's visible batches; sets `batches` or `error`. Async only for compressed
  * chunks, whose decompressed bytes are then counted in `buffer`.
  */
-export function decodeChunk(chunk: FetchedChunk, verifyCrc: boolean, buffer?: FetchBuffer): Promise<void> | undefined {
+export function decodeChunk(
+  chunk: FetchedChunk,
+  decode: ChunkDecodeOptions,
+  buffer?: FetchBuffer,
+): Promise<void> | undefined {
   const options = {
-    verifyCrc,
+    verifyCrc: decode.verifyCrc,
     fromOffset: chunk.fromOffset,
+    // Named in decode errors (a DecompressionLimitError among them), which reach the iterator.
     topic: chunk.state.topic,
     partition: chunk.state.partition,
     // The reader walks records with a cursor as it hands them out.
     lazyRecords: true,
+    ...(decode.maxDecompressedBytes !== undefined ? { maxDecompressedBytes: decode.maxDecompressedBytes } : {}),
   };
   if (!chunk.compressed) {
     try {

@@ -5,6 +5,7 @@
  * the broker answers only for partitions with news. Any session error falls back to a full
  * request. Topics travel by id (Fetch v13+, KIP-516).
  */
+import { ErrorCode } from "../protocol/error-table.js";
 import type { FetchRequestFetchTopic, FetchRequestForgottenTopic } from "../protocol/messages/index.js";
 import type { PartitionState } from "./partition.js";
 
@@ -116,12 +117,12 @@ export class FetchSession {
    * session error: its partition data must be ignored and the next request is full.
    */
   handleResponse(request: SessionRequest, errorCode: number, sessionId: number): boolean {
-    if (errorCode !== 0) {
+    if (errorCode !== ErrorCode.NONE) {
       this.stats.sessionErrors++;
       // FETCH_SESSION_ID_NOT_FOUND: the broker evicted the session; start a new one. Any other
       // top-level error (INVALID_FETCH_SESSION_EPOCH, FETCH_SESSION_TOPIC_ID_ERROR, …): close
       // the session we have and open a fresh one with a full request (epoch 0, same id).
-      if (errorCode === 70) this.#sessionId = 0;
+      if (errorCode === ErrorCode.FETCH_SESSION_ID_NOT_FOUND) this.#sessionId = 0;
       this.#epoch = INITIAL_EPOCH;
       this.#partitions = new Map();
       return false;

@@ -1,6 +1,7 @@
 /**
  * The fetcher: one loop per broker that leads an assigned partition, each with its own
- * KIP-227 fetch session, on the broker's "fetch" connection. A loop sends one Fetch at a
+ * KIP-227 fetch session, on the consumer's own "fetch" connection to that broker (one per
+ * consumer: another consumer's long-poll never holds this one's Fetch up). A loop sends one Fetch at a
  * time, queues what comes back in the fetch buffer without decoding it, and sends the next
  * one in the same turn; it waits while the buffer is at `maxBufferedBytes`. Leaders are read
  * from the client's metadata on each round, so a leader change (a refresh or a KIP-951 hint)
@@ -14,9 +15,10 @@
  */
 import { backoffDelay, sleep } from "../network/backoff.js";
 import type { Client } from "../network/client.js";
+import type { ConnectionRoute } from "../network/connection-classes.js";
 import { ZERO_UUID } from "../protocol/api.js";
 import { ErrorCode } from "../protocol/error-table.js";
-import { isRetriable, kafkaError } from "../protocol/kafka-error.js";
+import { isRetriable, kafkaError, needsMetadataRefresh } from "../protocol/kafka-error.js";
 import { Fetch, type FetchResponse } from "../protocol/messages/index.js";
 import { FetchError } from "./errors.js";
 import type { FetchBuffer } from "./fetch-buffer.js";
@@ -55,6 +57,8 @@ export function noteFailure(
 /** What the fetcher needs from its consumer. */
 export interface FetcherHost {
   readonly client: Client;
+  /** The consumer's connection owner: its Fetches go on its own sockets. */
+  readonly owner: string;
   readonly options: ResolvedConsumerOptions;
   readonly buffer: FetchBuffer;
   /** The assigned partitions. */
@@ -69,19 +73,20 @@ export interface FetcherHost {
   truncated(state: PartitionState, endOffset: bigint): void;
 }
 
-/** Partition errors that mean "the leader moved or is not ready": find it again and retry. */
-const LEADERSHIP_ERRORS = new Set<number>([
-  ErrorCode.NOT_LEADER_OR_FOLLOWER,
-  ErrorCode.FENCED_LEADER_EPOCH,
-  ErrorCode.UNKNOWN_LEADER_EPOCH,
-  ErrorCode.LEADER_NOT_AVAILABLE,
-  ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
-  ErrorCode.UNKNOWN_TOPIC_ID,
-  ErrorCode.INCONSISTENT_TOPIC_ID,
-  ErrorCode.REPLICA_NOT_AVAILABLE,
-  ErrorCode.KAFKA_STORAGE_ERROR,
-  ErrorCode.OFFSET_NOT_AVAILABLE,
-]);
+/**
+ * Whether a partition error means "what we know of the leader is wrong": find it again (or
+ * take the KIP-951 hint) and retry. Kafka's InvalidMetadataException family, plus the one
+ * code Java's FetchCollector also answers with a metadata update although its exception is
+ * not in that family.
+ */
+function leadershipError(error: unknown, code: number): boolean {
+  if (needsMetadataRefresh(error)) return true;
+  // OFFSET_NOT_AVAILABLE: the leader is new and its high watermark not yet known; Java
+  // refreshes metadata here too, in case the leadership moved again meanwhile.
+  // (UNKNOWN_LEADER_EPOCH is deliberately not here: the broker is behind our epoch, so our
+  // metadata is newer than its; Java only retries, and so does the generic retriable path.)
+  return code === ErrorCode.OFFSET_NOT_AVAILABLE;
+}
 
 /** Counters for tests and metrics. */
 export interface FetcherStats {
@@ -245,7 +250,7 @@ export class Fetcher {
       const cause =
         failure ??
         kafkaError(
-          topic === undefined || topic.errorCode !== 0
+          topic === undefined || topic.errorCode !== ErrorCode.NONE
             ? (topic?.errorCode ?? ErrorCode.UNKNOWN_TOPIC_OR_PARTITION)
             : topic.partitions.length > 0 && state.partition >= topic.partitions.length
               ? ErrorCode.UNKNOWN_TOPIC_OR_PARTITION
@@ -272,12 +277,14 @@ class BrokerFetcher {
   readonly #fetcher: Fetcher;
   readonly #host: FetcherHost;
   readonly #session = new FetchSession();
+  readonly #route: ConnectionRoute;
   #rotation = 0;
 
   constructor(nodeId: number, fetcher: Fetcher, host: FetcherHost) {
     this.#nodeId = nodeId;
     this.#fetcher = fetcher;
     this.#host = host;
+    this.#route = { api: Fetch, owner: host.owner };
   }
 
   /** Fetches until the fetcher stops. */
@@ -326,8 +333,8 @@ class BrokerFetcher {
       let version = 0;
       try {
         const connection =
-          client.readyConnection(this.#nodeId, "fetch") ??
-          (await client.connection(this.#nodeId, "fetch", this.#fetcher.signal));
+          client.readyConnection(this.#nodeId, this.#route) ??
+          (await client.connection(this.#nodeId, this.#route, this.#fetcher.signal));
         version = connection.versionFor(Fetch);
         response = await connection.request(
           Fetch,
@@ -448,7 +455,7 @@ class BrokerFetcher {
         // Data for a position the partition has left (seek, pause, reset, revoke) is dropped.
         if (state.revoked || state.generation !== entry.generation || state.fetchOffset !== entry.fetchOffset) continue;
         const code = part.errorCode;
-        if (code === 0) {
+        if (code === ErrorCode.NONE) {
           state.fetchFailures = 0;
           state.highWatermark = part.highWatermark;
           state.lastStableOffset = part.lastStableOffset;
@@ -470,11 +477,14 @@ class BrokerFetcher {
             highWatermark: part.highWatermark,
             lastStableOffset: part.lastStableOffset,
           });
-        } else if (code === ErrorCode.OFFSET_OUT_OF_RANGE) {
+          continue;
+        }
+        const error = kafkaError(code);
+        if (code === ErrorCode.OFFSET_OUT_OF_RANGE) {
           this.#host.outOfRange(state);
-        } else if (LEADERSHIP_ERRORS.has(code)) {
+        } else if (leadershipError(error, code)) {
           this.#fetcher.stats.leaderErrors++;
-          this.#failed(state, kafkaError(code));
+          this.#failed(state, error);
           const hint = part.currentLeader;
           if (hint.leaderId >= 0 && hint.leaderEpoch >= 0) {
             // KIP-951: the new leader rides in the response; no metadata round trip needed.
@@ -490,10 +500,10 @@ class BrokerFetcher {
           } else {
             leaderMoved = true;
           }
+        } else if (isRetriable(error)) {
+          this.#failed(state, error);
         } else {
-          const error = kafkaError(code);
-          if (isRetriable(error)) this.#failed(state, error);
-          else this.#host.failPartition(state, error);
+          this.#host.failPartition(state, error);
         }
       }
     }

@@ -66,6 +66,7 @@ export async function fetchCommittedOffsets(
   signal?: AbortSignal,
 ): Promise<Map<string, CommittedOffset>> {
   return coordinator.call(
+    OffsetFetch,
     async (connection) => {
       const version = Math.min(connection.versionFor(OffsetFetch), MAX_NAMED_OFFSET_FETCH);
       const topics = [...byTopic(partitions)].map(([name, list]) => ({
@@ -97,13 +98,13 @@ export async function fetchCommittedOffsets(
             };
       const response = await connection.request(OffsetFetch, request, { version, ...(signal ? { signal } : {}) });
       const group = version >= 8 ? response.groups[0] : undefined;
-      const errorCode = version >= 8 ? (group?.errorCode ?? 0) : response.errorCode;
-      if (errorCode !== 0) throw kafkaError(errorCode);
+      const errorCode = version >= 8 ? (group?.errorCode ?? ErrorCode.NONE) : response.errorCode;
+      if (errorCode !== ErrorCode.NONE) throw kafkaError(errorCode);
       const result = new Map<string, CommittedOffset>();
       for (const t of version >= 8 ? (group?.topics ?? []) : response.topics) {
         for (const p of t.partitions) {
           // UNSTABLE_OFFSET_COMMIT (a transaction still settling) is retriable: thrown, retried.
-          if (p.errorCode !== 0) throw kafkaError(p.errorCode);
+          if (p.errorCode !== ErrorCode.NONE) throw kafkaError(p.errorCode);
           if (p.committedOffset < 0n) continue;
           result.set(partitionKey(t.name, p.partitionIndex), {
             offset: p.committedOffset,
@@ -130,6 +131,7 @@ export async function commitOffsets(
 ): Promise<void> {
   if (entries.length === 0) return;
   await coordinator.call(
+    OffsetCommit,
     async (connection) => {
       const version = Math.min(connection.versionFor(OffsetCommit), MAX_NAMED_OFFSET_COMMIT);
       const identity = member();
@@ -155,7 +157,7 @@ export async function commitOffsets(
         { version, ...(signal ? { signal } : {}) },
       );
       for (const t of response.topics) {
-        for (const p of t.partitions) if (p.errorCode !== 0) throw kafkaError(p.errorCode);
+        for (const p of t.partitions) if (p.errorCode !== ErrorCode.NONE) throw kafkaError(p.errorCode);
       }
     },
     { ...(signal ? { signal } : {}), retryCodes: STALE_EPOCH },
@@ -206,7 +208,7 @@ export async function listOffsets(
     await Promise.all(
       [...byLeader].map(async ([nodeId, list]) => {
         try {
-          const connection = await client.connection(nodeId, "control", signal);
+          const connection = await client.connection(nodeId, { api: ListOffsets }, signal);
           const response = await connection.request(
             ListOffsets,
             {
@@ -228,7 +230,7 @@ export async function listOffsets(
           for (const t of response.topics) {
             for (const p of t.partitions) {
               const key = partitionKey(t.name, p.partitionIndex);
-              if (p.errorCode === 0) {
+              if (p.errorCode === ErrorCode.NONE) {
                 result.set(key, p.offset);
                 answered.add(key);
                 continue;

@@ -73,6 +73,15 @@ export interface ConsumerOptions<K = Buffer | null, V = Buffer | null> {
    * flight may bring back. Fetching pauses at this bound. Default 64 MiB.
    */
   maxBufferedBytes?: number;
+  /**
+   * Most bytes one partition's fetched data may decompress to (its compressed batches all
+   * together); past it the iterator throws DecompressionLimitError naming the topic and
+   * partition, and that partition stops until a seek. The guard against decompression bombs.
+   * Default 16 × max(maxBytes, maxPartitionBytes), at least 64 MiB: a partition's data is at
+   * most maxBytes compressed (a batch larger than maxPartitionBytes still comes whole, KIP-74),
+   * and 16:1 is beyond what real record data reaches with any codec.
+   */
+  maxDecompressedBytes?: number;
   /** Group and offset requests time out after this. Default: the client's. */
   requestTimeoutMs?: number;
   /** Backoff floor after a failed request. Default 100. */
@@ -103,12 +112,18 @@ export interface ResolvedConsumerOptions {
   maxWaitMs: number;
   maxPartitionBytes: number;
   maxBufferedBytes: number;
+  maxDecompressedBytes: number;
   requestTimeoutMs: number;
   retryBackoffMs: number;
   checkCrcs: boolean;
 }
 
 const INT32_MAX = 2_147_483_647;
+const MIB = 1024 * 1024;
+/** Floor of the default maxDecompressedBytes (see ConsumerOptions.maxDecompressedBytes). */
+const MIN_DEFAULT_DECOMPRESSED_BYTES = 64 * MIB;
+/** Expansion ratio the default maxDecompressedBytes allows over the largest fetch. */
+const DECOMPRESSION_RATIO = 16;
 
 function int(options: object, name: string, fallback: number, min: number, max = INT32_MAX): number {
   const value = (options as Record<string, unknown>)[name] ?? fallback;
@@ -185,7 +200,15 @@ export function resolveConsumerOptions(
       `must be below sessionTimeoutMs (${sessionTimeoutMs}), got ${heartbeatIntervalMs}`,
     );
   }
-  const maxBytes = int(options, "maxBytes", 50 * 1024 * 1024, 1);
+  const maxBytes = int(options, "maxBytes", 50 * MIB, 1);
+  const maxPartitionBytes = int(options, "maxPartitionBytes", MIB, 1);
+  const maxDecompressedBytes = int(
+    options,
+    "maxDecompressedBytes",
+    Math.max(MIN_DEFAULT_DECOMPRESSED_BYTES, DECOMPRESSION_RATIO * Math.max(maxBytes, maxPartitionBytes)),
+    1,
+    Number.MAX_SAFE_INTEGER,
+  );
   return {
     groupId,
     groupProtocol,
@@ -208,8 +231,9 @@ export function resolveConsumerOptions(
     minBytes: int(options, "minBytes", 1, 0),
     maxBytes,
     maxWaitMs: int(options, "maxWaitMs", 500, 0),
-    maxPartitionBytes: int(options, "maxPartitionBytes", 1024 * 1024, 1),
-    maxBufferedBytes: int(options, "maxBufferedBytes", 64 * 1024 * 1024, 1, Number.MAX_SAFE_INTEGER),
+    maxPartitionBytes,
+    maxBufferedBytes: int(options, "maxBufferedBytes", 64 * MIB, 1, Number.MAX_SAFE_INTEGER),
+    maxDecompressedBytes,
     requestTimeoutMs: int(options, "requestTimeoutMs", clientRequestTimeoutMs, 1),
     retryBackoffMs: int(options, "retryBackoffMs", 100, 0),
     checkCrcs: bool(options, "checkCrcs", true),

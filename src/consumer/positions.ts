@@ -150,7 +150,7 @@ export class Positions {
     let unknown = false;
     for (const s of all) {
       const t = metadata.topics.get(s.topic);
-      if (t === undefined || t.errorCode !== 0) {
+      if (t === undefined || t.errorCode !== ErrorCode.NONE) {
         unknown = true;
         const cause = kafkaError(t?.errorCode ?? ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
         noteFailure(s, cause, options.retryBackoffMs, (state, error) => this.#host.fetchFailed(state, error));

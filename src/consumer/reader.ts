@@ -19,6 +19,8 @@ export const PENDING: unique symbol = Symbol("pending");
 /** Options of a {@link RecordReader}. */
 export interface ReaderOptions<K, V> {
   verifyCrc: boolean;
+  /** Per chunk (one partition's fetched data); see ConsumerOptions.maxDecompressedBytes. */
+  maxDecompressedBytes?: number | undefined;
   readCommitted: boolean;
   keyDeserializer: Deserializer<K> | undefined;
   valueDeserializer: Deserializer<V> | undefined;
@@ -262,7 +264,7 @@ export class RecordReader<K, V> {
         this.#bi = 0;
         this.#open = false;
         if (chunk.batches === undefined && chunk.error === undefined) {
-          decodeChunk(chunk, this.#options.verifyCrc, this.#buffer);
+          decodeChunk(chunk, this.#options, this.#buffer);
         }
       }
       // Decompress the next chunk while the application works through this one, once this
@@ -270,7 +272,7 @@ export class RecordReader<K, V> {
       // waits its turn, so no more than one chunk's payloads are held past maxBufferedBytes.
       const next = chunk.batches !== undefined ? this.#buffer.peek() : undefined;
       if (next?.compressed && next.decoding === undefined && !this.#buffer.full) {
-        decodeChunk(next, this.#options.verifyCrc, this.#buffer);
+        decodeChunk(next, this.#options, this.#buffer);
       }
       if (chunk.error !== undefined) {
         this.#chunkFailed(chunk, chunk.error);

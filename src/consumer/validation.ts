@@ -8,7 +8,7 @@
  */
 import type { Client } from "../network/client.js";
 import { ErrorCode } from "../protocol/error-table.js";
-import { isRetriable, kafkaError } from "../protocol/kafka-error.js";
+import { isRetriable, kafkaError, needsMetadataRefresh } from "../protocol/kafka-error.js";
 import { OffsetForLeaderEpoch } from "../protocol/messages/index.js";
 import type { PartitionState } from "./partition.js";
 
@@ -41,7 +41,7 @@ export async function validatePosition(
   const generation = state.generation;
   const fetchOffset = state.fetchOffset;
   try {
-    const connection = await host.client.connection(leaderId, "control", host.signal);
+    const connection = await host.client.connection(leaderId, { api: OffsetForLeaderEpoch }, host.signal);
     const response = await connection.request(
       OffsetForLeaderEpoch,
       {
@@ -63,11 +63,10 @@ export async function validatePosition(
       state.leaderEpoch = leaderEpoch;
       return;
     }
-    if (answer.errorCode !== 0) {
+    if (answer.errorCode !== ErrorCode.NONE) {
       const error = kafkaError(answer.errorCode);
-      if (answer.errorCode === ErrorCode.FENCED_LEADER_EPOCH || answer.errorCode === ErrorCode.NOT_LEADER_OR_FOLLOWER) {
-        host.refreshMetadata();
-      }
+      // The leader moved again (or is unknown): the next attempt needs fresh metadata.
+      if (needsMetadataRefresh(error)) host.refreshMetadata();
       // Retried on a later round (the leader epoch stays unvalidated); anything else: carry on.
       if (isRetriable(error)) state.notBefore = Date.now() + host.retryBackoffMs;
       else state.leaderEpoch = leaderEpoch;

@@ -1,7 +1,8 @@
 /**
  * Classic group membership: JoinGroup (retried once with the id the coordinator hands out on
  * MEMBER_ID_REQUIRED), the leader runs the assignor and SyncGroup spreads the result, then
- * Heartbeat on its own timer on the control connection until the coordinator announces a
+ * Heartbeat on its own timer, on the member's own "group" connection (never behind another
+ * consumer's held JoinGroup), until the coordinator announces a
  * rebalance. Eager assignors give everything up before joining; cooperative ones keep what
  * they own and give up only what moved, then join once more. Static members
  * (groupInstanceId) do not send LeaveGroup, so a restart gets the same partitions back.
@@ -16,7 +17,7 @@
 import { ProtocolError } from "../../errors.js";
 import { backoffDelay, sleep } from "../../network/backoff.js";
 import { ErrorCode } from "../../protocol/error-table.js";
-import { isRetriable, KafkaError, kafkaError } from "../../protocol/kafka-error.js";
+import { isRetriable, KafkaError, kafkaError, needsCoordinatorLookup } from "../../protocol/kafka-error.js";
 import {
   decodeConsumerProtocolAssignment,
   decodeConsumerProtocolSubscription,
@@ -155,7 +156,7 @@ export class ClassicGroupMember implements Membership {
     // Static members stay: the coordinator keeps their partitions until the session times out.
     if (this.#memberId === "" || options.groupInstanceId !== undefined) return;
     try {
-      const connection = await coordinator.connection();
+      const connection = await coordinator.connection(LeaveGroup);
       const version = connection.versionFor(LeaveGroup);
       await connection.request(
         LeaveGroup,
@@ -227,7 +228,7 @@ export class ClassicGroupMember implements Membership {
         }
         if (code === ErrorCode.UNKNOWN_MEMBER_ID || code === ErrorCode.ILLEGAL_GENERATION) {
           await this.#lost(code === ErrorCode.UNKNOWN_MEMBER_ID);
-        } else if (code === ErrorCode.NOT_COORDINATOR || code === ErrorCode.COORDINATOR_NOT_AVAILABLE) {
+        } else if (needsCoordinatorLookup(err)) {
           host.coordinator.invalidate();
         } else if (code !== ErrorCode.REBALANCE_IN_PROGRESS && !isRetriable(err)) {
           // Not known to be hopeless: said once per streak, then joined again with backoff.
@@ -266,7 +267,9 @@ export class ClassicGroupMember implements Membership {
     this.#joining = true;
     this.#stopHeartbeats();
     try {
-      const connection = await coordinator.connection(signal);
+      // JoinGroup and SyncGroup share the member's group socket: the broker holds JoinGroup up
+      // to the rebalance timeout, and only this member's heartbeats (paused meanwhile) use it.
+      const connection = await coordinator.connection(JoinGroup, signal);
       const owned = this.#cooperative ? this.#host.owned() : [];
       const metadata = encodeEmbedded(encodeConsumerProtocolSubscription, {
         topics: this.#topics,
@@ -283,7 +286,7 @@ export class ClassicGroupMember implements Membership {
         this.#memberId = join.memberId;
         join = await connection.request(JoinGroup, this.#joinRequest(metadata), { timeoutMs, signal });
       }
-      if (join.errorCode !== 0) throw kafkaError(join.errorCode);
+      if (join.errorCode !== ErrorCode.NONE) throw kafkaError(join.errorCode);
       this.#memberId = join.memberId;
       this.#generation = join.generationId;
       const protocolName = join.protocolName ?? "";
@@ -302,7 +305,7 @@ export class ClassicGroupMember implements Membership {
         },
         { timeoutMs, signal },
       );
-      if (sync.errorCode !== 0) throw kafkaError(sync.errorCode);
+      if (sync.errorCode !== ErrorCode.NONE) throw kafkaError(sync.errorCode);
       if (sync.assignment.length === 0) return [];
       const decoded = decodeEmbedded(decodeConsumerProtocolAssignment, sync.assignment);
       return decoded.assignedPartitions.flatMap((t) =>
@@ -366,7 +369,8 @@ export class ClassicGroupMember implements Membership {
     const partitionsPerTopic = new Map<string, number>();
     for (const name of topics) {
       const t = metadata.topics.get(name);
-      if (t && t.errorCode === 0 && t.partitions.length > 0) partitionsPerTopic.set(name, t.partitions.length);
+      if (t && t.errorCode === ErrorCode.NONE && t.partitions.length > 0)
+        partitionsPerTopic.set(name, t.partitions.length);
     }
     const result = assignor.assign({ members: input, partitionsPerTopic });
     const empty = encodeEmbedded(encodeConsumerProtocolAssignment, { assignedPartitions: [], userData: null });
@@ -409,7 +413,7 @@ export class ClassicGroupMember implements Membership {
     if (this.#state !== "active" || this.#joining || this.#generation < 0) return;
     const { coordinator, options } = this.#host;
     try {
-      const connection = await coordinator.connection();
+      const connection = await coordinator.connection(Heartbeat);
       const response = await connection.request(
         Heartbeat,
         {
@@ -421,7 +425,7 @@ export class ClassicGroupMember implements Membership {
         { timeoutMs: coordinator.requestTimeoutMs },
       );
       const code = response.errorCode;
-      if (code === 0 || this.#state !== "active" || this.#joining) return;
+      if (code === ErrorCode.NONE || this.#state !== "active" || this.#joining) return;
       if (code === ErrorCode.REBALANCE_IN_PROGRESS) {
         this.#requestRejoin();
       } else if (code === ErrorCode.UNKNOWN_MEMBER_ID || code === ErrorCode.ILLEGAL_GENERATION) {
@@ -431,7 +435,7 @@ export class ClassicGroupMember implements Membership {
         this.#requestRejoin();
       } else if (FATAL.has(code)) {
         this.#fail(kafkaError(code));
-      } else if (code === ErrorCode.NOT_COORDINATOR || code === ErrorCode.COORDINATOR_NOT_AVAILABLE) {
+      } else if (needsCoordinatorLookup(kafkaError(code))) {
         coordinator.invalidate();
       }
     } catch {

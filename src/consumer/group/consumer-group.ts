@@ -1,15 +1,20 @@
 /**
  * KIP-848 group membership: the broker assigns. The member heartbeats (ConsumerGroupHeartbeat,
- * on the coordinator's control connection, on its own timer) with a client-made member id and
+ * on its own "group" connection to the coordinator, on its own timer) with a client-made member id and
  * its epoch; a response may carry a new target assignment (topic ids), which the member
  * reconciles (revoke: stop, commit, listener; then assign) and acknowledges by sending what it
  * owns in the next heartbeat, sent at once. FENCED_MEMBER_EPOCH / UNKNOWN_MEMBER_ID: the
  * partitions are lost and the member rejoins at epoch 0. Leaving sends epoch -1 (-2 static).
+ *
+ * Only the FATAL codes end membership. Any other heartbeat error is retried with backoff (the
+ * next heartbeat restates every field); one Kafka does not mark retriable is also reported
+ * once per streak to the client's `error` event, as the classic path does after a failed join.
  */
 import { randomBytes } from "node:crypto";
+import { ClosedError, UnsupportedVersionError } from "../../errors.js";
 import { backoffDelay } from "../../network/backoff.js";
 import { ErrorCode } from "../../protocol/error-table.js";
-import { isRetriable, kafkaError } from "../../protocol/kafka-error.js";
+import { isRetriable, kafkaError, needsCoordinatorLookup } from "../../protocol/kafka-error.js";
 import {
   ConsumerGroupHeartbeat,
   type ConsumerGroupHeartbeatRequest,
@@ -24,14 +29,33 @@ const STATIC_LEAVE_EPOCH = -2;
 
 /** Heartbeat errors after which the member starts over at epoch 0, its partitions lost. */
 const REJOIN = new Set<number>([ErrorCode.FENCED_MEMBER_EPOCH, ErrorCode.UNKNOWN_MEMBER_ID]);
-/** Heartbeat errors that a later heartbeat may not see: retried after a backoff. */
-const RETRY = new Set<number>([
-  ErrorCode.NOT_COORDINATOR,
-  ErrorCode.COORDINATOR_NOT_AVAILABLE,
-  ErrorCode.COORDINATOR_LOAD_IN_PROGRESS,
-  // A static member restarting before its crashed predecessor's session ran out: Java fails
-  // here; waiting lets the old session expire and this member take the instance id over.
-  ErrorCode.UNRELEASED_INSTANCE_ID,
+/**
+ * Heartbeat errors after which no later heartbeat can succeed: membership ends and the
+ * iterator throws. Java's ConsumerHeartbeatRequestManager fails the consumer on the same
+ * named codes: GROUP_AUTHORIZATION_FAILED (needs an ACL change), INVALID_REQUEST and
+ * UNSUPPORTED_VERSION (this client and that broker disagree on the protocol),
+ * GROUP_MAX_SIZE_REACHED, UNSUPPORTED_ASSIGNOR and INVALID_REGULAR_EXPRESSION (the group's
+ * or this consumer's configuration). FENCED_INSTANCE_ID and INVALID_GROUP_ID end the classic
+ * path too: another process holds the static instance id, or the id is refused outright.
+ *
+ * Not here, unlike Java:
+ * - UNRELEASED_INSTANCE_ID (Java fails): a static member restarting before its crashed
+ *   predecessor's session ran out; waiting lets the old session expire and this member take
+ *   the instance id over.
+ * - Codes Java does not name (its default fails the consumer): UNKNOWN_SERVER_ERROR, say, may
+ *   be one coordinator's passing trouble; they are reported once and retried, as classic does.
+ * - TOPIC_AUTHORIZATION_FAILED: Java reports it from poll() and keeps the member as it is,
+ *   so it recovers once the ACLs are added; here it is reported and retried the same way.
+ */
+const FATAL = new Set<number>([
+  ErrorCode.GROUP_AUTHORIZATION_FAILED,
+  ErrorCode.INVALID_REQUEST,
+  ErrorCode.UNSUPPORTED_VERSION,
+  ErrorCode.GROUP_MAX_SIZE_REACHED,
+  ErrorCode.UNSUPPORTED_ASSIGNOR,
+  ErrorCode.INVALID_REGULAR_EXPRESSION,
+  ErrorCode.FENCED_INSTANCE_ID,
+  ErrorCode.INVALID_GROUP_ID,
 ]);
 
 /** A KIP-848 group member; see the module comment. */
@@ -55,6 +79,8 @@ export class ConsumerGroupMember implements Membership {
   #beating: Promise<void> | undefined;
   #beatAgain = false;
   #state: "active" | "leaving" | "stopped" = "active";
+  /** The heartbeat error last reported: a streak of the same one is reported once. */
+  #reported: string | undefined;
   /** Latest target from the coordinator (topic ids), and whether it is reconciled. */
   #target: ConsumerGroupHeartbeatResponseTopicPartitions[] | undefined;
   #targetVersion = 0;
@@ -108,7 +134,7 @@ export class ConsumerGroupMember implements Membership {
     if (this.#epoch === 0 && this.#ownedSent === -1 && this.#subscriptionSent === -1) return;
     const o = this.#host.options;
     try {
-      const connection = await this.#host.coordinator.connection();
+      const connection = await this.#host.coordinator.connection(ConsumerGroupHeartbeat);
       await connection.request(
         ConsumerGroupHeartbeat,
         {
@@ -180,7 +206,7 @@ export class ConsumerGroupMember implements Membership {
     };
     let delay: number;
     try {
-      const connection = await coordinator.connection();
+      const connection = await coordinator.connection(ConsumerGroupHeartbeat);
       const response = await connection.request(ConsumerGroupHeartbeat, request, {
         timeoutMs: coordinator.requestTimeoutMs,
       });
@@ -188,6 +214,7 @@ export class ConsumerGroupMember implements Membership {
       const code = response.errorCode;
       if (code === ErrorCode.NONE) {
         this.#failures = 0;
+        this.#reported = undefined;
         this.#full = false;
         this.#subscriptionSent = subscriptionVersion;
         this.#ownedSent = ownedVersion;
@@ -204,22 +231,31 @@ export class ConsumerGroupMember implements Membership {
       } else if (REJOIN.has(code)) {
         this.#rejoin();
         return;
-      } else if (RETRY.has(code) || isRetriable(kafkaError(code))) {
-        if (code === ErrorCode.NOT_COORDINATOR || code === ErrorCode.COORDINATOR_NOT_AVAILABLE)
-          coordinator.invalidate();
-        delay = this.#backoff();
       } else {
-        this.#state = "stopped";
-        this.#host.fail(kafkaError(code, response.errorMessage));
-        return;
+        const error = kafkaError(code, response.errorMessage);
+        if (FATAL.has(code)) {
+          this.#state = "stopped";
+          this.#host.fail(error);
+          return;
+        }
+        if (needsCoordinatorLookup(error)) coordinator.invalidate();
+        // Passing trouble (loading, moving) is retried quietly; anything else is said once.
+        else if (!isRetriable(error) && code !== ErrorCode.UNRELEASED_INSTANCE_ID) this.#reportOnce(error);
+        // Refused, so not applied: the next heartbeat restates every field to be safe.
+        this.#full = true;
+        delay = this.#backoff();
       }
     } catch (err) {
       if (this.#state !== "active") return;
-      if (!isRetriable(err)) {
+      // No broker this client can speak ConsumerGroupHeartbeat with, or the client closed:
+      // no later heartbeat can go out either.
+      if (err instanceof UnsupportedVersionError || err instanceof ClosedError) {
         this.#state = "stopped";
-        this.#host.fail(err as Error);
+        this.#host.fail(err);
         return;
       }
+      // A response that did not decode, say: a later one may; said once meanwhile.
+      if (!isRetriable(err)) this.#reportOnce(err);
       // The broker may or may not have seen it: the next heartbeat restates everything.
       this.#full = true;
       coordinator.invalidate();
@@ -229,6 +265,17 @@ export class ConsumerGroupMember implements Membership {
     if (this.#beatAgain && this.#failures === 0) delay = 0;
     this.#beatAgain = false;
     this.#schedule(delay);
+  }
+
+  #reportOnce(error: unknown): void {
+    const what = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+    if (this.#reported === what) return;
+    this.#reported = what;
+    this.#host.client.reportError(error instanceof Error ? error : new Error(what), {
+      source: "consumer",
+      operation: "heartbeat",
+      groupId: this.#host.coordinator.groupId,
+    });
   }
 
   #backoff(): number {

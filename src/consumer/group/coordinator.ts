@@ -1,17 +1,20 @@
 /**
- * Requests to a group's coordinator, on the "control" connection (never behind a Fetch
- * long-poll): finds the coordinator, and retries with backoff when it moved, is loading,
- * or the connection dropped, until a deadline.
+ * Requests to a group's coordinator, each on the socket its API's latency class picks: the
+ * member's own "group" socket for JoinGroup/SyncGroup/Heartbeat/LeaveGroup and KIP-848
+ * heartbeats (so one consumer's held JoinGroup never delays another's heartbeat), "control"
+ * for commits and offset fetches. Finds the coordinator, and retries with backoff when it
+ * moved, is loading, or the connection dropped, until a deadline.
  */
 import { TimeoutError } from "../../errors.js";
 import { backoffDelay, sleep } from "../../network/backoff.js";
 import type { Client } from "../../network/client.js";
 import type { Connection } from "../../network/connection.js";
-import { ErrorCode } from "../../protocol/error-table.js";
-import { isRetriable, KafkaError } from "../../protocol/kafka-error.js";
+import type { ApiDefinition } from "../../protocol/api.js";
+import { isRetriable, KafkaError, needsCoordinatorLookup } from "../../protocol/kafka-error.js";
 
-/** Codes that mean "ask the coordinator again (elsewhere)". */
-const COORDINATOR_MOVED = new Set<number>([ErrorCode.NOT_COORDINATOR, ErrorCode.COORDINATOR_NOT_AVAILABLE]);
+/** An API sent to the coordinator: it picks the connection (see connection-classes.ts). */
+// biome-ignore lint/suspicious/noExplicitAny: any API definition routes the same way.
+export type CoordinatorApi = ApiDefinition<any, any>;
 
 /** Options of {@link GroupCoordinator.call}. */
 export interface CoordinatorCallOptions {
@@ -27,19 +30,25 @@ export class GroupCoordinator {
   readonly client: Client;
   readonly groupId: string;
   readonly requestTimeoutMs: number;
+  /** The consumer's connection owner: its group requests get their own sockets. */
+  readonly owner: string;
   readonly #backoff: { floorMs: number; ceilingMs: number };
 
-  constructor(client: Client, groupId: string, requestTimeoutMs: number, retryBackoffMs: number) {
+  constructor(client: Client, groupId: string, owner: string, requestTimeoutMs: number, retryBackoffMs: number) {
     this.client = client;
     this.groupId = groupId;
+    this.owner = owner;
     this.requestTimeoutMs = requestTimeoutMs;
     this.#backoff = { floorMs: Math.max(1, retryBackoffMs), ceilingMs: Math.max(1000, retryBackoffMs) };
   }
 
-  /** The control connection to the coordinator. */
-  async connection(signal?: AbortSignal): Promise<Connection> {
+  /**
+   * The connection to the coordinator for `api`: the owner's "group" socket for membership
+   * APIs, the shared "control" one for the rest (the owner only splits per-owner classes).
+   */
+  async connection(api: CoordinatorApi, signal?: AbortSignal): Promise<Connection> {
     const node = await this.client.coordinator("group", this.groupId, signal);
-    return this.client.connection(node.nodeId, "control", signal);
+    return this.client.connection(node.nodeId, { api, owner: this.owner }, signal);
   }
 
   /** Forgets the coordinator, so the next call looks it up again. */
@@ -48,23 +57,27 @@ export class GroupCoordinator {
   }
 
   /**
-   * Runs `fn` against the coordinator. `fn` throws a KafkaError for an error code in the
+   * Runs `fn` against the coordinator, on the connection for `api`. `fn` throws a KafkaError for an error code in the
    * response; NOT_COORDINATOR and COORDINATOR_NOT_AVAILABLE look the coordinator up again,
    * other retriable errors (and `retryCodes`) back off and retry, until the timeout.
    */
-  async call<T>(fn: (connection: Connection) => Promise<T>, options: CoordinatorCallOptions = {}): Promise<T> {
+  async call<T>(
+    api: CoordinatorApi,
+    fn: (connection: Connection) => Promise<T>,
+    options: CoordinatorCallOptions = {},
+  ): Promise<T> {
     const deadline = Date.now() + (options.timeoutMs ?? this.requestTimeoutMs);
     for (let attempt = 0; ; attempt++) {
       options.signal?.throwIfAborted();
       let error: unknown;
       try {
-        const connection = await this.connection(options.signal);
+        const connection = await this.connection(api, options.signal);
         return await fn(connection);
       } catch (err) {
         error = err;
       }
       const code = error instanceof KafkaError ? error.errorCode : undefined;
-      if (code !== undefined && COORDINATOR_MOVED.has(code)) this.invalidate();
+      if (needsCoordinatorLookup(error)) this.invalidate();
       const retry = isRetriable(error) || (code !== undefined && options.retryCodes?.has(code) === true);
       if (!retry || options.signal?.aborted) throw error;
       // A dropped connection may mean the coordinator's broker died: look it up again too.

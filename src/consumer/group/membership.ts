@@ -4,6 +4,7 @@
  * metadata cache does not offer (every topic name, for patterns and for KIP-848's topic ids).
  */
 import type { Client } from "../../network/client.js";
+import { ErrorCode } from "../../protocol/error-table.js";
 import { Metadata } from "../../protocol/messages/index.js";
 import type { MemberIdentity } from "../offsets.js";
 import type { ResolvedConsumerOptions } from "../options.js";
@@ -52,7 +53,7 @@ export interface Membership {
 
 /** Every topic name of the cluster with its id (one Metadata request for all topics). */
 export async function allTopics(client: Client, signal?: AbortSignal): Promise<Map<string, string>> {
-  const connection = await client.anyConnection("control", signal);
+  const connection = await client.anyConnection({ api: Metadata }, signal);
   const response = await connection.request(
     Metadata,
     {
@@ -65,7 +66,7 @@ export async function allTopics(client: Client, signal?: AbortSignal): Promise<M
   );
   const names = new Map<string, string>();
   for (const t of response.topics)
-    if (t.name !== null && t.errorCode === 0 && !t.isInternal) names.set(t.name, t.topicId);
+    if (t.name !== null && t.errorCode === ErrorCode.NONE && !t.isInternal) names.set(t.name, t.topicId);
   return names;
 }
 

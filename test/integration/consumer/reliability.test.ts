@@ -12,7 +12,7 @@ import {
   OffsetOutOfRangeError,
   UnknownTopicError,
 } from "../../../src/consumer/errors.js";
-import { ClosedError, InvalidArgumentError } from "../../../src/errors.js";
+import { ClosedError, DecompressionLimitError, InvalidArgumentError } from "../../../src/errors.js";
 import type { BackgroundErrorContext } from "../../../src/network/background-errors.js";
 import { KafkaError } from "../../../src/protocol/kafka-error.js";
 import { createTopic } from "../../helpers/topics.js";
@@ -225,5 +225,49 @@ describe("Consumer reliability", () => {
       await consumer.close();
       own.close();
     }
+  });
+
+  it("a gzip batch of zeros expanding past maxDecompressedBytes: the loop throws DecompressionLimitError naming topic and partition; the partition stops, later ones go on", async () => {
+    const topic = `r-bomb-${randomUUID()}`;
+    await createTopic(client, topic, 2);
+    const producer = client.producer({ compression: "gzip", maxRequestBytes: 16 * 1024 * 1024, lingerMs: 1 });
+    // 4 MiB of zeros: a few KiB on the wire.
+    await producer.send([{ topic, partition: 1, value: Buffer.alloc(4 * 1024 * 1024) }]);
+    await producer.send([{ topic, partition: 0, value: "small" }]);
+    await producer.close();
+    const limit = 256 * 1024;
+    const consumer = client.consumer({ maxDecompressedBytes: limit, autoOffsetReset: "earliest" });
+    consumer.assign([
+      { topic, partition: 0 },
+      { topic, partition: 1 },
+    ]);
+    const seen: { partition: number; value: string | undefined }[] = [];
+    let error: unknown;
+    try {
+      for await (const m of consumer.messages({ signal: AbortSignal.timeout(20_000) })) {
+        seen.push({ partition: m.partition, value: m.value?.toString() });
+      }
+    } catch (err) {
+      error = err;
+    }
+    expect(error).toBeInstanceOf(DecompressionLimitError);
+    expect(error).toMatchObject({
+      code: "SAMSA_ERR_DECOMPRESSION_LIMIT",
+      topic,
+      partition: 1,
+      baseOffset: 0n,
+      codec: "gzip",
+      limit,
+    });
+    expect((error as Error).message).toContain(`${topic}-1`);
+    // The small record of partition 0 is still handed out (before or after the error).
+    const rest =
+      seen.length > 0
+        ? seen
+        : (await take(consumer, 1, 10_000)).map((m) => ({ partition: m.partition, value: m.value?.toString() }));
+    expect(rest).toEqual([{ partition: 0, value: "small" }]);
+    // Partition 1 stays where the batch starts: nothing past the limit was handed out.
+    expect(consumer.position({ topic, partition: 1 })).toBe(0n);
+    await consumer.close();
   });
 });

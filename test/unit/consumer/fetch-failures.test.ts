@@ -7,6 +7,7 @@ import { Consumer } from "../../../src/consumer/consumer.js";
 import { FetchError } from "../../../src/consumer/errors.js";
 import { BackgroundErrors } from "../../../src/network/background-errors.js";
 import type { Client } from "../../../src/network/client.js";
+import type { ConnectionRoute } from "../../../src/network/connection-classes.js";
 import { ErrorCode } from "../../../src/protocol/error-table.js";
 import { KafkaError } from "../../../src/protocol/kafka-error.js";
 import { Fetch, type FetchResponse } from "../../../src/protocol/messages/index.js";
@@ -20,6 +21,8 @@ function scriptedClient(answer: (request: unknown) => FetchResponse) {
   const reported: Error[] = [];
   hub.on("error", (err) => reported.push(err));
   let fetches = 0;
+  const routes: ConnectionRoute[] = [];
+  const released: string[] = [];
   const metadata = {
     clusterId: "c",
     controllerId: 1,
@@ -52,13 +55,22 @@ function scriptedClient(answer: (request: unknown) => FetchResponse) {
   const client = Object.assign(hub, {
     requestTimeoutMs: 1_000,
     cachedMetadata: metadata,
-    readyConnection: () => connection,
-    connection: async () => connection,
+    readyConnection: (_node: number, route: ConnectionRoute) => {
+      routes.push(route);
+      return connection;
+    },
+    connection: async (_node: number, route: ConnectionRoute) => {
+      routes.push(route);
+      return connection;
+    },
+    releaseConnections: (owner: string) => {
+      released.push(owner);
+    },
     metadata: async () => metadata,
     invalidateLeader: () => {},
     applyLeaderHint: () => {},
   });
-  return { client: client as unknown as Client, reported, fetches: () => fetches };
+  return { client: client as unknown as Client, reported, fetches: () => fetches, routes, released };
 }
 
 async function firstError(consumer: Consumer): Promise<unknown> {
@@ -89,7 +101,7 @@ describe("Fetcher, failures that persist", () => {
   });
 
   it("a persistent NOT_LEADER_OR_FOLLOWER: the loop throws a FetchError whose cause carries the code, and fetching goes on", async () => {
-    const { client, fetches } = scriptedClient(() => ({
+    const { client, fetches, routes, released } = scriptedClient(() => ({
       throttleTimeMs: 0,
       errorCode: 0,
       sessionId: 0,
@@ -130,5 +142,13 @@ describe("Fetcher, failures that persist", () => {
     await new Promise((r) => setTimeout(r, 1_500));
     expect(fetches()).toBeGreaterThan(before);
     await consumer.close();
+    // Every Fetch named its API and this consumer's owner (its own fetch socket), and close
+    // released that owner's sockets.
+    expect(routes.length).toBeGreaterThanOrEqual(10);
+    const owners = new Set(routes.map((r) => (typeof r === "string" ? r : `${r.api.apiKey}:${r.owner}`)));
+    expect(owners.size).toBe(1);
+    const [route] = routes;
+    expect(route).toMatchObject({ api: Fetch, owner: expect.stringMatching(/^consumer-\d+$/) });
+    expect(released).toEqual([(route as { owner: string }).owner]);
   });
 });

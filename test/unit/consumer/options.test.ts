@@ -20,6 +20,8 @@ describe("resolveConsumerOptions", () => {
       maxWaitMs: 500,
       maxPartitionBytes: 1024 * 1024,
       maxBufferedBytes: 64 * 1024 * 1024,
+      // 16 × max(maxBytes 50 MiB, maxPartitionBytes 1 MiB)
+      maxDecompressedBytes: 800 * 1024 * 1024,
       requestTimeoutMs: 30_000,
       checkCrcs: true,
     });
@@ -36,6 +38,9 @@ describe("resolveConsumerOptions", () => {
     [{ assignors: [] }, "assignors"],
     [{ assignors: [{ name: "x" }] }, "assignors"],
     [{ checkCrcs: 1 }, "checkCrcs"],
+    [{ maxDecompressedBytes: 0 }, "maxDecompressedBytes"],
+    [{ maxDecompressedBytes: 1.5 }, "maxDecompressedBytes"],
+    [{ maxDecompressedBytes: "1MiB" }, "maxDecompressedBytes"],
     [{ keyDeserializer: {} }, "keyDeserializer"],
   ])("%o → InvalidArgumentError(%s)", (options, argument) => {
     let error: unknown;
@@ -46,6 +51,17 @@ describe("resolveConsumerOptions", () => {
     }
     expect(error).toBeInstanceOf(InvalidArgumentError);
     expect((error as InvalidArgumentError).argument).toBe(argument);
+  });
+
+  it("maxDecompressedBytes follows the fetch limits, with a 64 MiB floor; an explicit value wins", () => {
+    const MiB = 1024 * 1024;
+    expect(resolveConsumerOptions({ maxBytes: 1 * MiB, maxPartitionBytes: MiB / 2 }).maxDecompressedBytes).toBe(
+      64 * MiB,
+    );
+    expect(resolveConsumerOptions({ maxBytes: 2 * MiB, maxPartitionBytes: 8 * MiB }).maxDecompressedBytes).toBe(
+      128 * MiB,
+    );
+    expect(resolveConsumerOptions({ maxDecompressedBytes: 4096 }).maxDecompressedBytes).toBe(4096);
   });
 
   it("accepts a custom assignor object", () => {
