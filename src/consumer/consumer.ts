@@ -5,12 +5,18 @@
  * starting-offset logic and, with `subscribe`, a group membership (KIP-848 or classic).
  */
 
-import { ClosedError, InvalidArgumentError } from "../errors.js";
+import {
+  ClosedError,
+  ConnectionClosedError,
+  ConnectionError,
+  InvalidArgumentError,
+  RequestTimeoutError,
+} from "../errors.js";
 import type { BackgroundErrorContext } from "../network/background-errors.js";
 import type { Client } from "../network/client.js";
 import { newConnectionOwner } from "../network/connection-classes.js";
 import { ErrorCode } from "../protocol/error-table.js";
-import { kafkaError } from "../protocol/kafka-error.js";
+import { KafkaError, kafkaError } from "../protocol/kafka-error.js";
 import { ApiVersions, ConsumerGroupHeartbeat } from "../protocol/messages/index.js";
 import {
   type AssignedPartition,
@@ -23,7 +29,7 @@ import {
   type RebalanceListener,
   type SeekTarget,
 } from "./api.js";
-import { LogTruncationError, UnknownTopicError } from "./errors.js";
+import { type FetchError, LogTruncationError, UnknownTopicError } from "./errors.js";
 import { FetchBuffer } from "./fetch-buffer.js";
 import { Fetcher } from "./fetcher.js";
 import { ClassicGroupMember } from "./group/classic.js";
@@ -48,6 +54,20 @@ const NO_MEMBER: MemberIdentity = { memberId: "", generationIdOrMemberEpoch: -1,
 const MAX_PENDING_ERRORS = 64;
 /** How often a subscription to topics that do not exist looks again (and reports again). */
 const TOPIC_RECHECK_MS = 30_000;
+
+/** Whether a fetch failure's cause is one the cluster recovers from without the application. */
+function heals(cause: unknown): boolean {
+  if (cause instanceof KafkaError) {
+    return (
+      cause.retriable &&
+      cause.errorCode !== ErrorCode.UNKNOWN_TOPIC_OR_PARTITION &&
+      cause.errorCode !== ErrorCode.UNKNOWN_TOPIC_ID
+    );
+  }
+  return (
+    cause instanceof ConnectionError || cause instanceof ConnectionClosedError || cause instanceof RequestTimeoutError
+  );
+}
 
 /** A Kafka consumer; see the module comment and docs/consumer.md. */
 export class Consumer<K = Buffer | null, V = Buffer | null> implements AsyncIterable<Message<K, V>> {
@@ -106,7 +126,7 @@ export class Consumer<K = Buffer | null, V = Buffer | null> implements AsyncIter
       partitions: () => this.#states.values(),
       outOfRange: (state) => this.#positions.outOfRange(state),
       failPartition: (state, error) => this.#report(error, state),
-      fetchFailed: (state, error) => this.#enqueue(error, state),
+      fetchFailed: (state, error) => this.#fetchFailed(error, state),
       truncated: (state, endOffset) => this.#truncated(state, endOffset),
     });
     this.#buffer.onSpace = () => this.#fetcher.wake();
@@ -118,7 +138,7 @@ export class Consumer<K = Buffer | null, V = Buffer | null> implements AsyncIter
       member: () => this.#membership?.offsetFetchIdentity() ?? { memberId: null, memberEpoch: -1 },
       ready: () => this.#fetcher.wake(),
       report: (error, state) => this.#report(error, state),
-      fetchFailed: (state, error) => this.#enqueue(error, state),
+      fetchFailed: (state, error) => this.#fetchFailed(error, state),
       signal: this.#fetcher.signal,
     });
     if (o.groupId !== undefined && o.autoCommit) {
@@ -530,6 +550,19 @@ export class Consumer<K = Buffer | null, V = Buffer | null> implements AsyncIter
       signal?.addEventListener("abort", done, { once: true });
       this.#buffer.waitForData().then(done);
     });
+  }
+
+  /**
+   * A partition failed FETCH_ATTEMPTS times in a row. When the cause is one a cluster gets over
+   * by itself (a broker restarting, a leader moving), the loop keeps running and the FetchError
+   * goes to the client's `error` event: Java's consumer polls through that too, and a loop
+   * ended by a broker restart would stop the application. A cause that waiting will not cure
+   * (bytes that do not decode, a non-retriable code, a topic the cluster does not know) is
+   * thrown by the loop.
+   */
+  #fetchFailed(error: FetchError, state: PartitionState): void {
+    if (heals(error.cause)) this.#background(error, "fetch", state);
+    else this.#enqueue(error, state);
   }
 
   /** Reports an error through the iterator; a partition error stops that partition until a seek. */

@@ -77,9 +77,11 @@ export interface ConsumerOptions<K = Buffer | null, V = Buffer | null> {
    * Most bytes one partition's fetched data may decompress to (its compressed batches all
    * together); past it the iterator throws DecompressionLimitError naming the topic and
    * partition, and that partition stops until a seek. The guard against decompression bombs.
-   * Default 16 × max(maxBytes, maxPartitionBytes), at least 64 MiB: a partition's data is at
-   * most maxBytes compressed (a batch larger than maxPartitionBytes still comes whole, KIP-74),
-   * and 16:1 is beyond what real record data reaches with any codec.
+   * Default 64 × maxPartitionBytes, at least 256 MiB (256 MiB with the defaults): a
+   * partition's data is mostly at most maxPartitionBytes compressed (a larger batch still comes
+   * whole, KIP-74), 64:1 is beyond what real record data reaches, and the floor leaves room for
+   * one large batch; a bomb is stopped with at most about twice this held (one chunk decoded
+   * ahead).
    */
   maxDecompressedBytes?: number;
   /** Group and offset requests time out after this. Default: the client's. */
@@ -121,9 +123,9 @@ export interface ResolvedConsumerOptions {
 const INT32_MAX = 2_147_483_647;
 const MIB = 1024 * 1024;
 /** Floor of the default maxDecompressedBytes (see ConsumerOptions.maxDecompressedBytes). */
-const MIN_DEFAULT_DECOMPRESSED_BYTES = 64 * MIB;
-/** Expansion ratio the default maxDecompressedBytes allows over the largest fetch. */
-const DECOMPRESSION_RATIO = 16;
+const MIN_DEFAULT_DECOMPRESSED_BYTES = 256 * MIB;
+/** Expansion ratio the default maxDecompressedBytes allows over a partition's fetch size. */
+const DECOMPRESSION_RATIO = 64;
 
 function int(options: object, name: string, fallback: number, min: number, max = INT32_MAX): number {
   const value = (options as Record<string, unknown>)[name] ?? fallback;
@@ -205,7 +207,7 @@ export function resolveConsumerOptions(
   const maxDecompressedBytes = int(
     options,
     "maxDecompressedBytes",
-    Math.max(MIN_DEFAULT_DECOMPRESSED_BYTES, DECOMPRESSION_RATIO * Math.max(maxBytes, maxPartitionBytes)),
+    Math.max(MIN_DEFAULT_DECOMPRESSED_BYTES, DECOMPRESSION_RATIO * maxPartitionBytes),
     1,
     Number.MAX_SAFE_INTEGER,
   );

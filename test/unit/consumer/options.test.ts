@@ -21,7 +21,7 @@ describe("resolveConsumerOptions", () => {
       maxPartitionBytes: 1024 * 1024,
       maxBufferedBytes: 64 * 1024 * 1024,
       // 16 × max(maxBytes 50 MiB, maxPartitionBytes 1 MiB)
-      maxDecompressedBytes: 800 * 1024 * 1024,
+      maxDecompressedBytes: 256 * 1024 * 1024,
       requestTimeoutMs: 30_000,
       checkCrcs: true,
     });
@@ -53,13 +53,13 @@ describe("resolveConsumerOptions", () => {
     expect((error as InvalidArgumentError).argument).toBe(argument);
   });
 
-  it("maxDecompressedBytes follows the fetch limits, with a 64 MiB floor; an explicit value wins", () => {
+  it("maxDecompressedBytes follows maxPartitionBytes, with a 256 MiB floor; an explicit value wins", () => {
     const MiB = 1024 * 1024;
-    expect(resolveConsumerOptions({ maxBytes: 1 * MiB, maxPartitionBytes: MiB / 2 }).maxDecompressedBytes).toBe(
-      64 * MiB,
+    expect(resolveConsumerOptions({ maxBytes: 100 * MiB, maxPartitionBytes: MiB / 2 }).maxDecompressedBytes).toBe(
+      256 * MiB,
     );
     expect(resolveConsumerOptions({ maxBytes: 2 * MiB, maxPartitionBytes: 8 * MiB }).maxDecompressedBytes).toBe(
-      128 * MiB,
+      512 * MiB,
     );
     expect(resolveConsumerOptions({ maxDecompressedBytes: 4096 }).maxDecompressedBytes).toBe(4096);
   });
