@@ -4,6 +4,7 @@
  * not.
  */
 import { InvalidArgumentError } from "../errors.js";
+import { checkOptionsObject, type OptionKeys } from "../util/options.js";
 import type { Assignor } from "./group/assignors.js";
 
 /** Turns fetched key or value bytes into the type the application wants. */
@@ -162,11 +163,38 @@ function bool(options: object, name: string, fallback: boolean): boolean {
 const NAMED_ASSIGNORS = ["range", "roundrobin", "cooperative-sticky"] as const;
 
 /** Applies defaults and checks every option; throws InvalidArgumentError naming the option. */
+const CONSUMER_OPTION_KEYS = {
+  groupId: true,
+  groupProtocol: true,
+  groupInstanceId: true,
+  rackId: true,
+  autoOffsetReset: true,
+  autoCommit: true,
+  autoCommitIntervalMs: true,
+  isolationLevel: true,
+  sessionTimeoutMs: true,
+  heartbeatIntervalMs: true,
+  rebalanceTimeoutMs: true,
+  assignors: true,
+  serverAssignor: true,
+  minBytes: true,
+  maxBytes: true,
+  maxWaitMs: true,
+  maxPartitionBytes: true,
+  maxBufferedBytes: true,
+  maxDecompressedBytes: true,
+  requestTimeoutMs: true,
+  retryBackoffMs: true,
+  checkCrcs: true,
+  keyDeserializer: true,
+  valueDeserializer: true,
+} satisfies OptionKeys<ConsumerOptions>;
+
 export function resolveConsumerOptions(
   options: ConsumerOptions<unknown, unknown> = {},
   clientRequestTimeoutMs = 30_000,
 ): ResolvedConsumerOptions {
-  if (options === null || typeof options !== "object") throw new InvalidArgumentError("options", "must be an object");
+  checkOptionsObject(options, CONSUMER_OPTION_KEYS, "consumer");
   const groupId = optionalString(options, "groupId");
   const groupProtocol =
     options.groupProtocol === undefined

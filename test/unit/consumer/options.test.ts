@@ -69,3 +69,12 @@ describe("resolveConsumerOptions", () => {
     expect(resolveConsumerOptions({ assignors: [custom, "range"] }).assignors).toEqual([custom, "range"]);
   });
 });
+
+describe("unknown consumer options", () => {
+  it("are a typed error naming the option, with the nearest known one (they were ignored)", () => {
+    expect(() => resolveConsumerOptions({ groupID: "g" } as never)).toThrow(
+      expect.objectContaining({ code: "SAMSA_ERR_INVALID_ARGUMENT", argument: "groupID" }),
+    );
+    expect(() => resolveConsumerOptions({ autoComit: false } as never)).toThrow(/did you mean autoCommit\?/);
+  });
+});
