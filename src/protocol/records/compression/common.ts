@@ -182,3 +182,19 @@ export function budgetOf(limit: DecompressionLimit | undefined): DecompressionBu
   if (limit instanceof DecompressionBudget) return limit;
   return new DecompressionBudget(limit ?? DEFAULT_MAX_DECOMPRESSED_BYTES);
 }
+
+/** A skippable frame's magic (0x184D2A50–5F), shared by the zstd and LZ4 frame formats. */
+export function isSkippableFrame(magic: number): boolean {
+  return (magic & 0xfffffff0) === 0x184d2a50;
+}
+
+/**
+ * The position after the skippable frame at `pos`, its sizes checked by `need(n, what)` (which
+ * throws when fewer than `n` bytes remain from `pos`).
+ */
+export function skipSkippableFrame(data: Buffer, pos: number, need: (n: number, what: string) => void): number {
+  need(8, "skippable frame");
+  const skip = data.readUInt32LE(pos + 4);
+  need(8 + skip, "skippable frame");
+  return pos + 8 + skip;
+}

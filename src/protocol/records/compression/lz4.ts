@@ -8,9 +8,11 @@ import {
   type DecompressionBudget,
   type DecompressionLimit,
   decompressFailed,
+  isSkippableFrame,
   OptionalModule,
   SYNC_COMPRESS_MAX,
   SYNC_DECOMPRESS_MAX,
+  skipSkippableFrame,
 } from "./common.js";
 import { xxhash32 } from "./xxhash32.js";
 
@@ -255,12 +257,8 @@ function parseFrames(data: Buffer): Frame[] {
   do {
     need(4, "frame magic");
     const magic = data.readUInt32LE(pos);
-    if ((magic & 0xfffffff0) === 0x184d2a50) {
-      need(8, "skippable frame");
-      const skip = data.readUInt32LE(pos + 4);
-      pos += 8;
-      need(skip, "skippable frame");
-      pos += skip;
+    if (isSkippableFrame(magic)) {
+      pos = skipSkippableFrame(data, pos, need);
       continue;
     }
     if (magic !== FRAME_MAGIC) fail(`bad frame magic 0x${magic.toString(16)} at byte ${pos}`);

@@ -4,7 +4,14 @@
  * encoder writes them, and concatenated frames both decode.
  */
 import { ProtocolError } from "../../../errors.js";
-import { budgetOf, type DecompressionLimit, decompressFailed, OptionalModule } from "./common.js";
+import {
+  budgetOf,
+  type DecompressionLimit,
+  decompressFailed,
+  isSkippableFrame,
+  OptionalModule,
+  skipSkippableFrame,
+} from "./common.js";
 
 /** `@mongodb-js/zstd` 1.2.x's native binding: async only, level defaulting to 3. */
 interface ZstdModule {
@@ -86,12 +93,8 @@ export function outputBound(data: Buffer): number {
   do {
     need(4, "frame magic");
     const magic = data.readUInt32LE(pos);
-    if ((magic & 0xfffffff0) === 0x184d2a50) {
-      need(8, "skippable frame");
-      const skip = data.readUInt32LE(pos + 4);
-      pos += 8;
-      need(skip, "skippable frame");
-      pos += skip;
+    if (isSkippableFrame(magic)) {
+      pos = skipSkippableFrame(data, pos, need);
       continue;
     }
     if (magic !== FRAME_MAGIC) fail(`bad frame magic 0x${magic.toString(16)} at byte ${pos}`);
