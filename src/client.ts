@@ -5,13 +5,13 @@
 import { Admin, type AdminOptions } from "./admin/index.js";
 import { Consumer } from "./consumer/consumer.js";
 import type { ConsumerOptions } from "./consumer/options.js";
-import { Client as NetworkClient } from "./network/client.js";
+import { Cluster } from "./network/cluster.js";
 import type { ProducerOptions } from "./producer/options.js";
 import { Producer } from "./producer/producer.js";
 import type { RecordData } from "./protocol/records/index.js";
 
 /** A connection to a Kafka cluster, shared by the producers, consumers and admin clients made from it. */
-export class Client extends NetworkClient {
+export class Client extends Cluster {
   /** A producer that sends through this client's connections. */
   producer<K = RecordData, V = RecordData>(options?: ProducerOptions<K, V>): Producer<K, V> {
     return new Producer<K, V>(this, options);

@@ -11,7 +11,7 @@ export const CLIENT_SOFTWARE_NAME = "samsa";
 export * from "./admin/index.js";
 export { Client } from "./client.js";
 export * from "./consumer/index.js";
-export * from "./errors.js";
+export * from "./network/errors.js";
 export {
   type BackgroundErrorContext,
   type BrokerNode,
@@ -32,15 +32,12 @@ export {
   type TlsOptions,
   type TopicMetadata,
 } from "./network/index.js";
+export { isRetriable, needsCoordinatorLookup, needsMetadataRefresh } from "./network/retry.js";
+export * from "./producer/errors.js";
 export * from "./producer/index.js";
 // The protocol layer (every generated message, the record codec) stays at `samsa/protocol`;
 // the root carries only what users of the clients handle: broker errors and record types.
 export { ErrorCode, type ErrorName, errorInfo, type KafkaErrorInfo } from "./protocol/error-table.js";
-export {
-  isRetriable,
-  KafkaError,
-  kafkaError,
-  needsCoordinatorLookup,
-  needsMetadataRefresh,
-} from "./protocol/kafka-error.js";
+export * from "./protocol/errors.js";
+export { KafkaError, kafkaError } from "./protocol/kafka-error.js";
 export type { CompressionCodec, RecordData, RecordHeaderInput } from "./protocol/records/index.js";

@@ -3,7 +3,7 @@
  * DeleteAcls), with Kafka's numeric enums turned into string unions both ways. Any broker
  * answers; in KRaft a broker forwards creations and deletions to the controller.
  */
-import { InvalidArgumentError } from "../errors.js";
+import { InvalidArgumentError } from "../protocol/errors.js";
 import { kafkaError } from "../protocol/kafka-error.js";
 import { CreateAcls, DeleteAcls, DescribeAcls } from "../protocol/messages/index.js";
 import { type AdminCall, type ItemOutcome, outcomeOf } from "./routing.js";

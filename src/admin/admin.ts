@@ -1,5 +1,5 @@
 /**
- * `Admin`: the cluster-management surface of samsa as typed methods over a `Client`. Each method
+ * `Admin`: the cluster-management surface of samsa as typed methods over a `Cluster`. Each method
  * checks its input, then runs as one `AdminCall` (routing.ts) whose deadline and AbortSignal
  * cover every request and retry; the operations themselves live in one file per concern.
  *
@@ -9,9 +9,10 @@
  * (a top-level error code, authentication, abort) is thrown as is; running out of time while
  * retrying throws `AdminTimeoutError`. Results keep the order of the input.
  */
-import { InvalidArgumentError } from "../errors.js";
-import type { Client } from "../network/client.js";
+
+import type { Cluster } from "../network/cluster.js";
 import type { TopicPartition } from "../network/metadata.js";
+import { InvalidArgumentError } from "../protocol/errors.js";
 import { checkOptionsObject, intOption, type OptionKeys } from "../util/options.js";
 import * as acls from "./acls.js";
 import * as cluster from "./cluster.js";
@@ -45,18 +46,18 @@ const ADMIN_OPTION_KEYS = {
 export type { TopicPartition };
 
 /**
- * The admin client. Make one per `Client` (it holds no connections of its own and needs no
+ * The admin client. Make one per `Cluster` (it holds no connections of its own and needs no
  * closing): `const admin = new Admin(client)`. Every method accepts `timeoutMs` and `signal`
  * in its last argument; see the module comment for how errors are reported.
  */
 export class Admin {
   /** The client whose connections, metadata and coordinator cache the admin uses. */
-  readonly client: Client;
+  readonly client: Cluster;
   readonly #settings: AdminSettings;
 
-  constructor(client: Client, options: AdminOptions = {}) {
+  constructor(client: Cluster, options: AdminOptions = {}) {
     if (client === null || typeof client !== "object" || typeof client.anyConnection !== "function") {
-      throw new InvalidArgumentError("client", "must be a samsa Client");
+      throw new InvalidArgumentError("client", "must be a samsa Cluster");
     }
     // "samsa admin", not "admin": the message reads "is not a <what> option".
     checkOptionsObject(options, ADMIN_OPTION_KEYS, "samsa admin");
@@ -282,7 +283,7 @@ export class Admin {
 
   // ── Quotas and SCRAM ───────────────────────────────────────────────────────────────────
 
-  /** Client quotas matching a filter (DescribeClientQuotas, any broker). */
+  /** Cluster quotas matching a filter (DescribeClientQuotas, any broker). */
   async describeClientQuotas(
     options?: quotas.DescribeQuotasOptions & AdminCallOptions,
   ): Promise<quotas.EntityQuotas[]> {

@@ -3,7 +3,7 @@
  * (ApiVersions, which carries supported and finalized features since KIP-584) and feature
  * updates (UpdateFeatures, decided by the controller).
  */
-import { InvalidArgumentError } from "../errors.js";
+import { InvalidArgumentError } from "../protocol/errors.js";
 import { kafkaError } from "../protocol/kafka-error.js";
 import { ApiVersions, DescribeCluster, UpdateFeatures } from "../protocol/messages/index.js";
 import { type AclOperation, decodeAclOperations } from "./acls.js";

@@ -5,7 +5,7 @@
  * (AlterConfigs). A broker's own configs must be asked of that broker; the rest any broker
  * answers (and forwards changes to the controller).
  */
-import { InvalidArgumentError } from "../errors.js";
+import { InvalidArgumentError } from "../protocol/errors.js";
 import { AlterConfigs, DescribeConfigs, IncrementalAlterConfigs } from "../protocol/messages/index.js";
 import { type AdminCall, ANY_BROKER, type ItemOutcome, outcomeOf } from "./routing.js";
 import { checkArray, checkNonEmpty, checkObject, checkOneOf, checkTopicName, checkUnique } from "./validate.js";

@@ -5,7 +5,7 @@
  * has its own code, so a `switch (err.code)` tells them from the `KafkaError`
  * (`SAMSA_ERR_KAFKA`) and `RequestTimeoutError` (`SAMSA_ERR_REQUEST_TIMEOUT`) they wrap.
  */
-import { SamsaError } from "../errors.js";
+import { SamsaError } from "../protocol/errors.js";
 
 /** One item of a batch call that failed. */
 export interface AdminItemFailure {

@@ -4,10 +4,12 @@
  * the group must have no active members), delete (OffsetDelete), and lag per partition
  * (committed offsets against the leaders' high watermarks).
  */
-import { InvalidArgumentError } from "../errors.js";
+
+import { isRetriable } from "../network/retry.js";
 import { ZERO_UUID } from "../protocol/api.js";
 import { ErrorCode } from "../protocol/error-table.js";
-import { isRetriable, type KafkaError, kafkaError } from "../protocol/kafka-error.js";
+import { InvalidArgumentError } from "../protocol/errors.js";
+import { type KafkaError, kafkaError } from "../protocol/kafka-error.js";
 import { OffsetCommit, OffsetDelete, OffsetFetch, type OffsetFetchResponse } from "../protocol/messages/index.js";
 import type { AdminItemFailure } from "./errors.js";
 import { AdminOperationError } from "./errors.js";

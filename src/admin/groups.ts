@@ -4,8 +4,9 @@
  * (DeleteGroups) and remove members (LeaveGroup), each sent to the group's coordinator.
  * Committed offsets and lag live in group-offsets.ts.
  */
-import { InvalidArgumentError } from "../errors.js";
+
 import { ErrorCode } from "../protocol/error-table.js";
+import { InvalidArgumentError } from "../protocol/errors.js";
 import { kafkaError } from "../protocol/kafka-error.js";
 import {
   ConsumerGroupDescribe,

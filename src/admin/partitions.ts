@@ -3,8 +3,9 @@
  * (AlterPartitionReassignments), list the ones in progress (ListPartitionReassignments) and
  * elect leaders, preferred or unclean (ElectLeaders).
  */
-import { InvalidArgumentError } from "../errors.js";
+
 import { ErrorCode } from "../protocol/error-table.js";
+import { InvalidArgumentError } from "../protocol/errors.js";
 import { kafkaError } from "../protocol/kafka-error.js";
 import {
   AlterPartitionReassignments,

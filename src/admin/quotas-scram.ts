@@ -6,7 +6,7 @@
  */
 import { pbkdf2, randomBytes } from "node:crypto";
 import { promisify } from "node:util";
-import { InvalidArgumentError } from "../errors.js";
+import { InvalidArgumentError } from "../protocol/errors.js";
 import { kafkaError } from "../protocol/kafka-error.js";
 import {
   AlterClientQuotas,

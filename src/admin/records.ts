@@ -4,7 +4,7 @@
  * log dirs (DescribeLogDirs) and move replicas between them (AlterReplicaLogDirs), both sent to
  * each broker concerned.
  */
-import { InvalidArgumentError } from "../errors.js";
+import { InvalidArgumentError } from "../protocol/errors.js";
 import type { KafkaError } from "../protocol/kafka-error.js";
 import { kafkaError } from "../protocol/kafka-error.js";
 import { AlterReplicaLogDirs, DeleteRecords, DescribeLogDirs, ListOffsets } from "../protocol/messages/index.js";

@@ -4,22 +4,19 @@
  * connections (any broker, the controller, a coordinator, each partition leader) and retries
  * retriable errors, per item for batch calls, until the deadline.
  */
-import { AbortedError, InvalidArgumentError, ProtocolError, SamsaError } from "../errors.js";
+
 import { type BackoffOptions, backoffDelay, sleep } from "../network/backoff.js";
-import type { Client } from "../network/client.js";
+import type { Cluster } from "../network/cluster.js";
 import type { Connection, RequestOptions } from "../network/connection.js";
 import type { ConnectionRoute } from "../network/connection-classes.js";
 import type { CoordinatorType } from "../network/coordinators.js";
+import { AbortedError } from "../network/errors.js";
 import type { ClusterMetadata } from "../network/metadata.js";
+import { isRetriable, needsCoordinatorLookup, needsMetadataRefresh } from "../network/retry.js";
 import type { ApiDefinition } from "../protocol/api.js";
 import { ErrorCode } from "../protocol/error-table.js";
-import {
-  isRetriable,
-  KafkaError,
-  kafkaError,
-  needsCoordinatorLookup,
-  needsMetadataRefresh,
-} from "../protocol/kafka-error.js";
+import { InvalidArgumentError, ProtocolError, SamsaError } from "../protocol/errors.js";
+import { KafkaError, kafkaError } from "../protocol/kafka-error.js";
 import { type AdminItemFailure, AdminOperationError, AdminTimeoutError } from "./errors.js";
 import { checkInt } from "./validate.js";
 
@@ -82,7 +79,7 @@ export function outcomeOf<R>(
 
 /** One invocation of an admin method; see the module comment. */
 export class AdminCall {
-  readonly client: Client;
+  readonly client: Cluster;
   /** The admin method, for errors. */
   readonly operation: string;
   /**
@@ -99,7 +96,7 @@ export class AdminCall {
   /** The last retriable error, the cause of an `AdminTimeoutError`. */
   #lastError: unknown;
 
-  constructor(client: Client, settings: AdminSettings, operation: string, options: AdminCallOptions = {}) {
+  constructor(client: Cluster, settings: AdminSettings, operation: string, options: AdminCallOptions = {}) {
     if (options === null || typeof options !== "object") throw new InvalidArgumentError("options", "must be an object");
     this.timeoutMs = checkInt("timeoutMs", options.timeoutMs ?? settings.defaultTimeoutMs, 1);
     if (options.signal !== undefined && !(options.signal instanceof AbortSignal)) {

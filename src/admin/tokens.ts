@@ -4,7 +4,7 @@
  * did not authenticate with SASL (DELEGATION_TOKEN_REQUEST_NOT_ALLOWED), and the cluster must
  * set `delegation.token.secret.key` (else DELEGATION_TOKEN_AUTH_DISABLED).
  */
-import { InvalidArgumentError } from "../errors.js";
+import { InvalidArgumentError } from "../protocol/errors.js";
 import { kafkaError } from "../protocol/kafka-error.js";
 import {
   CreateDelegationToken,

@@ -5,8 +5,9 @@
  * Brokers apply a change from the metadata log a moment after the controller commits it, so a
  * describe right after a change can still show the state before it.
  */
-import { InvalidArgumentError, ProtocolError, UnsupportedVersionError } from "../errors.js";
+
 import { ZERO_UUID } from "../protocol/api.js";
+import { InvalidArgumentError, ProtocolError, UnsupportedVersionError } from "../protocol/errors.js";
 import { kafkaError } from "../protocol/kafka-error.js";
 import {
   CreatePartitions,

@@ -5,7 +5,7 @@
  * leader) and fence producers (InitProducerId with their transactional id, as Kafka's admin
  * does: the epoch bump makes the old producer's next request fail with PRODUCER_FENCED).
  */
-import { InvalidArgumentError } from "../errors.js";
+import { InvalidArgumentError } from "../protocol/errors.js";
 import {
   DescribeProducers,
   DescribeTransactions,

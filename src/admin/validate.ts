@@ -3,7 +3,7 @@
  * a bad argument costs no round trip and never leaves half a batch applied; each error names
  * the argument (`topics[2].numPartitions`) and the allowed range.
  */
-import { InvalidArgumentError } from "../errors.js";
+import { InvalidArgumentError } from "../protocol/errors.js";
 
 /** Kafka's topic name rule: 1–249 of `[a-zA-Z0-9._-]`, and not `.` or `..`. */
 const TOPIC_NAME = /^[a-zA-Z0-9._-]{1,249}$/;

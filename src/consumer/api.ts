@@ -2,7 +2,7 @@
  * The consumer's public argument and result types, and the checks its methods run on
  * arguments (errors name the argument, as everywhere in samsa).
  */
-import { InvalidArgumentError } from "../errors.js";
+import { InvalidArgumentError } from "../protocol/errors.js";
 import type { FetcherStats } from "./fetcher.js";
 import type { Subscription } from "./group/membership.js";
 import type { TopicPartition } from "./partition.js";

@@ -5,17 +5,12 @@
  * starting-offset logic and, with `subscribe`, a group membership (KIP-848 or classic).
  */
 
-import {
-  ClosedError,
-  ConnectionClosedError,
-  ConnectionError,
-  InvalidArgumentError,
-  RequestTimeoutError,
-} from "../errors.js";
 import type { BackgroundErrorContext } from "../network/background-errors.js";
-import type { Client } from "../network/client.js";
+import type { Cluster } from "../network/cluster.js";
 import { newConnectionOwner } from "../network/connection-classes.js";
+import { ConnectionClosedError, ConnectionError, RequestTimeoutError } from "../network/errors.js";
 import { ErrorCode } from "../protocol/error-table.js";
+import { ClosedError, InvalidArgumentError } from "../protocol/errors.js";
 import { KafkaError, kafkaError } from "../protocol/kafka-error.js";
 import { ApiVersions, ConsumerGroupHeartbeat } from "../protocol/messages/index.js";
 import {
@@ -71,7 +66,7 @@ function heals(cause: unknown): boolean {
 
 /** A Kafka consumer; see the module comment and docs/consumer.md. */
 export class Consumer<K = Buffer | null, V = Buffer | null> implements AsyncIterable<Message<K, V>> {
-  readonly #client: Client;
+  readonly #client: Cluster;
   readonly #options: ResolvedConsumerOptions;
   readonly #states = new Map<string, PartitionState>();
   readonly #buffer: FetchBuffer;
@@ -102,7 +97,7 @@ export class Consumer<K = Buffer | null, V = Buffer | null> implements AsyncIter
   #autoCommitTimer: NodeJS.Timeout | undefined;
   readonly #stats = { commits: 0, commitErrors: 0, rebalances: 0 };
 
-  constructor(client: Client, options: ConsumerOptions<K, V> = {}) {
+  constructor(client: Cluster, options: ConsumerOptions<K, V> = {}) {
     this.#client = client;
     this.#options = resolveConsumerOptions(options as ConsumerOptions<unknown, unknown>, client.requestTimeoutMs);
     const o = this.#options;

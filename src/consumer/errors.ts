@@ -4,8 +4,9 @@
  * and LogTruncationException share a parent for the same reason), carrying the partition;
  * the others name the partition (and offset) they are about, with the underlying error as `cause`.
  */
-import { SamsaError } from "../errors.js";
+
 import { ErrorCode } from "../protocol/error-table.js";
+import { SamsaError } from "../protocol/errors.js";
 import { KafkaError } from "../protocol/kafka-error.js";
 
 /** The fetch position left the log and `autoOffsetReset` is "none". Seek to continue. */

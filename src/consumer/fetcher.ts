@@ -14,11 +14,12 @@
  * `error` event as they happen.
  */
 import { backoffDelay, sleep } from "../network/backoff.js";
-import type { Client } from "../network/client.js";
+import type { Cluster } from "../network/cluster.js";
 import type { ConnectionRoute } from "../network/connection-classes.js";
+import { isRetriable, needsMetadataRefresh } from "../network/retry.js";
 import { ZERO_UUID } from "../protocol/api.js";
 import { ErrorCode } from "../protocol/error-table.js";
-import { isRetriable, kafkaError, needsMetadataRefresh } from "../protocol/kafka-error.js";
+import { kafkaError } from "../protocol/kafka-error.js";
 import { Fetch, type FetchResponse } from "../protocol/messages/index.js";
 import { FetchError } from "./errors.js";
 import type { FetchBuffer } from "./fetch-buffer.js";
@@ -56,7 +57,7 @@ export function noteFailure(
 
 /** What the fetcher needs from its consumer. */
 export interface FetcherHost {
-  readonly client: Client;
+  readonly client: Cluster;
   /** The consumer's connection owner: its Fetches go on its own sockets. */
   readonly owner: string;
   readonly options: ResolvedConsumerOptions;

@@ -3,12 +3,14 @@
  * (OffsetCommit) on the group coordinator, and log offsets (ListOffsets) on partition
  * leaders for autoOffsetReset. Each retries what Kafka marks retriable.
  */
-import { TimeoutError } from "../errors.js";
+
 import { backoffDelay, sleep } from "../network/backoff.js";
-import type { Client } from "../network/client.js";
+import type { Cluster } from "../network/cluster.js";
+import { TimeoutError } from "../network/errors.js";
+import { isRetriable } from "../network/retry.js";
 import { ZERO_UUID } from "../protocol/api.js";
 import { ErrorCode } from "../protocol/error-table.js";
-import { isRetriable, kafkaError } from "../protocol/kafka-error.js";
+import { kafkaError } from "../protocol/kafka-error.js";
 import { ListOffsets, OffsetCommit, OffsetFetch } from "../protocol/messages/index.js";
 import type { GroupCoordinator } from "./group/coordinator.js";
 import { partitionKey, type TopicPartition } from "./partition.js";
@@ -175,7 +177,7 @@ export const LATEST_TIMESTAMP = -1n;
  * metadata and retry until the request timeout.
  */
 export async function listOffsets(
-  client: Client,
+  client: Cluster,
   partitions: readonly (TopicPartition & { timestamp: bigint })[],
   readCommitted: boolean,
   retryBackoffMs: number,

@@ -3,7 +3,7 @@
  * the option and its allowed range. Defaults follow the Java client unless a comment says why
  * not.
  */
-import { InvalidArgumentError } from "../errors.js";
+import { InvalidArgumentError } from "../protocol/errors.js";
 import { checkOptionsObject, type OptionKeys } from "../util/options.js";
 import type { Assignor } from "./group/assignors.js";
 

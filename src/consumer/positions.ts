@@ -6,11 +6,14 @@
  * A partition whose topic does not exist is retried with backoff and counted like a failed
  * fetch: every FETCH_ATTEMPTS the loop throws a FetchError naming the metadata error.
  */
-import { InvalidArgumentError, TimeoutError } from "../errors.js";
+
 import { backoffDelay, sleep } from "../network/backoff.js";
-import type { Client } from "../network/client.js";
+import type { Cluster } from "../network/cluster.js";
+import { TimeoutError } from "../network/errors.js";
+import { isRetriable } from "../network/retry.js";
 import { ErrorCode } from "../protocol/error-table.js";
-import { isRetriable, kafkaError } from "../protocol/kafka-error.js";
+import { InvalidArgumentError } from "../protocol/errors.js";
+import { kafkaError } from "../protocol/kafka-error.js";
 import { type FetchError, NoOffsetForPartitionError, OffsetOutOfRangeError } from "./errors.js";
 import { noteFailure } from "./fetcher.js";
 import type { GroupCoordinator } from "./group/coordinator.js";
@@ -28,7 +31,7 @@ import type { PartitionState } from "./partition.js";
 
 /** What positions need from the consumer. */
 export interface PositionsHost {
-  client: Client;
+  client: Cluster;
   options: ResolvedConsumerOptions;
   coordinator: GroupCoordinator | undefined;
   states(): Iterable<PartitionState>;

@@ -6,15 +6,16 @@
  * and a position already handed out past the end moves back (or, with autoOffsetReset "none",
  * the partition stops with LogTruncationError), as the Java consumer does.
  */
-import type { Client } from "../network/client.js";
+import type { Cluster } from "../network/cluster.js";
+import { isRetriable, needsMetadataRefresh } from "../network/retry.js";
 import { ErrorCode } from "../protocol/error-table.js";
-import { isRetriable, kafkaError, needsMetadataRefresh } from "../protocol/kafka-error.js";
+import { kafkaError } from "../protocol/kafka-error.js";
 import { OffsetForLeaderEpoch } from "../protocol/messages/index.js";
 import type { PartitionState } from "./partition.js";
 
 /** What a validation needs from the fetcher. */
 export interface ValidationHost {
-  client: Client;
+  client: Cluster;
   retryBackoffMs: number;
   signal: AbortSignal;
   /** The leader's log ends at `endOffset` for the fetched epoch, before the fetch position. */

@@ -1,7 +1,7 @@
 /**
  * The one contract by which errors that no caller is waiting for (an auto-commit that failed,
  * a leave-group that timed out, a member that cannot join, a metadata refresh behind a
- * producer) reach the application. A `Client` is the hub: every producer, consumer and admin
+ * producer) reach the application. A `Cluster` (and so the user's `Client`) is the hub: every producer, consumer and admin
  * made from it reports here, and the application listens with `client.on("error", …)`.
  *
  * Unlike a plain EventEmitter, an `error` nobody listens for never throws (so never crashes
@@ -31,7 +31,7 @@ export interface BackgroundErrorEvents {
 const QUIET_MS = 30_000;
 const MAX_REMEMBERED = 256;
 
-/** The hub; see the module comment. `Client` extends it. */
+/** The hub; see the module comment. `Cluster` extends it. */
 export class BackgroundErrors extends EventEmitter<BackgroundErrorEvents> {
   /** Errors reported so far (listened to or not). */
   backgroundErrors = 0;

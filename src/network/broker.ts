@@ -4,10 +4,12 @@
  * Heartbeat. Connections open lazily, reconnect with backoff after a failure, and close
  * after sitting idle.
  */
-import { AbortedError, AuthenticationError, ConnectionError, type SamsaError } from "../errors.js";
+
+import type { SamsaError } from "../protocol/errors.js";
 import { type BackoffOptions, backoffDelay, sleep } from "./backoff.js";
 import { Connection, type ConnectionOptions } from "./connection.js";
 import type { ConnectionClass } from "./connection-classes.js";
+import { AbortedError, AuthenticationError, ConnectionError } from "./errors.js";
 import { timeouts } from "./timeouts.js";
 
 /** What a connection is for: a latency class (see connection-classes.ts). */

@@ -6,17 +6,8 @@
  */
 import { connect as netConnect, type Socket } from "node:net";
 import { type ConnectionOptions as TlsConnectionOptions, connect as tlsConnect } from "node:tls";
-import {
-  AbortedError,
-  AuthenticationError,
-  ConnectionClosedError,
-  ConnectionError,
-  ProtocolError,
-  RequestTimeoutError,
-  SamsaError,
-  UnsupportedVersionError,
-} from "../errors.js";
 import type { ApiDefinition } from "../protocol/api.js";
+import { ProtocolError, SamsaError, UnsupportedVersionError } from "../protocol/errors.js";
 import { kafkaError } from "../protocol/kafka-error.js";
 import {
   ApiVersions,
@@ -29,6 +20,13 @@ import {
 import { Reader } from "../protocol/primitives/reader.js";
 import { Writer } from "../protocol/primitives/writer.js";
 import { Fifo } from "../util/fifo.js";
+import {
+  AbortedError,
+  AuthenticationError,
+  ConnectionClosedError,
+  ConnectionError,
+  RequestTimeoutError,
+} from "./errors.js";
 import { FrameDecoder } from "./frame-decoder.js";
 import { type SaslOptions, saslMechanism } from "./sasl/index.js";
 import { timeouts } from "./timeouts.js";

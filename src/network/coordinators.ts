@@ -3,9 +3,11 @@
  * when a broker says NOT_COORDINATOR or COORDINATOR_NOT_AVAILABLE. Lookups asked for in the
  * same tick go out as one batched request (FindCoordinator v4+, KIP-699).
  */
-import { isRetriable, kafkaError } from "../protocol/kafka-error.js";
+
+import { kafkaError } from "../protocol/kafka-error.js";
 import { backoffDelay, sleep } from "./backoff.js";
 import type { BrokerNode } from "./broker.js";
+import { isRetriable } from "./retry.js";
 
 /** Which coordinator: of a consumer group or of a transactional id. */
 export type CoordinatorType = "group" | "transaction";

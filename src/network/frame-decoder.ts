@@ -11,7 +11,9 @@
  *   scratch buffer, from which each complete frame is copied out (they are small: everything
  *   but big responses fits in one read).
  */
-import { FrameTooLargeError, ProtocolError } from "../errors.js";
+
+import { ProtocolError } from "../protocol/errors.js";
+import { FrameTooLargeError } from "./errors.js";
 
 /** Bytes of the reused read buffer in `onread` mode. */
 const SCRATCH_BYTES = 64 * 1024;

@@ -1,10 +1,10 @@
 /**
- * samsa's network layer: `Client` (bootstrap, metadata, coordinators, connections to every
+ * samsa's network layer: `Cluster` (bootstrap, metadata, coordinators, connections to every
  * broker) over `Connection` (one socket: framing, pipelining, TLS, SASL).
  */
 export type { BackgroundErrorContext } from "./background-errors.js";
 export type { BrokerNode, ConnectionPurpose } from "./broker.js";
-export { Client, type ClientOptions, type ClientStats, type MetadataOptions, parseBootstrap } from "./client.js";
+export { type ClientOptions, type ClientStats, Cluster, type MetadataOptions, parseBootstrap } from "./cluster.js";
 export { Connection, type ConnectionOptions, type RequestOptions, type TlsOptions } from "./connection.js";
 export {
   type ConnectionClass,

@@ -2,8 +2,9 @@
  * Version negotiation: per API, the version used with a broker is the highest that both
  * samsa (the generated range, KIP-896 floors applied) and the broker support.
  */
-import { UnsupportedVersionError } from "../errors.js";
+
 import type { ApiDefinition } from "../protocol/api.js";
+import { UnsupportedVersionError } from "../protocol/errors.js";
 import type { ApiVersionsResponse } from "../protocol/messages/index.js";
 
 /** The outcome of ApiVersions with one broker. */

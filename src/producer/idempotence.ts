@@ -6,8 +6,9 @@
  */
 
 import { backoffDelay, sleep } from "../network/backoff.js";
-import type { Client } from "../network/client.js";
-import { isRetriable, kafkaError } from "../protocol/kafka-error.js";
+import type { Cluster } from "../network/cluster.js";
+import { isRetriable } from "../network/retry.js";
+import { kafkaError } from "../protocol/kafka-error.js";
 import { InitProducerId } from "../protocol/messages/index.js";
 
 /** Producer id and epoch. */
@@ -31,12 +32,12 @@ export interface ProducerIdSource {
 
 /** Obtains and bumps the producer id/epoch. */
 export class IdempotenceManager implements ProducerIdSource {
-  readonly #client: Client;
+  readonly #client: Cluster;
   readonly #timeoutMs: number;
   identity: ProducerIdentity | undefined;
   #pending: Promise<ProducerIdentity> | undefined;
 
-  constructor(client: Client, timeoutMs: number) {
+  constructor(client: Cluster, timeoutMs: number) {
     this.#client = client;
     this.#timeoutMs = timeoutMs;
   }

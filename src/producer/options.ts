@@ -3,7 +3,7 @@
  * the option and its allowed range. Defaults follow the Java client except where a
  * measurement on this codebase argued otherwise (each such default says why).
  */
-import { InvalidArgumentError } from "../errors.js";
+import { InvalidArgumentError } from "../protocol/errors.js";
 import type { CompressionCodec } from "../protocol/records/compression/index.js";
 import type { RecordData } from "../protocol/records/index.js";
 import {

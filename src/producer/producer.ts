@@ -5,22 +5,18 @@
  * `transactionalId` it is also the transactional API (begin, sendOffsets, commit, abort,
  * `transaction(body)`); the protocol behind it lives in transaction-manager.ts.
  */
-import {
-  AbortedError,
-  BufferFullError,
-  ClosedError,
-  InvalidArgumentError,
-  RecordTooLargeError,
-  TimeoutError,
-  TransactionStateError,
-} from "../errors.js";
-import type { Client } from "../network/client.js";
+
+import type { Cluster } from "../network/cluster.js";
+import { AbortedError, TimeoutError } from "../network/errors.js";
 import type { TopicMetadata } from "../network/metadata.js";
-import { isRetriable, kafkaError } from "../protocol/kafka-error.js";
+import { isRetriable } from "../network/retry.js";
+import { ClosedError, InvalidArgumentError } from "../protocol/errors.js";
+import { kafkaError } from "../protocol/kafka-error.js";
 import type { RecordData, RecordHeaderInput, RecordInput } from "../protocol/records/index.js";
 import { Fifo } from "../util/fifo.js";
 import { Accumulator, type ProducerBatch, REQUEST_OVERHEAD_BYTES } from "./accumulator.js";
 import { Delivery, type RecordMetadata } from "./delivery.js";
+import { BufferFullError, RecordTooLargeError, TransactionStateError } from "./errors.js";
 import { IdempotenceManager } from "./idempotence.js";
 import {
   type ProducerOptions,
@@ -111,7 +107,7 @@ function dataSize(v: RecordData | undefined): number {
 
 /** A batching, compressing, idempotent Kafka producer; see the module comment. */
 export class Producer<K = RecordData, V = RecordData> {
-  readonly #client: Client;
+  readonly #client: Cluster;
   readonly #options: ResolvedProducerOptions;
   readonly #keySerializer: Serializer<K> | undefined;
   readonly #valueSerializer: Serializer<V> | undefined;
@@ -134,7 +130,7 @@ export class Producer<K = RecordData, V = RecordData> {
   /** Set for a transactional producer. */
   readonly #transactions: TransactionManager | undefined;
 
-  constructor(client: Client, options: ProducerOptions<K, V> = {}) {
+  constructor(client: Cluster, options: ProducerOptions<K, V> = {}) {
     this.#client = client;
     this.#options = resolveProducerOptions(options as ProducerOptions<never, never>);
     this.#keySerializer = options.keySerializer;
@@ -611,7 +607,7 @@ export class Producer<K = RecordData, V = RecordData> {
 
   /**
    * Stops accepting records, delivers what is buffered, and releases timers. With a signal
-   * that aborts, what is not yet acknowledged fails with AbortedError instead. The Client
+   * that aborts, what is not yet acknowledged fails with AbortedError instead. The Cluster
    * stays open (other producers and consumers may share it). A transaction still open is
    * aborted, as Java's producer does.
    */

@@ -15,11 +15,13 @@
  * fails the transaction instead of bumping the epoch here: the abort bumps it (or, with TV2,
  * EndTxn gives the next one), and until then nothing unsent goes out.
  */
-import { TimeoutError } from "../errors.js";
+
 import { backoffDelay } from "../network/backoff.js";
-import type { Client } from "../network/client.js";
+import type { Cluster } from "../network/cluster.js";
+import { TimeoutError } from "../network/errors.js";
+import { isRetriable, needsMetadataRefresh } from "../network/retry.js";
 import { ErrorCode } from "../protocol/error-table.js";
-import { isRetriable, type KafkaError, kafkaError, needsMetadataRefresh } from "../protocol/kafka-error.js";
+import { type KafkaError, kafkaError } from "../protocol/kafka-error.js";
 import { Produce, type ProduceRequest, type ProduceResponse } from "../protocol/messages/index.js";
 import { rewriteProducerState } from "../protocol/records/index.js";
 import type { Accumulator, PartitionQueue, ProducerBatch } from "./accumulator.js";
@@ -51,7 +53,7 @@ export interface SenderHooks {
 
 /** See the module comment. */
 export class Sender {
-  readonly #client: Client;
+  readonly #client: Cluster;
   readonly #accumulator: Accumulator;
   readonly #options: ResolvedProducerOptions;
   readonly #idempotence: ProducerIdSource | undefined;
@@ -75,7 +77,7 @@ export class Sender {
   retries = 0;
 
   constructor(
-    client: Client,
+    client: Cluster,
     accumulator: Accumulator,
     options: ResolvedProducerOptions,
     idempotence: ProducerIdSource | undefined,

@@ -21,20 +21,16 @@
  * the group with AddOffsetsToTxn before TxnOffsetCommit, and keeps its epoch across
  * transactions.
  */
-import {
-  InvalidArgumentError,
-  ProducerFencedError,
-  TimeoutError,
-  TransactionAbortableError,
-  TransactionStateError,
-  UnsupportedVersionError,
-} from "../errors.js";
+
 import { backoffDelay, sleep } from "../network/backoff.js";
-import type { Client } from "../network/client.js";
+import type { Cluster } from "../network/cluster.js";
 import type { Connection } from "../network/connection.js";
+import { TimeoutError } from "../network/errors.js";
+import { isRetriable, needsCoordinatorLookup } from "../network/retry.js";
 import type { ApiDefinition } from "../protocol/api.js";
 import { ErrorCode } from "../protocol/error-table.js";
-import { isRetriable, KafkaError, kafkaError, needsCoordinatorLookup } from "../protocol/kafka-error.js";
+import { InvalidArgumentError, UnsupportedVersionError } from "../protocol/errors.js";
+import { KafkaError, kafkaError } from "../protocol/kafka-error.js";
 import {
   AddOffsetsToTxn,
   AddPartitionsToTxn,
@@ -42,6 +38,7 @@ import {
   InitProducerId,
   TxnOffsetCommit,
 } from "../protocol/messages/index.js";
+import { ProducerFencedError, TransactionAbortableError, TransactionStateError } from "./errors.js";
 import type { ProducerIdentity, ProducerIdSource } from "./idempotence.js";
 
 /** Where a transactional producer stands; see the module comment. */
@@ -150,7 +147,7 @@ export function isFatalTransactionError(err: unknown, operation: TransactionalOp
 
 /** See the module comment. */
 export class TransactionManager implements ProducerIdSource {
-  readonly #client: Client;
+  readonly #client: Cluster;
   readonly #options: TransactionManagerOptions;
   readonly #transactionalId: string;
   identity: ProducerIdentity | undefined;
@@ -174,7 +171,7 @@ export class TransactionManager implements ProducerIdSource {
   /** The last identity held, for a bump retried after a failed one. */
   #lastIdentity: ProducerIdentity | undefined;
 
-  constructor(client: Client, options: TransactionManagerOptions) {
+  constructor(client: Cluster, options: TransactionManagerOptions) {
     this.#client = client;
     this.#options = options;
     this.#transactionalId = options.transactionalId;

@@ -3,9 +3,10 @@
  * transaction. Once the body has returned (or thrown, or its signal fired) the handle refuses
  * further calls, so a straggling callback cannot slip records into the next transaction.
  */
-import { AbortedError, TransactionStateError } from "../errors.js";
+import { AbortedError } from "../network/errors.js";
 import type { RecordData } from "../protocol/records/index.js";
 import type { RecordMetadata } from "./delivery.js";
+import { TransactionStateError } from "./errors.js";
 import type { DeliveryCallback, Producer, ProducerRecord } from "./producer.js";
 import type { ConsumerGroupMetadata, TransactionOffset } from "./transaction-manager.js";
 

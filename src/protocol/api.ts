@@ -3,7 +3,7 @@
  * share. Generated code (src/protocol/messages) imports from here; nothing here knows any
  * particular API.
  */
-import { UnsupportedVersionError } from "../errors.js";
+import { UnsupportedVersionError } from "./errors.js";
 import type { Reader } from "./primitives/reader.js";
 import type { Writer } from "./primitives/writer.js";
 

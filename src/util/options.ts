@@ -3,7 +3,7 @@
  * typo (`compresion`) or a feature samsa does not have (yet), and silently ignoring it would
  * run the client with a default the user meant to change.
  */
-import { InvalidArgumentError } from "../errors.js";
+import { InvalidArgumentError } from "../protocol/errors.js";
 
 /** Every key of an options type, checked by the compiler: `satisfies Record<keyof T, true>`. */
 export type OptionKeys<T> = Record<keyof T, true>;

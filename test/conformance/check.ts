@@ -5,7 +5,7 @@
  * to it too. Fields set although their version lacks them must make both sides throw (or,
  * for ignorable fields, both drop them). Every mismatch is collected, not just the first.
  */
-import { UnsupportedVersionError } from "../../src/errors.js";
+import { UnsupportedVersionError } from "../../src/protocol/errors.js";
 import { Reader } from "../../src/protocol/primitives/reader.js";
 import { Writer } from "../../src/protocol/primitives/writer.js";
 import type { Oracle, OracleItem, OracleReply } from "./oracle.js";

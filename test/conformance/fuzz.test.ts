@@ -9,7 +9,7 @@
  * this lives with the conformance tests: the specs come from the Kafka jar (no JVM runs).
  */
 import { afterAll, describe, expect, test } from "vitest";
-import { ProtocolError } from "../../src/errors.js";
+import { ProtocolError } from "../../src/protocol/errors.js";
 import { Reader } from "../../src/protocol/primitives/reader.js";
 import { encodeRecordingLengths, mutateFrame, Rng, truncationPoints } from "../fuzz-helpers.js";
 import { randomInstance, seedOf } from "./random.js";

@@ -6,7 +6,7 @@
 import { Client } from "../../src/client.js";
 import type { Consumer } from "../../src/consumer/consumer.js";
 import type { ConsumerOptions } from "../../src/consumer/options.js";
-import type { ClientOptions } from "../../src/network/client.js";
+import type { ClientOptions } from "../../src/network/cluster.js";
 import type { SeenIds } from "./fault-ledger.js";
 
 /** See the module comment. */

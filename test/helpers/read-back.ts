@@ -3,7 +3,7 @@
  * decoder, from offset 0 to the high watermark of each partition. A stand-in for the consumer
  * in producer tests (the consumer has its own tests).
  */
-import type { Client } from "../../src/network/client.js";
+import type { Client } from "../../src/client.js";
 import { createFetchRequest, createFetchRequestFetchPartition, Fetch } from "../../src/protocol/index.js";
 import { decodeRecordBatches, nextOffset, recordOffset, recordTimestamp } from "../../src/protocol/records/index.js";
 

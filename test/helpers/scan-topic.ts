@@ -4,7 +4,7 @@
  * suite reads back millions; the value is a view, valid during the call). Like read-back.ts, it stands in for the consumer so a producer
  * loss is not confused with a consumer one. Retries a partition whose leader moved.
  */
-import type { Client } from "../../src/network/client.js";
+import type { Client } from "../../src/client.js";
 import { decodeRecordBatches, nextOffset } from "../../src/protocol/records/index.js";
 import { type FetchedPage, fetchPage } from "./read-back.js";
 

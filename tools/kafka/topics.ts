@@ -4,7 +4,7 @@
  * moment before the leader accepts writes; acks=0 writes in that moment vanish without an
  * error, as they would with any Kafka client. Used by tests and benchmarks.
  */
-import type { Client } from "../../src/network/client.js";
+import type { Client } from "../../src/client.js";
 import { CreateTopics, createCreateTopicsRequest, ListOffsets } from "../../src/protocol/index.js";
 
 /** Creates `name` and waits for its leaders; throws if the broker refuses or is too slow. */

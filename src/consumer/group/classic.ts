@@ -14,10 +14,11 @@
  * not decode: they get no partitions, everyone else goes on.
  */
 
-import { ProtocolError } from "../../errors.js";
 import { backoffDelay, sleep } from "../../network/backoff.js";
+import { isRetriable, needsCoordinatorLookup } from "../../network/retry.js";
 import { ErrorCode } from "../../protocol/error-table.js";
-import { isRetriable, KafkaError, kafkaError, needsCoordinatorLookup } from "../../protocol/kafka-error.js";
+import { ProtocolError } from "../../protocol/errors.js";
+import { KafkaError, kafkaError } from "../../protocol/kafka-error.js";
 import {
   decodeConsumerProtocolAssignment,
   decodeConsumerProtocolSubscription,

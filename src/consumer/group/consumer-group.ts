@@ -11,10 +11,11 @@
  * once per streak to the client's `error` event, as the classic path does after a failed join.
  */
 import { randomBytes } from "node:crypto";
-import { ClosedError, UnsupportedVersionError } from "../../errors.js";
 import { backoffDelay } from "../../network/backoff.js";
+import { isRetriable, needsCoordinatorLookup } from "../../network/retry.js";
 import { ErrorCode } from "../../protocol/error-table.js";
-import { isRetriable, kafkaError, needsCoordinatorLookup } from "../../protocol/kafka-error.js";
+import { ClosedError, UnsupportedVersionError } from "../../protocol/errors.js";
+import { kafkaError } from "../../protocol/kafka-error.js";
 import {
   ConsumerGroupHeartbeat,
   type ConsumerGroupHeartbeatRequest,

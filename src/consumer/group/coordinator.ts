@@ -5,12 +5,14 @@
  * for commits and offset fetches. Finds the coordinator, and retries with backoff when it
  * moved, is loading, or the connection dropped, until a deadline.
  */
-import { TimeoutError } from "../../errors.js";
+
 import { backoffDelay, sleep } from "../../network/backoff.js";
-import type { Client } from "../../network/client.js";
+import type { Cluster } from "../../network/cluster.js";
 import type { Connection } from "../../network/connection.js";
+import { TimeoutError } from "../../network/errors.js";
+import { isRetriable, needsCoordinatorLookup } from "../../network/retry.js";
 import type { ApiDefinition } from "../../protocol/api.js";
-import { isRetriable, KafkaError, needsCoordinatorLookup } from "../../protocol/kafka-error.js";
+import { KafkaError } from "../../protocol/kafka-error.js";
 
 /** An API sent to the coordinator: it picks the connection (see connection-classes.ts). */
 // biome-ignore lint/suspicious/noExplicitAny: any API definition routes the same way.
@@ -27,14 +29,14 @@ export interface CoordinatorCallOptions {
 
 /** Calls to one group's coordinator; see the module comment. */
 export class GroupCoordinator {
-  readonly client: Client;
+  readonly client: Cluster;
   readonly groupId: string;
   readonly requestTimeoutMs: number;
   /** The consumer's connection owner: its group requests get their own sockets. */
   readonly owner: string;
   readonly #backoff: { floorMs: number; ceilingMs: number };
 
-  constructor(client: Client, groupId: string, owner: string, requestTimeoutMs: number, retryBackoffMs: number) {
+  constructor(client: Cluster, groupId: string, owner: string, requestTimeoutMs: number, retryBackoffMs: number) {
     this.client = client;
     this.groupId = groupId;
     this.owner = owner;

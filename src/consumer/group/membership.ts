@@ -3,7 +3,7 @@
  * and the consumer that owns the partitions, the subscription, and topic lookups the client's
  * metadata cache does not offer (every topic name, for patterns and for KIP-848's topic ids).
  */
-import type { Client } from "../../network/client.js";
+import type { Cluster } from "../../network/cluster.js";
 import { ErrorCode } from "../../protocol/error-table.js";
 import { Metadata } from "../../protocol/messages/index.js";
 import type { MemberIdentity } from "../offsets.js";
@@ -16,7 +16,7 @@ export type Subscription = { topics: readonly string[] } | { pattern: RegExp };
 
 /** The consumer's side of a membership. */
 export interface MembershipHost {
-  readonly client: Client;
+  readonly client: Cluster;
   readonly options: ResolvedConsumerOptions;
   readonly coordinator: GroupCoordinator;
   /**
@@ -52,7 +52,7 @@ export interface Membership {
 }
 
 /** Every topic name of the cluster with its id (one Metadata request for all topics). */
-export async function allTopics(client: Client, signal?: AbortSignal): Promise<Map<string, string>> {
+export async function allTopics(client: Cluster, signal?: AbortSignal): Promise<Map<string, string>> {
   const connection = await client.anyConnection({ api: Metadata }, signal);
   const response = await connection.request(
     Metadata,
@@ -75,7 +75,7 @@ export async function allTopics(client: Client, signal?: AbortSignal): Promise<M
  * also makes the client track them, so their leaders are known). Unknown ids are left out.
  */
 export async function topicNamesOf(
-  client: Client,
+  client: Cluster,
   topicIds: readonly string[],
   signal?: AbortSignal,
 ): Promise<Map<string, string>> {

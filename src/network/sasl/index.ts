@@ -2,7 +2,7 @@
  * SASL configuration as users write it, turned into a mechanism. Credentials live only in
  * the mechanism closures: never in errors or logs.
  */
-import { InvalidArgumentError } from "../../errors.js";
+import { InvalidArgumentError } from "../../protocol/errors.js";
 import type { SaslMechanism } from "./mechanism.js";
 import { type OAuthBearerTokenProvider, oauthBearerMechanism } from "./oauthbearer.js";
 import { plainMechanism } from "./plain.js";

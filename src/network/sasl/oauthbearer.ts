@@ -3,7 +3,7 @@
  * user's provider callback returns one for every (re-)authentication, so token refresh is
  * the provider's business.
  */
-import { InvalidArgumentError } from "../../errors.js";
+import { InvalidArgumentError } from "../../protocol/errors.js";
 import type { SaslMechanism, SaslSession } from "./mechanism.js";
 
 /** What a token provider returns. */

@@ -5,7 +5,7 @@
  */
 import { createHash, createHmac, pbkdf2, randomBytes, timingSafeEqual } from "node:crypto";
 import { promisify } from "node:util";
-import { AuthenticationError } from "../../errors.js";
+import { AuthenticationError } from "../errors.js";
 import type { SaslContext, SaslMechanism, SaslSession } from "./mechanism.js";
 
 const pbkdf2Async = promisify(pbkdf2);

@@ -3,7 +3,7 @@
  * and every untrusted length is checked against the bytes that remain before anything is
  * allocated, so malformed input ends in a ProtocolError that names what was being read.
  */
-import { ProtocolError } from "../../errors.js";
+import { ProtocolError } from "../errors.js";
 
 const TWO_POW_32 = 0x1_0000_0000;
 

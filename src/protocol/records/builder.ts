@@ -3,7 +3,7 @@
  * producer receives them, then fills the 61-byte header and CRC in place. This is the
  * producer's hot path: no allocation per field, no BigInt per record, no length back-fill.
  */
-import { ClosedError } from "../../errors.js";
+import { ClosedError } from "../errors.js";
 import { varintSize } from "../primitives/writer.js";
 import { type CompressionCodec, CompressionCodecId, compress } from "./compression/index.js";
 import { crc32c } from "./crc32c.js";

@@ -3,7 +3,7 @@
  * magic-v2 batches, the last possibly cut short by the broker's size limit. The consumer's hot
  * path: keys and values are views into the input, offsets and timestamps stay plain numbers.
  */
-import { CorruptRecordError, DecompressionLimitError, ProtocolError, SamsaError } from "../../errors.js";
+import { CorruptRecordError, DecompressionLimitError, ProtocolError, SamsaError } from "../errors.js";
 import {
   type CompressionCodec,
   codecFromAttributes,

@@ -4,7 +4,7 @@
  * value views (and headers, when a record has some). The consumer builds its messages straight
  * from the cursor; {@link decodeRecords} builds `BatchRecord` objects from it for everyone else.
  */
-import { ProtocolError } from "../../errors.js";
+import { ProtocolError } from "../errors.js";
 
 /** A record header as read: the key decoded as UTF-8, the value a view into the input. */
 export interface RecordHeader {

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { Admin, AdminOperationError, type ConfigEntry } from "../../../src/admin/index.js";
-import { InvalidArgumentError } from "../../../src/errors.js";
-import { Client } from "../../../src/network/client.js";
+import { Client } from "../../../src/client.js";
+import { InvalidArgumentError } from "../../../src/protocol/errors.js";
 import { ErrorCode } from "../../../src/protocol/index.js";
 import { eventually, unique } from "./helpers.js";
 

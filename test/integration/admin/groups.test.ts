@@ -1,8 +1,8 @@
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { Admin, AdminOperationError } from "../../../src/admin/index.js";
-import { InvalidArgumentError } from "../../../src/errors.js";
-import { Client } from "../../../src/network/client.js";
+import { Client } from "../../../src/client.js";
+import { InvalidArgumentError } from "../../../src/protocol/errors.js";
 import { ErrorCode, Writer } from "../../../src/protocol/index.js";
 import {
   ConsumerGroupHeartbeat,

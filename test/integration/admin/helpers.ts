@@ -5,7 +5,7 @@
  */
 import { randomUUID } from "node:crypto";
 import { expect } from "vitest";
-import type { Client } from "../../../src/network/client.js";
+import type { Client } from "../../../src/client.js";
 import { kafkaError, RecordBatchBuilder, ZERO_UUID } from "../../../src/protocol/index.js";
 import { OffsetFetch, Produce } from "../../../src/protocol/messages/index.js";
 

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Admin, AdminOperationError } from "../../../src/admin/index.js";
-import { Client } from "../../../src/network/client.js";
+import { Client } from "../../../src/client.js";
 import { ErrorCode } from "../../../src/protocol/index.js";
 import { type KafkaCluster, startKafka } from "../../../tools/kafka/harness.js";
 import { eventually, produce, unique } from "./helpers.js";

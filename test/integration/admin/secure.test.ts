@@ -1,8 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Admin, AdminOperationError } from "../../../src/admin/index.js";
-import { AuthenticationError, InvalidArgumentError } from "../../../src/errors.js";
-import { Client } from "../../../src/network/client.js";
+import { Client } from "../../../src/client.js";
+import { AuthenticationError } from "../../../src/network/errors.js";
 import { scramMechanism } from "../../../src/network/sasl/scram.js";
+import { InvalidArgumentError } from "../../../src/protocol/errors.js";
 import { ErrorCode, KafkaError, RecordBatchBuilder, ZERO_UUID } from "../../../src/protocol/index.js";
 import { Metadata, Produce } from "../../../src/protocol/messages/index.js";
 import { type KafkaCluster, startKafka } from "../../../tools/kafka/harness.js";

@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { Admin, AdminOperationError, AdminTimeoutError } from "../../../src/admin/index.js";
-import { AbortedError, InvalidArgumentError } from "../../../src/errors.js";
-import { Client } from "../../../src/network/client.js";
+import { Client } from "../../../src/client.js";
+import { AbortedError } from "../../../src/network/errors.js";
+import { InvalidArgumentError } from "../../../src/protocol/errors.js";
 import { ErrorCode, KafkaError } from "../../../src/protocol/index.js";
 import { eventually, unique } from "./helpers.js";
 

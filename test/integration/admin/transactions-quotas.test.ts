@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { Admin, AdminOperationError } from "../../../src/admin/index.js";
-import { InvalidArgumentError } from "../../../src/errors.js";
-import { Client } from "../../../src/network/client.js";
+import { Client } from "../../../src/client.js";
+import { InvalidArgumentError } from "../../../src/protocol/errors.js";
 import { ErrorCode, KafkaError } from "../../../src/protocol/index.js";
 import { InitProducerId } from "../../../src/protocol/messages/index.js";
 import { eventually, produce, unique } from "./helpers.js";

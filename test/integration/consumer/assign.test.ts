@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { Client } from "../../../src/client.js";
 import { NoOffsetForPartitionError, OffsetOutOfRangeError } from "../../../src/consumer/errors.js";
 import type { MessageBatch } from "../../../src/consumer/message.js";
-import { ClosedError, InvalidArgumentError } from "../../../src/errors.js";
+import { ClosedError, InvalidArgumentError } from "../../../src/protocol/errors.js";
 import type { CompressionCodec } from "../../../src/protocol/records/index.js";
 import { createTopic } from "../../helpers/topics.js";
 import { committedOffsets, offsetsByPartition, produceNumbered, range, take } from "./helpers.js";

@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { Client } from "../../../src/client.js";
 import type { ConsumerOptions } from "../../../src/consumer/options.js";
-import { InvalidArgumentError } from "../../../src/errors.js";
+import { InvalidArgumentError } from "../../../src/protocol/errors.js";
 import { KafkaError } from "../../../src/protocol/kafka-error.js";
 import { ConsumerGroupHeartbeat, LeaveGroup } from "../../../src/protocol/messages/index.js";
 import { createTopic } from "../../helpers/topics.js";

@@ -6,8 +6,8 @@
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { Client } from "../../../src/client.js";
-import { ProtocolError } from "../../../src/errors.js";
 import type { BackgroundErrorContext } from "../../../src/network/background-errors.js";
+import { ProtocolError } from "../../../src/protocol/errors.js";
 import { KafkaError } from "../../../src/protocol/kafka-error.js";
 import { JoinGroup } from "../../../src/protocol/messages/index.js";
 import { createTopic } from "../../helpers/topics.js";

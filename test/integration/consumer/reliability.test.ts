@@ -12,8 +12,8 @@ import {
   OffsetOutOfRangeError,
   UnknownTopicError,
 } from "../../../src/consumer/errors.js";
-import { ClosedError, DecompressionLimitError, InvalidArgumentError } from "../../../src/errors.js";
 import type { BackgroundErrorContext } from "../../../src/network/background-errors.js";
+import { ClosedError, DecompressionLimitError, InvalidArgumentError } from "../../../src/protocol/errors.js";
 import { KafkaError } from "../../../src/protocol/kafka-error.js";
 import { createTopic } from "../../helpers/topics.js";
 import { committedOffsets, produceNumbered, take } from "./helpers.js";

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, inject, it } from "vitest";
-import { AbortedError, ConnectionError } from "../../../src/errors.js";
 import { Broker, type BrokerOptions } from "../../../src/network/broker.js";
-import { parseBootstrap } from "../../../src/network/client.js";
+import { parseBootstrap } from "../../../src/network/cluster.js";
+import { AbortedError, ConnectionError } from "../../../src/network/errors.js";
 
 const OPTIONS: BrokerOptions = {
   clientId: "broker-test",

@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { ConnectionClosedError } from "../../../src/errors.js";
-import { Client } from "../../../src/network/client.js";
+import { Client } from "../../../src/client.js";
+import { ConnectionClosedError } from "../../../src/network/errors.js";
 import {
   CreateTopics,
   createCreateTopicsRequest,

@@ -1,15 +1,16 @@
 import { readFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { Connection, type ConnectionOptions } from "../../../src/network/connection.js";
 import {
   AbortedError,
   AuthenticationError,
   ConnectionClosedError,
   ConnectionError,
   RequestTimeoutError,
-  UnsupportedVersionError,
-} from "../../../src/errors.js";
-import { Connection, type ConnectionOptions } from "../../../src/network/connection.js";
+} from "../../../src/network/errors.js";
+import { isRetriable } from "../../../src/network/retry.js";
 import type { SaslOptions } from "../../../src/network/sasl/index.js";
+import { UnsupportedVersionError } from "../../../src/protocol/errors.js";
 import {
   ApiVersions,
   CreateTopics,
@@ -22,7 +23,6 @@ import {
   type FetchRequest,
   Metadata,
 } from "../../../src/protocol/index.js";
-import { isRetriable } from "../../../src/protocol/kafka-error.js";
 import {
   createProduceRequest,
   createProduceRequestPartitionProduceData,

@@ -1,14 +1,10 @@
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { Client } from "../../../src/client.js";
-import {
-  BufferFullError,
-  ClosedError,
-  InvalidArgumentError,
-  RecordTooLargeError,
-  TimeoutError,
-} from "../../../src/errors.js";
+import { TimeoutError } from "../../../src/network/errors.js";
 import type { RecordMetadata } from "../../../src/producer/delivery.js";
+import { BufferFullError, RecordTooLargeError } from "../../../src/producer/errors.js";
+import { ClosedError, InvalidArgumentError } from "../../../src/protocol/errors.js";
 import type { CompressionCodec } from "../../../src/protocol/records/index.js";
 import { Oracle } from "../../conformance/oracle.js";
 import { javaConsume } from "../../helpers/java-consume.js";

@@ -6,7 +6,8 @@ import { randomUUID } from "node:crypto";
 import { createServer, type Server } from "node:net";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { Client } from "../../../src/client.js";
-import { ClosedError, InvalidArgumentError, TimeoutError } from "../../../src/errors.js";
+import { TimeoutError } from "../../../src/network/errors.js";
+import { ClosedError, InvalidArgumentError } from "../../../src/protocol/errors.js";
 import { readBack } from "../../helpers/read-back.js";
 import { createTopic } from "../../helpers/topics.js";
 

@@ -8,7 +8,7 @@
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { Client } from "../../../src/client.js";
-import { TimeoutError } from "../../../src/errors.js";
+import { TimeoutError } from "../../../src/network/errors.js";
 import { FaultProxy } from "../../../tools/fault/proxy.js";
 import { readBack } from "../../helpers/read-back.js";
 import { createTopic } from "../../helpers/topics.js";

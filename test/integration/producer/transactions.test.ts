@@ -7,12 +7,8 @@
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { Client } from "../../../src/client.js";
-import {
-  AbortedError,
-  ProducerFencedError,
-  TransactionAbortableError,
-  TransactionStateError,
-} from "../../../src/errors.js";
+import { AbortedError } from "../../../src/network/errors.js";
+import { ProducerFencedError, TransactionAbortableError, TransactionStateError } from "../../../src/producer/errors.js";
 import {
   createFetchRequest,
   createFetchRequestFetchPartition,

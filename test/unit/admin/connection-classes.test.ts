@@ -7,7 +7,7 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { Admin } from "../../../src/admin/admin.js";
-import { Client } from "../../../src/network/client.js";
+import { Client } from "../../../src/client.js";
 import { type ConnectionRoute, slotKey } from "../../../src/network/connection-classes.js";
 import {
   CreateTopics,

@@ -9,8 +9,8 @@
 import { afterEach, beforeEach, describe, expect, test } from "vitest";
 import { Admin } from "../../../src/admin/admin.js";
 import { AdminTimeoutError } from "../../../src/admin/errors.js";
-import { ProtocolError } from "../../../src/errors.js";
-import { Client } from "../../../src/network/client.js";
+import { Client } from "../../../src/client.js";
+import { ProtocolError } from "../../../src/protocol/errors.js";
 import {
   createDescribeTopicPartitionsResponse,
   DescribeTopicPartitions,

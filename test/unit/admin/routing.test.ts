@@ -2,8 +2,9 @@ import { afterAll, describe, expect, it } from "vitest";
 import { decodeAclOperations } from "../../../src/admin/acls.js";
 import { AdminOperationError, AdminTimeoutError } from "../../../src/admin/errors.js";
 import { AdminCall, type ItemOutcome } from "../../../src/admin/routing.js";
-import { AbortedError, ConnectionError, ProtocolError } from "../../../src/errors.js";
-import { Client } from "../../../src/network/client.js";
+import { Client } from "../../../src/client.js";
+import { AbortedError, ConnectionError } from "../../../src/network/errors.js";
+import { ProtocolError } from "../../../src/protocol/errors.js";
 import { ErrorCode, kafkaError } from "../../../src/protocol/index.js";
 
 // Never connects: these tests drive AdminCall's retry logic with synthetic attempts.

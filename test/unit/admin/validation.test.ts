@@ -1,7 +1,7 @@
 import { afterAll, describe, expect, it } from "vitest";
 import { Admin } from "../../../src/admin/index.js";
-import { InvalidArgumentError } from "../../../src/errors.js";
-import { Client } from "../../../src/network/client.js";
+import { Client } from "../../../src/client.js";
+import { InvalidArgumentError } from "../../../src/protocol/errors.js";
 
 // Bad input must be refused before any request: this client points nowhere, so a call that got
 // as far as the network would fail with a connection error (or hang) instead.

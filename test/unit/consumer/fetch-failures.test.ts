@@ -3,10 +3,10 @@
  * reach the loop as a FetchError naming the partition, not stall it silently.
  */
 import { describe, expect, it } from "vitest";
+import type { Client } from "../../../src/client.js";
 import { Consumer } from "../../../src/consumer/consumer.js";
 import { FetchError } from "../../../src/consumer/errors.js";
 import { BackgroundErrors } from "../../../src/network/background-errors.js";
-import type { Client } from "../../../src/network/client.js";
 import type { ConnectionRoute } from "../../../src/network/connection-classes.js";
 import { ErrorCode } from "../../../src/protocol/error-table.js";
 import { KafkaError } from "../../../src/protocol/kafka-error.js";

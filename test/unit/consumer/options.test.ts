@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { resolveConsumerOptions } from "../../../src/consumer/options.js";
-import { InvalidArgumentError } from "../../../src/errors.js";
+import { InvalidArgumentError } from "../../../src/protocol/errors.js";
 
 describe("resolveConsumerOptions", () => {
   it("applies the documented defaults", () => {

@@ -4,7 +4,7 @@ import { DeserializationError } from "../../../src/consumer/errors.js";
 import { FetchBuffer, type FetchedChunk, scanRecordSet } from "../../../src/consumer/fetch-buffer.js";
 import { PartitionState } from "../../../src/consumer/partition.js";
 import { PENDING, RecordReader } from "../../../src/consumer/reader.js";
-import { ProtocolError } from "../../../src/errors.js";
+import { ProtocolError } from "../../../src/protocol/errors.js";
 import { buildEndTxnMarkerBatch, crc32c, RecordBatchBuilder } from "../../../src/protocol/records/index.js";
 
 function batch(baseOffset: bigint, values: string[]): Buffer {

@@ -1,6 +1,6 @@
 import { describe, expect, it, vi } from "vitest";
-import { TimeoutError } from "../../../src/errors.js";
 import { BackgroundErrors } from "../../../src/network/background-errors.js";
+import { TimeoutError } from "../../../src/network/errors.js";
 
 describe("BackgroundErrors", () => {
   it("hands a background error and its context to every error listener, and counts it", () => {

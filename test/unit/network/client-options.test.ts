@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
-import { Client as UserClient } from "../../../src/client.js";
-import { InvalidArgumentError } from "../../../src/errors.js";
+import { Client, Client as UserClient } from "../../../src/client.js";
 import { backoffDelay } from "../../../src/network/backoff.js";
-import { Client, parseBootstrap } from "../../../src/network/client.js";
+import { parseBootstrap } from "../../../src/network/cluster.js";
+import { InvalidArgumentError } from "../../../src/protocol/errors.js";
 
 function invalid(fn: () => unknown): InvalidArgumentError {
   try {

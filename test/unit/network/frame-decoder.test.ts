@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { FrameTooLargeError } from "../../../src/errors.js";
+import { FrameTooLargeError } from "../../../src/network/errors.js";
 import { FrameDecoder } from "../../../src/network/frame-decoder.js";
 
 function frame(body: Buffer): Buffer {

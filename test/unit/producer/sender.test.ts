@@ -5,7 +5,7 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { Client } from "../../../src/client.js";
-import { TimeoutError } from "../../../src/errors.js";
+import { TimeoutError } from "../../../src/network/errors.js";
 import {
   createProduceResponse,
   createProduceResponsePartitionProduceResponse,

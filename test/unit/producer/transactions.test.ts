@@ -8,13 +8,9 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { Client } from "../../../src/client.js";
-import {
-  InvalidArgumentError,
-  ProducerFencedError,
-  TransactionAbortableError,
-  TransactionStateError,
-} from "../../../src/errors.js";
+import { ProducerFencedError, TransactionAbortableError, TransactionStateError } from "../../../src/producer/errors.js";
 import { isFatalTransactionError } from "../../../src/producer/transaction-manager.js";
+import { InvalidArgumentError } from "../../../src/protocol/errors.js";
 import {
   AddOffsetsToTxn,
   AddPartitionsToTxn,

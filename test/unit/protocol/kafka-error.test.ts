@@ -1,13 +1,9 @@
 import { describe, expect, it } from "vitest";
-import { ConnectionError, SamsaError } from "../../../src/errors.js";
+import { ConnectionError } from "../../../src/network/errors.js";
+import { isRetriable, needsCoordinatorLookup, needsMetadataRefresh } from "../../../src/network/retry.js";
 import { ERROR_TABLE, ErrorCode } from "../../../src/protocol/error-table.js";
-import {
-  isRetriable,
-  KafkaError,
-  kafkaError,
-  needsCoordinatorLookup,
-  needsMetadataRefresh,
-} from "../../../src/protocol/kafka-error.js";
+import { SamsaError } from "../../../src/protocol/errors.js";
+import { KafkaError, kafkaError } from "../../../src/protocol/kafka-error.js";
 
 describe("KafkaError", () => {
   it("carries the code, Kafka's name, retriability and default message", () => {

@@ -5,7 +5,8 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { Client } from "../../../src/client.js";
-import { ConnectionClosedError, ProtocolError, RequestTimeoutError } from "../../../src/errors.js";
+import { ConnectionClosedError, RequestTimeoutError } from "../../../src/network/errors.js";
+import { ProtocolError } from "../../../src/protocol/errors.js";
 import {
   createMetadataRequest,
   createProduceResponse,

@@ -10,7 +10,7 @@ import {
   InvalidArgumentError,
   ProtocolError,
   type SamsaError,
-} from "../../../errors.js";
+} from "../../errors.js";
 
 const requireFromHere = createRequire(import.meta.url);
 

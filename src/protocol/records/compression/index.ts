@@ -3,7 +3,7 @@
  * id lives in the low three bits of a v2 batch's attributes; the native packages behind
  * snappy, lz4 and zstd are optional and load on first use.
  */
-import { ProtocolError } from "../../../errors.js";
+import { ProtocolError } from "../../errors.js";
 import type { DecompressionLimit } from "./common.js";
 import { compressGzip, decompressGzip } from "./gzip.js";
 import { compressLz4, decompressLz4 } from "./lz4.js";

@@ -2,7 +2,7 @@
  * lz4 (Kafka codec 3): the LZ4 frame format, framed here over `lz4-napi`'s block codec so the
  * frame is what Java writes (independent 64 KiB blocks, no checksums) and any valid frame reads.
  */
-import { CompressionCodecMissingError, DecompressionLimitError, ProtocolError } from "../../../errors.js";
+import { CompressionCodecMissingError, DecompressionLimitError, ProtocolError } from "../../errors.js";
 import {
   budgetOf,
   type DecompressionBudget,

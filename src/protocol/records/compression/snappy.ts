@@ -2,7 +2,7 @@
  * snappy (Kafka codec 2). Java writes snappy-java's "xerial" stream framing and librdkafka
  * writes one raw snappy block, so the decoder takes both; the encoder writes xerial, as Java.
  */
-import { ProtocolError } from "../../../errors.js";
+import { ProtocolError } from "../../errors.js";
 import {
   budgetOf,
   type DecompressionLimit,

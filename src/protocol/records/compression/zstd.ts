@@ -3,7 +3,7 @@
  * always run on the libuv thread pool. Frames without a content size, as Java's streaming
  * encoder writes them, and concatenated frames both decode.
  */
-import { ProtocolError } from "../../../errors.js";
+import { ProtocolError } from "../../errors.js";
 import {
   budgetOf,
   type DecompressionLimit,

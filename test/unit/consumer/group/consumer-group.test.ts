@@ -4,12 +4,12 @@
  * retry with backoff, look the coordinator up again, rejoin at epoch 0).
  */
 import { afterEach, describe, expect, it } from "vitest";
+import type { Client } from "../../../../src/client.js";
 import { ConsumerGroupMember } from "../../../../src/consumer/group/consumer-group.js";
 import type { GroupCoordinator } from "../../../../src/consumer/group/coordinator.js";
 import type { MembershipHost } from "../../../../src/consumer/group/membership.js";
 import { resolveConsumerOptions } from "../../../../src/consumer/options.js";
 import { type BackgroundErrorContext, BackgroundErrors } from "../../../../src/network/background-errors.js";
-import type { Client } from "../../../../src/network/client.js";
 import { ErrorCode } from "../../../../src/protocol/error-table.js";
 import { KafkaError } from "../../../../src/protocol/kafka-error.js";
 import {

@@ -9,8 +9,8 @@
 import { createHmac, pbkdf2Sync } from "node:crypto";
 import { createServer, type Server, type Socket } from "node:net";
 import { afterEach, describe, expect, test } from "vitest";
-import { AuthenticationError, ConnectionError } from "../../../../src/errors.js";
 import { Connection } from "../../../../src/network/connection.js";
+import { AuthenticationError, ConnectionError } from "../../../../src/network/errors.js";
 import { SCRAM_MAX_ITERATIONS, SCRAM_MIN_ITERATIONS, scramMechanism } from "../../../../src/network/sasl/index.js";
 import {
   createSaslAuthenticateResponse,

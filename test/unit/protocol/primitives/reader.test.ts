@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { ProtocolError } from "../../../../src/errors.js";
+import { ProtocolError } from "../../../../src/protocol/errors.js";
 import { Reader } from "../../../../src/protocol/primitives/reader.js";
 import { Writer } from "../../../../src/protocol/primitives/writer.js";
 

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "vitest";
-import { ClosedError } from "../../../../src/errors.js";
+import { ClosedError } from "../../../../src/protocol/errors.js";
 import {
   buildEndTxnMarkerBatch,
   decodeRecordBatchesSync,

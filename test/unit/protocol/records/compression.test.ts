@@ -1,6 +1,6 @@
 import { createRequire } from "node:module";
 import { describe, expect, it } from "vitest";
-import { CompressionCodecMissingError, ProtocolError } from "../../../../src/errors.js";
+import { CompressionCodecMissingError, ProtocolError } from "../../../../src/protocol/errors.js";
 import { OptionalModule } from "../../../../src/protocol/records/compression/common.js";
 import {
   type CompressionCodec,

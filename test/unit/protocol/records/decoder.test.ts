@@ -1,5 +1,5 @@
 import { describe, expect, test } from "vitest";
-import { CorruptRecordError, ProtocolError } from "../../../../src/errors.js";
+import { CorruptRecordError, ProtocolError } from "../../../../src/protocol/errors.js";
 import {
   type BatchRecord,
   buildEndTxnMarkerBatch,

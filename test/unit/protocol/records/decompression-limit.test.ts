@@ -8,7 +8,7 @@
 import { createRequire } from "node:module";
 import { gzipSync } from "node:zlib";
 import { beforeAll, describe, expect, test } from "vitest";
-import { DecompressionLimitError, InvalidArgumentError } from "../../../../src/errors.js";
+import { DecompressionLimitError, InvalidArgumentError } from "../../../../src/protocol/errors.js";
 import { LZ4_FRAME_HEADER, XERIAL_HEADER } from "../../../../src/protocol/records/compression/index.js";
 import {
   type CompressionCodec,

@@ -7,7 +7,7 @@
  * length, count or size header may turn into a large allocation. Seeded: SAMSA_FUZZ_SEED=<n>.
  */
 import { beforeAll, describe, expect, test } from "vitest";
-import { CorruptRecordError, DecompressionLimitError, ProtocolError } from "../../../../src/errors.js";
+import { CorruptRecordError, DecompressionLimitError, ProtocolError } from "../../../../src/protocol/errors.js";
 import { crc32c } from "../../../../src/protocol/records/crc32c.js";
 import {
   type CompressionCodec,

@@ -6,7 +6,7 @@
  * stopping at the checksum. Seeded: SAMSA_FUZZ_SEED=<n> explores other cases.
  */
 import { describe, expect, test } from "vitest";
-import { CorruptRecordError, ProtocolError } from "../../../../src/errors.js";
+import { CorruptRecordError, ProtocolError } from "../../../../src/protocol/errors.js";
 import { crc32c } from "../../../../src/protocol/records/crc32c.js";
 import {
   buildEndTxnMarkerBatch,

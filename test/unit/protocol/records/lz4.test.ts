@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { ProtocolError } from "../../../../src/errors.js";
+import { ProtocolError } from "../../../../src/protocol/errors.js";
 import {
   compress,
   decompress,

@@ -1,10 +1,12 @@
 /**
- * `Client`: what every samsa producer, consumer and admin client is made from. It holds the
+ * `Cluster`: the cluster as one client process sees it, and what the user's `Client`
+ * (src/client.ts) extends. It holds the
  * connections to all brokers (shared by all clients made from it), the metadata cache and
  * the coordinator cache, and routes a request to the broker that must answer it.
  */
-import { AuthenticationError, ClosedError, ConnectionError, InvalidArgumentError, type SamsaError } from "../errors.js";
-import { isRetriable, kafkaError } from "../protocol/kafka-error.js";
+
+import { ClosedError, InvalidArgumentError, type SamsaError } from "../protocol/errors.js";
+import { kafkaError } from "../protocol/kafka-error.js";
 import { FindCoordinator, Metadata, type MetadataResponse } from "../protocol/messages/index.js";
 import { checkOptionsObject, intOption, type OptionKeys } from "../util/options.js";
 import { BackgroundErrors } from "./background-errors.js";
@@ -13,11 +15,13 @@ import { Broker, type BrokerNode, type BrokerOptions } from "./broker.js";
 import type { Connection, ConnectionOptions } from "./connection.js";
 import { type ConnectionRoute, slotKey } from "./connection-classes.js";
 import { CoordinatorCache, type CoordinatorType } from "./coordinators.js";
+import { AuthenticationError, ConnectionError } from "./errors.js";
 import { applyLeaderHint, type ClusterMetadata, EMPTY_METADATA, mergeMetadata } from "./metadata.js";
+import { isRetriable } from "./retry.js";
 import { saslMechanism } from "./sasl/index.js";
 
 /**
- * Options of {@link Client}. Times are milliseconds. The per-connection settings (clientId,
+ * Options of {@link Cluster} (and so of the user's `Client`). Times are milliseconds. The per-connection settings (clientId,
  * tls, sasl, timeouts, maxInFlight, maxFrameBytes) are those of {@link ConnectionOptions}.
  */
 export interface ClientOptions extends Omit<ConnectionOptions, "host" | "port"> {
@@ -105,7 +109,7 @@ function sameAddress(a: BrokerNode, b: BrokerNode): boolean {
 }
 
 /** Connections, metadata and coordinators shared by the clients made from it. */
-export class Client extends BackgroundErrors {
+export class Cluster extends BackgroundErrors {
   readonly #bootstrap: { host: string; port: number }[];
   readonly #brokerOptions: BrokerOptions;
   readonly #metadataMaxAgeMs: number;

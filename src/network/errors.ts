@@ -1,0 +1,91 @@
+/**
+ * Errors of the network layer: connections that cannot open or that drop, requests without
+ * an answer in time, frames too large, failed authentication, aborted and timed-out calls.
+ * The retry policy (retry.ts) classifies them.
+ */
+import { SamsaError } from "../protocol/errors.js";
+
+/** A connection could not be opened (refused, unreachable, DNS, TLS handshake, timeout). */
+export class ConnectionError extends SamsaError {
+  /** `host:port` of the broker. */
+  readonly broker: string;
+
+  constructor(broker: string, message: string, options?: { cause?: unknown }) {
+    super("SAMSA_ERR_CONNECTION", `${broker}: ${message}`, options);
+    this.broker = broker;
+  }
+}
+
+/**
+ * A connection closed while a request was queued or in flight. `mayHaveReachedBroker` says
+ * whether the request was written to the socket: when it was, the broker may have acted on
+ * it (a produce may have been appended), so only idempotent requests are safe to resend.
+ */
+export class ConnectionClosedError extends SamsaError {
+  readonly broker: string;
+  readonly mayHaveReachedBroker: boolean;
+
+  constructor(broker: string, mayHaveReachedBroker: boolean, reason: string, options?: { cause?: unknown }) {
+    super(
+      "SAMSA_ERR_CONNECTION_CLOSED",
+      `${broker}: connection closed (${reason}); the request ${mayHaveReachedBroker ? "may have reached" : "did not reach"} the broker`,
+      options,
+    );
+    this.broker = broker;
+    this.mayHaveReachedBroker = mayHaveReachedBroker;
+  }
+}
+
+/** No response within the request timeout; the connection is closed (responses come in order). */
+export class RequestTimeoutError extends SamsaError {
+  readonly broker: string;
+  readonly timeoutMs: number;
+
+  constructor(broker: string, api: string, timeoutMs: number) {
+    super("SAMSA_ERR_REQUEST_TIMEOUT", `${broker}: no ${api} response within ${timeoutMs} ms`);
+    this.broker = broker;
+    this.timeoutMs = timeoutMs;
+  }
+}
+
+/** A frame whose declared size exceeds the configured maximum: refused before allocating it. */
+export class FrameTooLargeError extends SamsaError {
+  readonly size: number;
+  readonly maxBytes: number;
+
+  constructor(size: number, maxBytes: number) {
+    super("SAMSA_ERR_FRAME_TOO_LARGE", `frame of ${size} bytes exceeds the maximum of ${maxBytes} bytes`);
+    this.size = size;
+    this.maxBytes = maxBytes;
+  }
+}
+
+/**
+ * SASL or TLS authentication failed. Carries the broker's message; never the credentials.
+ * Not retriable: a wrong password does not become right by retrying.
+ */
+export class AuthenticationError extends SamsaError {
+  readonly broker: string;
+
+  constructor(broker: string, message: string, options?: { cause?: unknown }) {
+    super("SAMSA_ERR_AUTHENTICATION", `${broker}: authentication failed: ${message}`, options);
+    this.broker = broker;
+  }
+}
+
+/** The caller's AbortSignal fired. */
+export class AbortedError extends SamsaError {
+  constructor(message = "aborted", options?: { cause?: unknown }) {
+    super("SAMSA_ERR_ABORTED", message, options);
+  }
+}
+
+/**
+ * Something did not happen in time: a record not delivered within `deliveryTimeoutMs`,
+ * metadata or buffer memory not available within `maxBlockMs`.
+ */
+export class TimeoutError extends SamsaError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super("SAMSA_ERR_TIMEOUT", message, options);
+  }
+}
