@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- micro|network|producer|consumer ...] [--records N]`: the README's main
+ * `npm run bench [-- micro|network|producer|consumer|transactions ...] [--records N]`: the README's main
  * job. Starts the harness's Kafka (or uses KAFKA_BOOTSTRAP), runs the chosen suites (all by
  * default), prints markdown tables and writes every figure to a JSON file under .cache/bench/.
  */
@@ -10,10 +10,11 @@ import { startKafka } from "../tools/kafka/harness.js";
 import { CACHE_DIR } from "../tools/kafka/paths.js";
 import { formatConsumerBench, runConsumerBench } from "./e2e/consumer.js";
 import { formatProducerBench, haveTime, runProducerBench } from "./e2e/producer.js";
+import { formatTransactionsBench, runTransactionsBench } from "./e2e/transactions.js";
 import { runMicroBenchmarks } from "./micro/index.js";
 import { formatNetworkBench, runNetworkBench } from "./network.js";
 
-const SUITES = ["micro", "network", "producer", "consumer"] as const;
+const SUITES = ["micro", "network", "producer", "consumer", "transactions"] as const;
 type Suite = (typeof SUITES)[number];
 
 function parseArgs(argv: string[]): { suites: Suite[]; records: number } {
@@ -59,7 +60,10 @@ async function main(): Promise<void> {
       results.network = rows;
       sections.push(`## Round trips on one connection\n\n${formatNetworkBench(rows)}`);
     }
-    if ((suites.includes("producer") || suites.includes("consumer")) && !(await haveTime(log)))
+    if (
+      (suites.includes("producer") || suites.includes("consumer") || suites.includes("transactions")) &&
+      !(await haveTime(log))
+    )
       throw new Error("/usr/bin/time is missing and could not be installed: apt-get install time");
     if (suites.includes("producer")) {
       log(`▶ producer: ${records.toLocaleString("en-US")} records per client`);
@@ -75,6 +79,14 @@ async function main(): Promise<void> {
       results.consumer = consumer;
       sections.push(
         `## Consumer: ${records.toLocaleString("en-US")} × 100-byte records, 6 partitions, group consumer from earliest\n\n${formatConsumerBench(consumer)}`,
+      );
+    }
+    if (suites.includes("transactions")) {
+      log(`▶ transactions: ${records.toLocaleString("en-US")} records per client, a commit every 100 ms`);
+      const rows = await runTransactionsBench({ bootstrap, records, log });
+      results.transactions = rows;
+      sections.push(
+        `## Transactional producer: ${records.toLocaleString("en-US")} × 100-byte records, 6 partitions, acks=all, linger 5 ms, a commit every 100 ms\n\n${formatTransactionsBench(rows)}`,
       );
     }
   } finally {

@@ -6,7 +6,8 @@
 import { InvalidArgumentError } from "../protocol/errors.js";
 import { kafkaError } from "../protocol/kafka-error.js";
 import { CreateAcls, DeleteAcls, DescribeAcls } from "../protocol/messages/index.js";
-import { type AdminCall, type ItemOutcome, outcomeOf } from "./routing.js";
+import { matchOutcomes } from "./outcomes.js";
+import type { AdminCall, ItemOutcome } from "./routing.js";
 import { checkArray, checkNonEmpty, checkObject, checkOneOf } from "./validate.js";
 
 /** What an ACL protects. `any` only in filters. */
@@ -237,16 +238,11 @@ export async function createAcls(call: AdminCall, bindings: readonly AclBinding[
       }),
     });
     // Results come back in request order, without any key to match them by.
-    const out = new Map<number, ItemOutcome<Required<AclBinding>>>();
-    response.results.forEach((r, at) => {
-      const i = pending[at];
-      if (i !== undefined)
-        out.set(
-          i,
-          outcomeOf(r.errorCode, r.errorMessage, () => checked[i] as Required<AclBinding>),
-        );
-    });
-    return out;
+    return matchOutcomes(
+      pending,
+      (_, at) => response.results[at],
+      (_, i) => checked[i] as Required<AclBinding>,
+    );
   });
 }
 

@@ -8,7 +8,7 @@ import { kafkaError } from "../protocol/kafka-error.js";
 import { ApiVersions, DescribeCluster, UpdateFeatures } from "../protocol/messages/index.js";
 import { type AclOperation, decodeAclOperations } from "./acls.js";
 import type { AdminCall, ItemOutcome } from "./routing.js";
-import { checkArray, checkInt, checkNonEmpty, checkObject, checkOneOf, checkUnique } from "./validate.js";
+import { checkEach, checkInt, checkNonEmpty, checkOneOf, checkUnique } from "./validate.js";
 
 /** One broker as DescribeCluster reports it. */
 export interface ClusterBroker {
@@ -151,12 +151,11 @@ export async function updateFeatures(
   updates: readonly FeatureUpdate[],
   options: UpdateFeaturesOptions = {},
 ): Promise<FeatureUpdate[]> {
-  const list = checkArray<FeatureUpdate>("updates", updates).map((u, i) => {
-    const o = checkObject(`updates[${i}]`, u);
+  const list = checkEach("updates", updates, (o, at) => {
     return {
-      feature: checkNonEmpty(`updates[${i}].feature`, o.feature),
-      level: checkInt(`updates[${i}].level`, o.level, 0, 32767),
-      upgradeType: checkOneOf(`updates[${i}].upgradeType`, o.upgradeType ?? "upgrade", UPGRADE_TYPES),
+      feature: checkNonEmpty(`${at}.feature`, o.feature),
+      level: checkInt(`${at}.level`, o.level, 0, 32767),
+      upgradeType: checkOneOf(`${at}.upgradeType`, o.upgradeType ?? "upgrade", UPGRADE_TYPES),
     };
   });
   checkUnique(

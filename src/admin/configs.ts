@@ -7,8 +7,17 @@
  */
 import { InvalidArgumentError } from "../protocol/errors.js";
 import { AlterConfigs, DescribeConfigs, IncrementalAlterConfigs } from "../protocol/messages/index.js";
-import { type AdminCall, ANY_BROKER, type ItemOutcome, outcomeOf } from "./routing.js";
-import { checkArray, checkNonEmpty, checkObject, checkOneOf, checkTopicName, checkUnique } from "./validate.js";
+import { groupBy, matchOutcomes } from "./outcomes.js";
+import { type AdminApi, type AdminCall, ANY_BROKER, type BrokerSend } from "./routing.js";
+import {
+  checkArray,
+  checkEach,
+  checkNonEmpty,
+  checkObject,
+  checkOneOf,
+  checkTopicName,
+  checkUnique,
+} from "./validate.js";
 
 /** What a config belongs to. */
 export type ConfigResourceType = "topic" | "broker" | "brokerLogger" | "group" | "clientMetrics";
@@ -202,14 +211,43 @@ function checkResource(argument: string, value: unknown): { resource: ConfigReso
 const resourceKey = (type: number, name: string) => `${type}:${name}`;
 const resourceLabel = (r: ConfigResource) => `${r.type} ${r.name === "" ? "(cluster default)" : r.name}`;
 
-/** Groups checked resources by the broker that must receive them. */
-function byBroker(resources: readonly { nodeId: number }[], pending: number[]): Map<number, number[]> {
-  const groups = new Map<number, number[]>();
-  for (const i of pending) {
-    const nodeId = resources[i]?.nodeId ?? ANY_BROKER;
-    groups.set(nodeId, [...(groups.get(nodeId) ?? []), i]);
-  }
-  return groups;
+/**
+ * A batch call over checked resources, each sent to the broker that must receive it
+ * (`nodeId`); `send` makes one request per broker.
+ */
+function toOwners<R>(
+  call: AdminCall,
+  api: AdminApi,
+  list: readonly { resource: ConfigResource; nodeId: number }[],
+  send: BrokerSend<R>,
+): Promise<R[]> {
+  return call.retryItems(
+    list.map((r) => resourceLabel(r.resource)),
+    (pending) =>
+      call.fanOut(
+        api,
+        groupBy(pending, (i) => list[i]!.nodeId),
+        send,
+      ),
+  );
+}
+
+/** Each sent resource's entry of a response that names resources by type code and name. */
+function resourceOutcomes<
+  E extends { errorCode: number; errorMessage: string | null; resourceType: number; resourceName: string },
+  R,
+>(
+  entries: readonly E[],
+  sent: readonly number[],
+  list: readonly { resource: ConfigResource }[],
+  value: (entry: E, resource: ConfigResource) => R,
+) {
+  const byKey = new Map(entries.map((r) => [resourceKey(r.resourceType, r.resourceName), r]));
+  return matchOutcomes(
+    sent,
+    (i) => byKey.get(resourceKey(RESOURCE_CODES[list[i]!.resource.type], list[i]!.resource.name)),
+    (r, i) => value(r, list[i]!.resource),
+  );
 }
 
 /** DescribeConfigs, one request per broker that owns some of the resources. */
@@ -232,35 +270,24 @@ export async function describeConfigs(
     "resources",
     list.map((r) => `${r.resource.type} ${r.resource.name}`),
   );
-  const labels = list.map((r) => resourceLabel(r.resource));
-  return call.retryItems(labels, (pending) =>
-    call.fanOut(DescribeConfigs, byBroker(list, pending), async (connection, _nodeId, indices) => {
-      const response = await call.send(connection, DescribeConfigs, {
-        resources: indices.map((i) => {
-          const r = list[i] as (typeof list)[number];
-          return {
-            resourceType: RESOURCE_CODES[r.resource.type],
-            resourceName: r.resource.name,
-            configurationKeys: r.keys,
-          };
-        }),
-        includeSynonyms: options.includeSynonyms === true,
-        includeDocumentation: options.includeDocumentation === true,
-      });
-      const results = new Map(response.results.map((r) => [resourceKey(r.resourceType, r.resourceName), r]));
-      const out = new Map<number, ItemOutcome<ResourceConfigs>>();
-      for (const i of indices) {
-        const { resource } = list[i] as (typeof list)[number];
-        const r = results.get(resourceKey(RESOURCE_CODES[resource.type], resource.name));
-        if (r)
-          out.set(
-            i,
-            outcomeOf(r.errorCode, r.errorMessage, () => ({ resource, configs: r.configs.map(configEntry) })),
-          );
-      }
-      return out;
-    }),
-  );
+  return toOwners(call, DescribeConfigs, list, async (connection, _nodeId, indices) => {
+    const response = await call.send(connection, DescribeConfigs, {
+      resources: indices.map((i) => {
+        const r = list[i]!;
+        return {
+          resourceType: RESOURCE_CODES[r.resource.type],
+          resourceName: r.resource.name,
+          configurationKeys: r.keys,
+        };
+      }),
+      includeSynonyms: options.includeSynonyms === true,
+      includeDocumentation: options.includeDocumentation === true,
+    });
+    return resourceOutcomes(response.results, indices, list, (r, resource) => ({
+      resource,
+      configs: r.configs.map(configEntry),
+    }));
+  });
 }
 
 /** IncrementalAlterConfigs: applies each resource's operations; returns the resources in input order. */
@@ -269,16 +296,15 @@ export async function incrementalAlterConfigs(
   changes: readonly IncrementalConfigChange[],
   options: AlterConfigsOptions = {},
 ): Promise<ConfigResource[]> {
-  const list = checkArray<IncrementalConfigChange>("changes", changes).map((c, i) => {
-    const o = checkObject(`changes[${i}]`, c);
-    const checked = checkResource(`changes[${i}].resource`, o.resource);
-    const ops = checkArray<ConfigOperation>(`changes[${i}].ops`, o.ops).map((op, j) => {
-      const at = `changes[${i}].ops[${j}]`;
-      const p = checkObject(at, op);
-      const name = checkNonEmpty(`${at}.name`, p.name);
-      const kind = checkOneOf(`${at}.op`, p.op, OPERATIONS);
+  const list = checkEach("changes", changes, (o, at) => {
+    const checked = checkResource(`${at}.resource`, o.resource);
+    const ops = checkArray<ConfigOperation>(`${at}.ops`, o.ops).map((op, j) => {
+      const opAt = `${at}.ops[${j}]`;
+      const p = checkObject(opAt, op);
+      const name = checkNonEmpty(`${opAt}.name`, p.name);
+      const kind = checkOneOf(`${opAt}.op`, p.op, OPERATIONS);
       if (kind !== "delete" && typeof p.value !== "string") {
-        throw new InvalidArgumentError(`${at}.value`, `must be a string for op "${kind}"`);
+        throw new InvalidArgumentError(`${opAt}.value`, `must be a string for op "${kind}"`);
       }
       return {
         name,
@@ -288,7 +314,7 @@ export async function incrementalAlterConfigs(
     });
     // The broker refuses a resource that names one config twice (INVALID_REQUEST).
     checkUnique(
-      `changes[${i}].ops`,
+      `${at}.ops`,
       ops.map((op) => op.name),
     );
     return { ...checked, ops };
@@ -298,23 +324,16 @@ export async function incrementalAlterConfigs(
     list.map((c) => `${c.resource.type} ${c.resource.name}`),
   );
   const validateOnly = options.validateOnly === true;
-  return call.retryItems(
-    list.map((c) => resourceLabel(c.resource)),
-    (pending) =>
-      call.fanOut(IncrementalAlterConfigs, byBroker(list, pending), async (connection, _nodeId, indices) => {
-        const response = await call.send(connection, IncrementalAlterConfigs, {
-          validateOnly,
-          resources: indices.map((i) => {
-            const c = list[i] as (typeof list)[number];
-            return { resourceType: RESOURCE_CODES[c.resource.type], resourceName: c.resource.name, configs: c.ops };
-          }),
-        });
-        return alterOutcomes(
-          response.responses,
-          indices.map((i) => [i, (list[i] as (typeof list)[number]).resource]),
-        );
+  return toOwners(call, IncrementalAlterConfigs, list, async (connection, _nodeId, indices) => {
+    const response = await call.send(connection, IncrementalAlterConfigs, {
+      validateOnly,
+      resources: indices.map((i) => {
+        const c = list[i]!;
+        return { resourceType: RESOURCE_CODES[c.resource.type], resourceName: c.resource.name, configs: c.ops };
       }),
-  );
+    });
+    return resourceOutcomes(response.responses, indices, list, (_, resource) => resource);
+  });
 }
 
 /**
@@ -326,12 +345,11 @@ export async function alterConfigs(
   replacements: readonly ConfigReplacement[],
   options: AlterConfigsOptions = {},
 ): Promise<ConfigResource[]> {
-  const list = checkArray<ConfigReplacement>("replacements", replacements).map((c, i) => {
-    const o = checkObject(`replacements[${i}]`, c);
-    const checked = checkResource(`replacements[${i}].resource`, o.resource);
-    const configs = Object.entries(checkObject(`replacements[${i}].configs`, o.configs)).map(([name, value]) => {
+  const list = checkEach("replacements", replacements, (o, at) => {
+    const checked = checkResource(`${at}.resource`, o.resource);
+    const configs = Object.entries(checkObject(`${at}.configs`, o.configs)).map(([name, value]) => {
       if (typeof value !== "string") {
-        throw new InvalidArgumentError(`replacements[${i}].configs.${name}`, "must be a string");
+        throw new InvalidArgumentError(`${at}.configs.${name}`, "must be a string");
       }
       return { name, value };
     });
@@ -342,38 +360,14 @@ export async function alterConfigs(
     list.map((c) => `${c.resource.type} ${c.resource.name}`),
   );
   const validateOnly = options.validateOnly === true;
-  return call.retryItems(
-    list.map((c) => resourceLabel(c.resource)),
-    (pending) =>
-      call.fanOut(AlterConfigs, byBroker(list, pending), async (connection, _nodeId, indices) => {
-        const response = await call.send(connection, AlterConfigs, {
-          validateOnly,
-          resources: indices.map((i) => {
-            const c = list[i] as (typeof list)[number];
-            return { resourceType: RESOURCE_CODES[c.resource.type], resourceName: c.resource.name, configs: c.configs };
-          }),
-        });
-        return alterOutcomes(
-          response.responses,
-          indices.map((i) => [i, (list[i] as (typeof list)[number]).resource]),
-        );
+  return toOwners(call, AlterConfigs, list, async (connection, _nodeId, indices) => {
+    const response = await call.send(connection, AlterConfigs, {
+      validateOnly,
+      resources: indices.map((i) => {
+        const c = list[i]!;
+        return { resourceType: RESOURCE_CODES[c.resource.type], resourceName: c.resource.name, configs: c.configs };
       }),
-  );
-}
-
-function alterOutcomes(
-  responses: readonly { errorCode: number; errorMessage: string | null; resourceType: number; resourceName: string }[],
-  sent: readonly [number, ConfigResource][],
-): Map<number, ItemOutcome<ConfigResource>> {
-  const byKey = new Map(responses.map((r) => [resourceKey(r.resourceType, r.resourceName), r]));
-  const out = new Map<number, ItemOutcome<ConfigResource>>();
-  for (const [i, resource] of sent) {
-    const r = byKey.get(resourceKey(RESOURCE_CODES[resource.type], resource.name));
-    if (r)
-      out.set(
-        i,
-        outcomeOf(r.errorCode, r.errorMessage, () => resource),
-      );
-  }
-  return out;
+    });
+    return resourceOutcomes(response.responses, indices, list, (_, resource) => resource);
+  });
 }

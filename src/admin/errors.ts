@@ -28,23 +28,18 @@ export interface AdminItemFailure {
  * `failures[i].error.code` (and `errorCode` for a `KafkaError`).
  */
 export class AdminOperationError<R = unknown> extends SamsaError {
-  /** The admin method, e.g. `createTopics`. */
-  readonly operation: string;
-  /** The failed items, in input order. */
-  readonly failures: readonly AdminItemFailure[];
-  /** Per input position: the item's result, or undefined where it failed. */
-  readonly results: readonly (R | undefined)[];
-
-  constructor(operation: string, failures: readonly AdminItemFailure[], results: readonly (R | undefined)[]) {
+  constructor(
+    /** The admin method, e.g. `createTopics`. */
+    readonly operation: string,
+    /** The failed items, in input order. */
+    readonly failures: readonly AdminItemFailure[],
+    /** Per input position: the item's result, or undefined where it failed. */
+    readonly results: readonly (R | undefined)[],
+  ) {
     const shown = failures.slice(0, 5).map((f) => `${f.item}: ${f.error.message}`);
     if (failures.length > shown.length) shown.push(`… and ${failures.length - shown.length} more`);
-    super(
-      "SAMSA_ERR_ADMIN_OPERATION",
-      `${operation}: ${failures.length} of ${results.length} item${results.length === 1 ? "" : "s"} failed: ${shown.join("; ")}`,
-    );
-    this.operation = operation;
-    this.failures = failures;
-    this.results = results;
+    const items = `${results.length} item${results.length === 1 ? "" : "s"}`;
+    super("SAMSA_ERR_ADMIN_OPERATION", `${operation}: ${failures.length} of ${items} failed: ${shown.join("; ")}`);
   }
 }
 
@@ -53,15 +48,14 @@ export class AdminOperationError<R = unknown> extends SamsaError {
  * a coordinator loading, a broker restarting) outlasted it. `cause` is the last such error.
  */
 export class AdminTimeoutError extends SamsaError {
-  /** The admin method, e.g. `listOffsets`. */
-  readonly operation: string;
-  /** The call's time budget. */
-  readonly timeoutMs: number;
-
-  constructor(operation: string, timeoutMs: number, cause: unknown) {
+  constructor(
+    /** The admin method, e.g. `listOffsets`. */
+    readonly operation: string,
+    /** The call's time budget. */
+    readonly timeoutMs: number,
+    cause: unknown,
+  ) {
     const last = cause instanceof Error ? `; last error: ${cause.message}` : "";
     super("SAMSA_ERR_ADMIN_TIMEOUT", `${operation} did not complete within ${timeoutMs} ms${last}`, { cause });
-    this.operation = operation;
-    this.timeoutMs = timeoutMs;
   }
 }

@@ -11,10 +11,16 @@ import { ErrorCode } from "../protocol/error-table.js";
 import { InvalidArgumentError } from "../protocol/errors.js";
 import { type KafkaError, kafkaError } from "../protocol/kafka-error.js";
 import { OffsetCommit, OffsetDelete, OffsetFetch, type OffsetFetchResponse } from "../protocol/messages/index.js";
-import type { AdminItemFailure } from "./errors.js";
-import { AdminOperationError } from "./errors.js";
+import {
+  failAll,
+  groupByTopic,
+  partitionLabel,
+  partitionOutcomes,
+  topicPartitionIndexes,
+  valuesOf,
+} from "./outcomes.js";
 import { listOffsets, type OffsetSpec } from "./records.js";
-import { type AdminCall, type ItemOutcome, partitionLabel } from "./routing.js";
+import type { AdminCall } from "./routing.js";
 import {
   checkArray,
   checkInt,
@@ -90,12 +96,6 @@ export interface GroupLagOptions {
 const MAX_NAMED_OFFSET_FETCH = 9;
 const MAX_NAMED_OFFSET_COMMIT = 9;
 
-function byTopicName(partitions: readonly { topic: string; partition: number }[]): Map<string, number[]> {
-  const topics = new Map<string, number[]>();
-  for (const p of partitions) topics.set(p.topic, [...(topics.get(p.topic) ?? []), p.partition]);
-  return topics;
-}
-
 /** The committed offsets of one group (OffsetFetch on its coordinator). */
 export async function listGroupOffsets(
   call: AdminCall,
@@ -118,24 +118,13 @@ export async function listGroupOffsets(
   const found = await call.retry(async () => {
     const { connection } = await call.coordinator("group", group, OffsetFetch);
     const version = Math.min(connection.versionFor(OffsetFetch), MAX_NAMED_OFFSET_FETCH);
-    const topics = wanted
-      ? [...byTopicName(wanted)].map(([name, partitionIndexes]) => ({ name, partitionIndexes }))
-      : null; // null: every partition the group committed
+    const topics = wanted ? topicPartitionIndexes(wanted) : null; // null: every partition the group committed
+    // v8+ batches groups (KIP-709) and names topics with ids too; this asks about one group,
+    // as a standalone admin (no member), by name.
+    const batched = { groupId: group, memberId: null, memberEpoch: -1, topics: withZeroIds(topics) };
     const request =
       version >= 8
-        ? {
-            groupId: "",
-            topics: [],
-            groups: [
-              {
-                groupId: group,
-                memberId: null,
-                memberEpoch: -1,
-                topics: topics === null ? null : topics.map((t) => ({ ...t, topicId: ZERO_UUID })),
-              },
-            ],
-            requireStable,
-          }
+        ? { groupId: "", topics: [], groups: [batched], requireStable }
         : { groupId: group, topics, groups: [], requireStable };
     const response = await connection.request(OffsetFetch, request, { ...call.requestOptions(), version });
     return offsetFetchResult(response, version);
@@ -150,24 +139,25 @@ export async function listGroupOffsets(
         const y = byLabel.get(b) as (typeof found)[number];
         return x.topic < y.topic ? -1 : x.topic > y.topic ? 1 : x.partition - y.partition;
       });
-  const results: CommittedOffset[] = [];
-  const failures: AdminItemFailure[] = [];
-  keys.forEach((key, index) => {
-    const o = byLabel.get(key);
-    const p = wanted?.[index];
-    if (o?.error) failures.push({ index, item: key, error: o.error });
-    else if (o)
-      results[index] = {
-        topic: o.topic,
-        partition: o.partition,
-        offset: o.offset,
-        leaderEpoch: o.leaderEpoch,
-        metadata: o.metadata,
+  return valuesOf<CommittedOffset>(
+    call.operation,
+    keys.map((item, index) => {
+      const o = byLabel.get(item);
+      if (o?.error) return { item, outcome: { error: o.error } };
+      const { topic, partition, offset, leaderEpoch, metadata } = o ?? {
+        ...wanted![index]!,
+        offset: -1n,
+        leaderEpoch: -1,
+        metadata: null,
       };
-    else if (p) results[index] = { ...p, offset: -1n, leaderEpoch: -1, metadata: null };
-  });
-  if (failures.length > 0) throw new AdminOperationError(call.operation, failures, results);
-  return results;
+      return { item, outcome: { value: { topic, partition, offset, leaderEpoch, metadata } } };
+    }),
+  );
+}
+
+/** Topics named for a request that can also carry topic ids: the zero id, "by name". */
+function withZeroIds<T extends object>(topics: T[] | null): (T & { topicId: string })[] | null {
+  return topics === null ? null : topics.map((t) => ({ ...t, topicId: ZERO_UUID }));
 }
 
 /**
@@ -236,11 +226,6 @@ export async function alterGroupOffsets(
     async (pending) => {
       const { connection } = await call.coordinator("group", group, OffsetCommit);
       const version = Math.min(connection.versionFor(OffsetCommit), MAX_NAMED_OFFSET_COMMIT);
-      const topics = new Map<string, number[]>();
-      for (const i of pending) {
-        const o = list[i] as (typeof list)[number];
-        topics.set(o.topic, [...(topics.get(o.topic) ?? []), i]);
-      }
       const response = await connection.request(
         OffsetCommit,
         {
@@ -249,34 +234,20 @@ export async function alterGroupOffsets(
           memberId: "",
           groupInstanceId: null,
           retentionTimeMs: -1n,
-          topics: [...topics].map(([name, indices]) => ({
+          topics: [...groupByTopic(pending.map((i) => list[i]!))].map(([name, offsets]) => ({
             name,
-            topicId: ZERO_UUID,
-            partitions: indices.map((i) => {
-              const o = list[i] as (typeof list)[number];
-              return {
-                partitionIndex: o.partition,
-                committedOffset: o.offset,
-                committedLeaderEpoch: o.leaderEpoch,
-                committedMetadata: o.metadata,
-              };
-            }),
+            topicId: ZERO_UUID, // by name (v9 is the last version that takes names)
+            partitions: offsets.map((o) => ({
+              partitionIndex: o.partition,
+              committedOffset: o.offset,
+              committedLeaderEpoch: o.leaderEpoch,
+              committedMetadata: o.metadata,
+            })),
           })),
         },
         { ...call.requestOptions(), version },
       );
-      const codes = new Map<string, number>();
-      for (const t of response.topics) {
-        for (const p of t.partitions) codes.set(partitionLabel(t.name, p.partitionIndex), p.errorCode);
-      }
-      const out = new Map<number, ItemOutcome<OffsetToCommit>>();
-      for (const i of pending) {
-        const code = codes.get(labels[i] as string);
-        if (code === undefined) continue;
-        const o = list[i] as (typeof list)[number];
-        out.set(i, code === 0 ? { value: o } : { error: kafkaError(code) });
-      }
-      return out;
+      return partitionOutcomes(pending, labels, response.topics, (_, i): OffsetToCommit => list[i]!);
     },
     () => ({ type: "group", key: group }),
   );
@@ -366,25 +337,14 @@ export async function deleteGroupOffsets(
       const { connection } = await call.coordinator("group", group, OffsetDelete);
       const response = await call.send(connection, OffsetDelete, {
         groupId: group,
-        topics: [...byTopicName(pending.map((i) => list[i] as (typeof list)[number]))].map(([name, ps]) => ({
-          name,
-          partitions: ps.map((partitionIndex) => ({ partitionIndex })),
+        topics: topicPartitionIndexes(pending.map((i) => list[i]!)).map((t) => ({
+          name: t.name,
+          partitions: t.partitionIndexes.map((partitionIndex) => ({ partitionIndex })),
         })),
       });
-      const out = new Map<number, ItemOutcome<{ topic: string; partition: number }>>();
       // A group-level error (GROUP_ID_NOT_FOUND, NOT_COORDINATOR…) concerns every partition.
-      const groupError = response.errorCode !== 0 ? kafkaError(response.errorCode) : undefined;
-      const codes = new Map<string, number>();
-      for (const t of response.topics) {
-        for (const p of t.partitions) codes.set(partitionLabel(t.name, p.partitionIndex), p.errorCode);
-      }
-      for (const i of pending) {
-        const code = codes.get(labels[i] as string);
-        if (groupError) out.set(i, { error: groupError });
-        else if (code !== undefined)
-          out.set(i, code === 0 ? { value: list[i] as (typeof list)[number] } : { error: kafkaError(code) });
-      }
-      return out;
+      if (response.errorCode !== 0) return failAll(pending, { error: kafkaError(response.errorCode) });
+      return partitionOutcomes(pending, labels, response.topics, (_, i) => list[i]!);
     },
     () => ({ type: "group", key: group }),
   );

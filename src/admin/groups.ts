@@ -10,6 +10,7 @@ import { InvalidArgumentError } from "../protocol/errors.js";
 import { kafkaError } from "../protocol/kafka-error.js";
 import {
   ConsumerGroupDescribe,
+  type ConsumerGroupDescribeResponseDescribedGroup,
   type ConsumerGroupDescribeResponseMember,
   DeleteGroups,
   DescribeGroups,
@@ -20,8 +21,9 @@ import {
 } from "../protocol/messages/index.js";
 import { Reader } from "../protocol/primitives/reader.js";
 import { type AclOperation, decodeAclOperations } from "./acls.js";
-import { type AdminCall, type ItemOutcome, outcomeOf } from "./routing.js";
-import { checkArray, checkNonEmpty, checkObject, checkUnique } from "./validate.js";
+import { failAll, matchOutcomes, outcomeOf } from "./outcomes.js";
+import type { AdminCall, ItemOutcome } from "./routing.js";
+import { checkArray, checkEach, checkIds, checkNonEmpty, checkStrings, checkUnique } from "./validate.js";
 
 /** Group protocol families (KIP-848 `consumer`, the older `classic`, KIP-932 `share`, KIP-1071 `streams`). */
 export type GroupType = "classic" | "consumer" | "share" | "streams";
@@ -116,19 +118,9 @@ export interface RemoveMembersOptions {
 
 const GROUP_TYPES: readonly GroupType[] = ["classic", "consumer", "share", "streams"];
 
-/** Checks a list of group ids: non-empty, no duplicates. */
-export function checkGroupIds(argument: string, ids: unknown): string[] {
-  const list = checkArray<unknown>(argument, ids).map((g, i) => checkNonEmpty(`${argument}[${i}]`, g));
-  checkUnique(argument, list);
-  return list;
-}
-
 /** ListGroups on every broker, merged and sorted by group id. */
 export async function listGroups(call: AdminCall, options: ListGroupsOptions = {}): Promise<GroupListing[]> {
-  const states =
-    options.states === undefined
-      ? []
-      : checkArray<string>("states", options.states).map((s, i) => checkNonEmpty(`states[${i}]`, s));
+  const states = options.states === undefined ? [] : checkStrings("states", options.states);
   const types =
     options.types === undefined
       ? []
@@ -138,36 +130,26 @@ export async function listGroups(call: AdminCall, options: ListGroupsOptions = {
           }
           return t;
         });
-  const brokers = [...(await call.metadata()).brokers.keys()].sort((a, b) => a - b);
-  const perBroker = await call.retryItems(
-    brokers.map((b) => `broker ${b}`),
-    (pending) =>
-      call.fanOut(
-        ListGroups,
-        new Map(pending.map((i) => [brokers[i] as number, [i]])),
-        async (connection, nodeId, indices) => {
-          const version = connection.versionFor(ListGroups);
-          // Filtering on a broker that cannot would list groups the caller excluded.
-          if ((states.length > 0 && version < 4) || (types.length > 0 && version < 5)) {
-            throw new InvalidArgumentError(
-              states.length > 0 && version < 4 ? "states" : "types",
-              `broker ${nodeId} cannot filter by it (ListGroups v${version})`,
-            );
-          }
-          const response = await call.send(connection, ListGroups, { statesFilter: states, typesFilter: types });
-          const outcome = outcomeOf(response.errorCode, null, () =>
-            response.groups.map((g) => ({
-              groupId: g.groupId,
-              protocolType: g.protocolType,
-              state: g.groupState,
-              type: g.groupType,
-              coordinator: nodeId,
-            })),
-          );
-          return new Map(indices.map((i) => [i, outcome]));
-        },
-      ),
-  );
+  const perBroker = await call.toEachBroker(ListGroups, await call.brokerIds(), async (connection, nodeId) => {
+    const version = connection.versionFor(ListGroups);
+    // Filtering on a broker that cannot would list groups the caller excluded.
+    if ((states.length > 0 && version < 4) || (types.length > 0 && version < 5)) {
+      throw new InvalidArgumentError(
+        states.length > 0 && version < 4 ? "states" : "types",
+        `broker ${nodeId} cannot filter by it (ListGroups v${version})`,
+      );
+    }
+    const response = await call.send(connection, ListGroups, { statesFilter: states, typesFilter: types });
+    return outcomeOf(response.errorCode, null, () =>
+      response.groups.map((g) => ({
+        groupId: g.groupId,
+        protocolType: g.protocolType,
+        state: g.groupState,
+        type: g.groupType,
+        coordinator: nodeId,
+      })),
+    );
+  });
   return perBroker.flat().sort((a, b) => (a.groupId < b.groupId ? -1 : a.groupId > b.groupId ? 1 : 0));
 }
 
@@ -206,12 +188,36 @@ function decodeAssignment(bytes: Buffer): TopicPartitions[] | undefined {
   }
 }
 
-function classicGroup(g: DescribeGroupsResponseDescribedGroup, coordinator: number): GroupDescription {
+/** A described group: what both describe APIs report, around what is particular to each. */
+function describedGroup(
+  g: { groupId: string; groupState: string; authorizedOperations: number },
+  coordinator: number,
+  own: Omit<GroupDescription, "groupId" | "state" | "coordinator" | "authorizedOperations">,
+): GroupDescription {
   const authorizedOperations = decodeAclOperations(g.authorizedOperations);
   return {
     groupId: g.groupId,
-    type: "classic",
     state: g.groupState,
+    ...own,
+    coordinator,
+    ...(authorizedOperations ? { authorizedOperations } : {}),
+  };
+}
+
+function consumerGroup(g: ConsumerGroupDescribeResponseDescribedGroup, coordinator: number): GroupDescription {
+  return describedGroup(g, coordinator, {
+    type: "consumer",
+    protocolType: "consumer",
+    protocol: g.assignorName,
+    groupEpoch: g.groupEpoch,
+    assignmentEpoch: g.assignmentEpoch,
+    members: g.members.map(consumerMember),
+  });
+}
+
+function classicGroup(g: DescribeGroupsResponseDescribedGroup, coordinator: number): GroupDescription {
+  return describedGroup(g, coordinator, {
+    type: "classic",
     protocolType: g.protocolType,
     protocol: g.protocolData,
     members: g.members.map((m) => {
@@ -226,9 +232,7 @@ function classicGroup(g: DescribeGroupsResponseDescribedGroup, coordinator: numb
         memberAssignment: m.memberAssignment,
       };
     }),
-    coordinator,
-    ...(authorizedOperations ? { authorizedOperations } : {}),
-  };
+  });
 }
 
 /**
@@ -242,110 +246,61 @@ export async function describeGroups(
   groupIds: readonly string[],
   options: DescribeGroupsOptions = {},
 ): Promise<GroupDescription[]> {
-  const ids = checkGroupIds("groupIds", groupIds);
+  const ids = checkIds("groupIds", groupIds);
   const includeAuthorizedOperations = options.includeAuthorizedOperations === true;
-  return call.retryItems(
-    ids,
-    async (pending) => {
-      const { groups, failed } = await call.coordinators("group", new Map(pending.map((i) => [i, ids[i] as string])));
-      return call.fanOut(
-        ConsumerGroupDescribe,
-        groups,
-        async (connection, nodeId, indices) => {
-          const out = new Map<number, ItemOutcome<GroupDescription>>();
-          let classic = indices;
-          let supportsConsumer = true;
-          try {
-            connection.versionFor(ConsumerGroupDescribe);
-          } catch {
-            supportsConsumer = false;
-          }
-          if (supportsConsumer) {
-            const response = await call.send(connection, ConsumerGroupDescribe, {
-              groupIds: indices.map((i) => ids[i] as string),
-              includeAuthorizedOperations,
-            });
-            const byId = new Map(response.groups.map((g) => [g.groupId, g]));
-            classic = [];
-            for (const i of indices) {
-              const g = byId.get(ids[i] as string);
-              if (!g || g.errorCode === ErrorCode.GROUP_ID_NOT_FOUND) {
-                classic.push(i);
-                continue;
-              }
-              const authorizedOperations = decodeAclOperations(g.authorizedOperations);
-              out.set(
-                i,
-                outcomeOf(g.errorCode, g.errorMessage, () => ({
-                  groupId: g.groupId,
-                  type: "consumer" as const,
-                  state: g.groupState,
-                  protocolType: "consumer",
-                  protocol: g.assignorName,
-                  groupEpoch: g.groupEpoch,
-                  assignmentEpoch: g.assignmentEpoch,
-                  members: g.members.map(consumerMember),
-                  coordinator: nodeId,
-                  ...(authorizedOperations ? { authorizedOperations } : {}),
-                })),
-              );
-            }
-          }
-          if (classic.length > 0) {
-            const response = await call.send(connection, DescribeGroups, {
-              groups: classic.map((i) => ids[i] as string),
-              includeAuthorizedOperations,
-            });
-            const byId = new Map(response.groups.map((g) => [g.groupId, g]));
-            for (const i of classic) {
-              const g = byId.get(ids[i] as string);
-              if (g)
-                out.set(
-                  i,
-                  outcomeOf(g.errorCode, g.errorMessage, () => classicGroup(g, nodeId)),
-                );
-            }
-          }
-          return out;
-        },
-        failed,
+  return call.toCoordinators("group", ConsumerGroupDescribe, ids, async (connection, nodeId, indices) => {
+    let out = new Map<number, ItemOutcome<GroupDescription>>();
+    let classic = indices;
+    let supportsConsumer = true;
+    try {
+      connection.versionFor(ConsumerGroupDescribe);
+    } catch {
+      supportsConsumer = false;
+    }
+    if (supportsConsumer) {
+      const response = await call.send(connection, ConsumerGroupDescribe, {
+        groupIds: indices.map((i) => ids[i]!),
+        includeAuthorizedOperations,
+      });
+      const byId = new Map(response.groups.map((g) => [g.groupId, g]));
+      const isConsumer = (i: number) =>
+        (byId.get(ids[i]!)?.errorCode ?? ErrorCode.GROUP_ID_NOT_FOUND) !== ErrorCode.GROUP_ID_NOT_FOUND;
+      classic = indices.filter((i) => !isConsumer(i));
+      out = matchOutcomes(
+        indices.filter(isConsumer),
+        (i) => byId.get(ids[i]!),
+        (g) => consumerGroup(g, nodeId),
       );
-    },
-    (i) => ({ type: "group", key: ids[i] as string }),
-  );
+    }
+    if (classic.length > 0) {
+      const response = await call.send(connection, DescribeGroups, {
+        groups: classic.map((i) => ids[i]!),
+        includeAuthorizedOperations,
+      });
+      const byId = new Map(response.groups.map((g) => [g.groupId, g]));
+      const described = matchOutcomes(
+        classic,
+        (i) => byId.get(ids[i]!),
+        (g) => classicGroup(g, nodeId),
+      );
+      for (const [i, outcome] of described) out.set(i, outcome);
+    }
+    return out;
+  });
 }
 
 /** DeleteGroups on each group's coordinator. Only empty groups can be deleted (NON_EMPTY_GROUP). */
 export async function deleteGroups(call: AdminCall, groupIds: readonly string[]): Promise<string[]> {
-  const ids = checkGroupIds("groupIds", groupIds);
-  return call.retryItems(
-    ids,
-    async (pending) => {
-      const { groups, failed } = await call.coordinators("group", new Map(pending.map((i) => [i, ids[i] as string])));
-      return call.fanOut(
-        DeleteGroups,
-        groups,
-        async (connection, _nodeId, indices) => {
-          const response = await call.send(connection, DeleteGroups, {
-            groupsNames: indices.map((i) => ids[i] as string),
-          });
-          const byId = new Map(response.results.map((r) => [r.groupId, r]));
-          const out = new Map<number, ItemOutcome<string>>();
-          for (const i of indices) {
-            const r = byId.get(ids[i] as string);
-            if (r)
-              out.set(
-                i,
-                outcomeOf(r.errorCode, null, () => r.groupId),
-              );
-          }
-          return out;
-        },
-        failed,
-      );
-    },
-    (i) => ({ type: "group", key: ids[i] as string }),
-  );
+  const ids = checkIds("groupIds", groupIds);
+  return call.toCoordinators("group", DeleteGroups, ids, async (connection, _nodeId, indices) => {
+    const response = await call.send(connection, DeleteGroups, { groupsNames: indices.map((i) => ids[i]!) });
+    const byId = new Map(response.results.map((r) => [r.groupId, r]));
+    return matchOutcomes(
+      indices,
+      (i) => byId.get(ids[i]!),
+      (r) => r.groupId,
+    );
+  });
 }
 
 /**
@@ -359,14 +314,13 @@ export async function removeGroupMembers(
   options: RemoveMembersOptions = {},
 ): Promise<MemberToRemove[]> {
   const group = checkNonEmpty("groupId", groupId);
-  const list = checkArray<MemberToRemove>("members", members).map((m, i) => {
-    const o = checkObject(`members[${i}]`, m);
+  const list = checkEach("members", members, (o, at) => {
     if ((o.memberId === undefined) === (o.groupInstanceId === undefined)) {
-      throw new InvalidArgumentError(`members[${i}]`, "must have exactly one of memberId and groupInstanceId");
+      throw new InvalidArgumentError(at, "must have exactly one of memberId and groupInstanceId");
     }
     return o.memberId !== undefined
-      ? { memberId: checkNonEmpty(`members[${i}].memberId`, o.memberId), groupInstanceId: null }
-      : { memberId: "", groupInstanceId: checkNonEmpty(`members[${i}].groupInstanceId`, o.groupInstanceId) };
+      ? { memberId: checkNonEmpty(`${at}.memberId`, o.memberId), groupInstanceId: null }
+      : { memberId: "", groupInstanceId: checkNonEmpty(`${at}.groupInstanceId`, o.groupInstanceId) };
   });
   const labels = list.map((m) =>
     m.groupInstanceId !== null ? `instance ${m.groupInstanceId}` : `member ${m.memberId}`,
@@ -385,28 +339,21 @@ export async function removeGroupMembers(
         memberId: "",
         members: pending.map((i) => ({ ...(list[i] as (typeof list)[number]), reason })),
       });
-      const out = new Map<number, ItemOutcome<MemberToRemove>>();
       // A group-level error (e.g. NOT_COORDINATOR) concerns every member of the request.
-      if (response.errorCode !== 0) {
-        const error = kafkaError(response.errorCode);
-        for (const i of pending) out.set(i, { error });
-        return out;
-      }
-      for (const i of pending) {
-        const m = list[i] as (typeof list)[number];
-        const r = response.members.find((x) =>
-          m.groupInstanceId !== null ? x.groupInstanceId === m.groupInstanceId : x.memberId === m.memberId,
-        );
-        if (r) {
-          out.set(
-            i,
-            outcomeOf(r.errorCode, null, () =>
-              m.groupInstanceId !== null ? { groupInstanceId: m.groupInstanceId } : { memberId: m.memberId },
-            ),
+      if (response.errorCode !== 0) return failAll(pending, { error: kafkaError(response.errorCode) });
+      return matchOutcomes(
+        pending,
+        (i) => {
+          const m = list[i]!;
+          return response.members.find((x) =>
+            m.groupInstanceId !== null ? x.groupInstanceId === m.groupInstanceId : x.memberId === m.memberId,
           );
-        }
-      }
-      return out;
+        },
+        (_, i): MemberToRemove => {
+          const m = list[i]!;
+          return m.groupInstanceId !== null ? { groupInstanceId: m.groupInstanceId } : { memberId: m.memberId };
+        },
+      );
     },
     () => ({ type: "group", key: group }),
   );

@@ -13,9 +13,9 @@ import {
   type ElectLeadersResponse,
   ListPartitionReassignments,
 } from "../protocol/messages/index.js";
-import { type AdminItemFailure, AdminOperationError } from "./errors.js";
-import { type AdminCall, type ItemOutcome, outcomeOf, partitionLabel } from "./routing.js";
-import { checkArray, checkInt, checkObject, checkOneOf, checkPartition, checkUnique } from "./validate.js";
+import { groupByTopic, partitionLabel, partitionOutcomes, topicPartitionIndexes, valuesOf } from "./outcomes.js";
+import type { AdminCall, ItemOutcome } from "./routing.js";
+import { checkArray, checkEach, checkInt, checkOneOf, checkPartition, checkUnique } from "./validate.js";
 
 /** A reassignment to start (`replicas`: the new replica list, preferred leader first) or cancel (`null`). */
 export interface PartitionReassignment {
@@ -65,9 +65,7 @@ export async function alterPartitionReassignments(
   reassignments: readonly PartitionReassignment[],
   options: AlterReassignmentsOptions = {},
 ): Promise<PartitionReassignment[]> {
-  const list = checkArray<PartitionReassignment>("reassignments", reassignments).map((r, i) => {
-    const at = `reassignments[${i}]`;
-    const o = checkObject(at, r);
+  const list = checkEach("reassignments", reassignments, (o, at) => {
     if (o.replicas === undefined)
       throw new InvalidArgumentError(`${at}.replicas`, "must be a broker id list, or null to cancel");
     const replicas =
@@ -75,7 +73,7 @@ export async function alterPartitionReassignments(
         ? null
         : checkArray<unknown>(`${at}.replicas`, o.replicas).map((b, j) => checkInt(`${at}.replicas[${j}]`, b, 0));
     if (replicas) checkUnique(`${at}.replicas`, replicas.map(String));
-    return { ...checkPartition(at, r), replicas };
+    return { ...checkPartition(at, o), replicas };
   });
   const labels = list.map((r) => partitionLabel(r.topic, r.partition));
   checkUnique("reassignments", labels);
@@ -88,36 +86,21 @@ export async function alterPartitionReassignments(
         "false needs AlterPartitionReassignments v1 (Kafka 4.1+)",
       );
     }
-    const topics = new Map<string, { partitionIndex: number; replicas: number[] | null }[]>();
-    for (const i of pending) {
-      const r = list[i] as (typeof list)[number];
-      topics.set(r.topic, [...(topics.get(r.topic) ?? []), { partitionIndex: r.partition, replicas: r.replicas }]);
-    }
     const response = await call.send(
       connection,
       AlterPartitionReassignments,
       {
         timeoutMs: call.serverTimeoutMs(),
         allowReplicationFactorChange,
-        topics: [...topics].map(([name, partitions]) => ({ name, partitions })),
+        topics: [...groupByTopic(pending.map((i) => list[i]!))].map(([name, rs]) => ({
+          name,
+          partitions: rs.map((r) => ({ partitionIndex: r.partition, replicas: r.replicas })),
+        })),
       },
       true,
     );
     if (response.errorCode !== 0) throw kafkaError(response.errorCode, response.errorMessage);
-    const results = new Map<string, { errorCode: number; errorMessage: string | null }>();
-    for (const t of response.responses) {
-      for (const p of t.partitions) results.set(partitionLabel(t.name, p.partitionIndex), p);
-    }
-    const out = new Map<number, ItemOutcome<PartitionReassignment>>();
-    for (const i of pending) {
-      const r = results.get(labels[i] as string);
-      if (r)
-        out.set(
-          i,
-          outcomeOf(r.errorCode, r.errorMessage, () => list[i] as (typeof list)[number]),
-        );
-    }
-    return out;
+    return partitionOutcomes(pending, labels, response.responses, (_, i) => list[i]!);
   });
 }
 
@@ -137,15 +120,9 @@ export async function listPartitionReassignments(
     );
   }
   return call.retry(async () => {
-    let topics: { name: string; partitionIndexes: number[] }[] | null = null;
-    if (list) {
-      const byTopic = new Map<string, number[]>();
-      for (const p of list) byTopic.set(p.topic, [...(byTopic.get(p.topic) ?? []), p.partition]);
-      topics = [...byTopic].map(([name, partitionIndexes]) => ({ name, partitionIndexes }));
-    }
     const response = await call.sendToController(
       ListPartitionReassignments,
-      { timeoutMs: call.serverTimeoutMs(), topics },
+      { timeoutMs: call.serverTimeoutMs(), topics: list ? topicPartitionIndexes(list) : null },
       true,
     );
     if (response.errorCode !== 0) throw kafkaError(response.errorCode, response.errorMessage);
@@ -198,12 +175,9 @@ export async function electLeaders(
     if (electionType !== 0 && connection.versionFor(ElectLeaders) < 1) {
       throw new InvalidArgumentError("type", "unclean elections need ElectLeaders v1 (Kafka 2.4+)");
     }
-    let topicPartitions: { topic: string; partitions: number[] }[] | null = null;
-    if (items) {
-      const byTopic = new Map<string, number[]>();
-      for (const p of items) byTopic.set(p.topic, [...(byTopic.get(p.topic) ?? []), p.partition]);
-      topicPartitions = [...byTopic].map(([topic, ps]) => ({ topic, partitions: ps }));
-    }
+    const topicPartitions = items
+      ? topicPartitionIndexes(items).map((t) => ({ topic: t.name, partitions: t.partitionIndexes }))
+      : null;
     const response = await call.send(
       connection,
       ElectLeaders,
@@ -216,14 +190,10 @@ export async function electLeaders(
   if (!list) {
     // No input list: the controller picks the partitions, and the result has no input order.
     const outcomes = sortPartitions(await call.retry(() => send(undefined)));
-    const results: (ElectionResult | undefined)[] = [];
-    const failures: AdminItemFailure[] = [];
-    for (const [index, { topic, partition, outcome }] of outcomes.entries()) {
-      if ("value" in outcome) results[index] = outcome.value;
-      else failures.push({ index, item: partitionLabel(topic, partition), error: outcome.error });
-    }
-    if (failures.length > 0) throw new AdminOperationError(call.operation, failures, results);
-    return results as ElectionResult[];
+    return valuesOf(
+      call.operation,
+      outcomes.map((o) => ({ item: partitionLabel(o.topic, o.partition), outcome: o.outcome })),
+    );
   }
   const labels = list.map((p) => partitionLabel(p.topic, p.partition));
   checkUnique("partitions", labels);
@@ -234,11 +204,11 @@ export async function electLeaders(
         r.outcome,
       ]),
     );
-    const out = new Map<number, ItemOutcome<ElectionResult>>();
-    for (const i of pending) {
-      const o = outcomes.get(labels[i] as string);
-      if (o) out.set(i, o);
-    }
-    return out;
+    return new Map(
+      pending.flatMap((i) => {
+        const o = outcomes.get(labels[i]!);
+        return o ? [[i, o] as const] : [];
+      }),
+    );
   });
 }

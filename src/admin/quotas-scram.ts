@@ -14,8 +14,18 @@ import {
   DescribeClientQuotas,
   DescribeUserScramCredentials,
 } from "../protocol/messages/index.js";
-import { type AdminCall, type ItemOutcome, outcomeOf } from "./routing.js";
-import { checkArray, checkInt, checkNonEmpty, checkObject, checkOneOf, checkUnique } from "./validate.js";
+import { matchOutcomes } from "./outcomes.js";
+import type { AdminCall } from "./routing.js";
+import {
+  checkArray,
+  checkEach,
+  checkInt,
+  checkNonEmpty,
+  checkObject,
+  checkOneOf,
+  checkStrings,
+  checkUnique,
+} from "./validate.js";
 
 const pbkdf2Async = promisify(pbkdf2);
 
@@ -156,33 +166,28 @@ export async function alterClientQuotas(
   alterations: readonly QuotaAlteration[],
   options: AlterQuotasOptions = {},
 ): Promise<QuotaEntity[]> {
-  const list = checkArray<QuotaAlteration>("alterations", alterations).map((a, i) => {
-    const o = checkObject(`alterations[${i}]`, a);
-    const entity = checkEntity(`alterations[${i}].entity`, o.entity);
-    const set = Object.entries(o.set === undefined ? {} : checkObject(`alterations[${i}].set`, o.set)).map(
-      ([key, value]) => {
-        if (typeof value !== "number" || !Number.isFinite(value) || value < 0) {
-          throw new InvalidArgumentError(`alterations[${i}].set.${key}`, "must be a finite number ≥ 0");
-        }
-        return { key, value, remove: false };
-      },
-    );
-    const remove = (o.remove === undefined ? [] : checkArray<string>(`alterations[${i}].remove`, o.remove)).map(
-      (k, j) => ({
-        key: checkNonEmpty(`alterations[${i}].remove[${j}]`, k),
-        value: 0,
-        remove: true,
-      }),
-    );
+  const list = checkEach("alterations", alterations, (o, at) => {
+    const entity = checkEntity(`${at}.entity`, o.entity);
+    const set = Object.entries(o.set === undefined ? {} : checkObject(`${at}.set`, o.set)).map(([key, value]) => {
+      if (typeof value !== "number" || !Number.isFinite(value) || value < 0) {
+        throw new InvalidArgumentError(`${at}.set.${key}`, "must be a finite number ≥ 0");
+      }
+      return { key, value, remove: false };
+    });
+    const remove = (o.remove === undefined ? [] : checkArray<string>(`${at}.remove`, o.remove)).map((k, j) => ({
+      key: checkNonEmpty(`${at}.remove[${j}]`, k),
+      value: 0,
+      remove: true,
+    }));
     const ops = [...set, ...remove];
-    if (ops.length === 0) throw new InvalidArgumentError(`alterations[${i}]`, "must set or remove at least one quota");
+    if (ops.length === 0) throw new InvalidArgumentError(at, "must set or remove at least one quota");
     checkUnique(
-      `alterations[${i}].remove`,
+      `${at}.remove`,
       remove.map((op) => op.key),
     );
     for (const [j, op] of remove.entries()) {
       if (set.some((x) => x.key === op.key)) {
-        throw new InvalidArgumentError(`alterations[${i}].remove[${j}]`, `quota ${op.key} is both set and removed`);
+        throw new InvalidArgumentError(`${at}.remove[${j}]`, `quota ${op.key} is both set and removed`);
       }
     }
     return { entity, ops };
@@ -196,16 +201,11 @@ export async function alterClientQuotas(
       validateOnly,
     });
     const byKey = new Map(r.entries.map((e) => [entityKey(e.entity), e]));
-    const out = new Map<number, ItemOutcome<QuotaEntity>>();
-    for (const i of pending) {
-      const e = byKey.get(labels[i] as string);
-      if (e)
-        out.set(
-          i,
-          outcomeOf(e.errorCode, e.errorMessage, () => entityOf((list[i] as (typeof list)[number]).entity)),
-        );
-    }
-    return out;
+    return matchOutcomes(
+      pending,
+      (i) => byKey.get(labels[i]!),
+      (_, i) => entityOf(list[i]!.entity),
+    );
   });
 }
 
@@ -217,8 +217,7 @@ export async function describeUserScramCredentials(
   call: AdminCall,
   users?: readonly string[],
 ): Promise<UserScramCredentials[]> {
-  const list =
-    users === undefined ? undefined : checkArray<string>("users", users).map((u, i) => checkNonEmpty(`users[${i}]`, u));
+  const list = users === undefined ? undefined : checkStrings("users", users);
   if (list) checkUnique("users", list);
   const describe = async (names: string[] | null) => {
     const r = await call.sendToAny(DescribeUserScramCredentials, {
@@ -241,16 +240,7 @@ export async function describeUserScramCredentials(
   return call.retryItems(list, async (pending) => {
     const results = await describe(pending.map((i) => list[i] as string));
     const byUser = new Map(results.map((r) => [r.user, r]));
-    const out = new Map<number, ItemOutcome<UserScramCredentials>>();
-    for (const i of pending) {
-      const r = byUser.get(list[i] as string);
-      if (r)
-        out.set(
-          i,
-          outcomeOf(r.errorCode, r.errorMessage, () => toCredentials(r)),
-        );
-    }
-    return out;
+    return matchOutcomes(pending, (i) => byUser.get(list[i]!), toCredentials);
   });
 }
 
@@ -278,16 +268,11 @@ async function alterScram(
       upsertions: pending.flatMap((i) => (built[i]?.upsertion ? [built[i].upsertion] : [])),
     });
     const byUser = new Map(r.results.map((x) => [x.user, x]));
-    const out = new Map<number, ItemOutcome<string>>();
-    for (const i of pending) {
-      const x = byUser.get(users[i] as string);
-      if (x)
-        out.set(
-          i,
-          outcomeOf(x.errorCode, x.errorMessage, () => x.user),
-        );
-    }
-    return out;
+    return matchOutcomes(
+      pending,
+      (i) => byUser.get(users[i]!),
+      (x) => x.user,
+    );
   });
 }
 
@@ -299,20 +284,18 @@ export async function upsertUserScramCredentials(
   call: AdminCall,
   upsertions: readonly ScramUpsertion[],
 ): Promise<string[]> {
-  const list = checkArray<ScramUpsertion>("upsertions", upsertions).map((u, i) => {
-    const o = checkObject(`upsertions[${i}]`, u);
+  const list = checkEach("upsertions", upsertions, (o, at) => {
     if (o.salt !== undefined && (!Buffer.isBuffer(o.salt) || o.salt.length === 0)) {
-      throw new InvalidArgumentError(`upsertions[${i}].salt`, "must be a non-empty Buffer");
+      throw new InvalidArgumentError(`${at}.salt`, "must be a non-empty Buffer");
     }
     if (typeof o.password !== "string" || o.password === "") {
-      throw new InvalidArgumentError(`upsertions[${i}].password`, "must be a non-empty string");
+      throw new InvalidArgumentError(`${at}.password`, "must be a non-empty string");
     }
     return {
-      user: checkNonEmpty(`upsertions[${i}].user`, o.user),
-      mechanism: checkOneOf(`upsertions[${i}].mechanism`, o.mechanism, MECHANISMS),
+      user: checkNonEmpty(`${at}.user`, o.user),
+      mechanism: checkOneOf(`${at}.mechanism`, o.mechanism, MECHANISMS),
       password: o.password,
-      iterations:
-        o.iterations === undefined ? 8192 : checkInt(`upsertions[${i}].iterations`, o.iterations, 4096, 16384),
+      iterations: o.iterations === undefined ? 8192 : checkInt(`${at}.iterations`, o.iterations, 4096, 16384),
       salt: (o.salt as Buffer | undefined) ?? randomBytes(32),
     };
   });
@@ -351,11 +334,10 @@ export async function deleteUserScramCredentials(
   call: AdminCall,
   deletions: readonly ScramDeletion[],
 ): Promise<string[]> {
-  const list = checkArray<ScramDeletion>("deletions", deletions).map((d, i) => {
-    const o = checkObject(`deletions[${i}]`, d);
+  const list = checkEach("deletions", deletions, (o, at) => {
     return {
-      user: checkNonEmpty(`deletions[${i}].user`, o.user),
-      mechanism: checkOneOf(`deletions[${i}].mechanism`, o.mechanism, MECHANISMS),
+      user: checkNonEmpty(`${at}.user`, o.user),
+      mechanism: checkOneOf(`${at}.mechanism`, o.mechanism, MECHANISMS),
     };
   });
   const users = list.map((d) => d.user);

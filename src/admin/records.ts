@@ -8,9 +8,19 @@ import { InvalidArgumentError } from "../protocol/errors.js";
 import type { KafkaError } from "../protocol/kafka-error.js";
 import { kafkaError } from "../protocol/kafka-error.js";
 import { AlterReplicaLogDirs, DeleteRecords, DescribeLogDirs, ListOffsets } from "../protocol/messages/index.js";
-import { type AdminCall, type ItemOutcome, outcomeOf, partitionLabel } from "./routing.js";
+import {
+  byPartition,
+  groupBy,
+  groupByTopic,
+  matchOutcomes,
+  outcomeOf,
+  partitionLabel,
+  partitionOutcomes,
+} from "./outcomes.js";
+import type { AdminCall } from "./routing.js";
 import {
   checkArray,
+  checkEach,
   checkInt,
   checkLong,
   checkNonEmpty,
@@ -148,28 +158,6 @@ function specTimestamp(argument: string, spec: unknown): bigint {
   return checkLong(`${argument}.timestamp`, o.timestamp, 0n);
 }
 
-/** Groups `{ topic, partition }` items by topic, keeping each item's input position. */
-function byTopic<T extends { topic: string; partition: number }>(
-  indices: readonly number[],
-  list: readonly T[],
-): Map<string, { index: number; item: T }[]> {
-  const topics = new Map<string, { index: number; item: T }[]>();
-  for (const i of indices) {
-    const item = list[i] as T;
-    topics.set(item.topic, [...(topics.get(item.topic) ?? []), { index: i, item }]);
-  }
-  return topics;
-}
-
-/** Finds a partition's entry in a topic/partition response. */
-function resultsByPartition<P extends { partitionIndex: number }>(
-  topics: readonly { name: string; partitions: readonly P[] }[],
-): Map<string, P> {
-  const out = new Map<string, P>();
-  for (const t of topics) for (const p of t.partitions) out.set(partitionLabel(t.name, p.partitionIndex), p);
-  return out;
-}
-
 /** ListOffsets, one request per partition leader. */
 export async function listOffsets(
   call: AdminCall,
@@ -188,53 +176,32 @@ export async function listOffsets(
     "readCommitted"
       ? 1
       : 0;
-  return call.retryItems(labels, async (pending) => {
-    const { groups, failed } = await call.leaders(new Map(pending.map((i) => [i, list[i] as (typeof list)[number]])));
-    return call.fanOut(
+  return call.toLeaders(ListOffsets, list, async (connection, _nodeId, indices) => {
+    const response = await call.send(
+      connection,
       ListOffsets,
-      groups,
-      async (connection, _nodeId, indices) => {
-        const topics = byTopic(indices, list);
-        const response = await call.send(
-          connection,
-          ListOffsets,
-          {
-            replicaId: -1,
-            isolationLevel,
-            topics: [...topics].map(([name, items]) => ({
-              name,
-              partitions: items.map(({ item }) => ({
-                partitionIndex: item.partition,
-                currentLeaderEpoch: -1,
-                timestamp: item.timestamp,
-              })),
-            })),
-            timeoutMs: call.serverTimeoutMs(),
-          },
-          true,
-        );
-        const results = resultsByPartition(response.topics);
-        const out = new Map<number, ItemOutcome<PartitionOffset>>();
-        for (const i of indices) {
-          const q = list[i] as (typeof list)[number];
-          const r = results.get(labels[i] as string);
-          if (r) {
-            out.set(
-              i,
-              outcomeOf(r.errorCode, null, () => ({
-                topic: q.topic,
-                partition: q.partition,
-                offset: r.offset,
-                timestamp: Number(r.timestamp),
-                leaderEpoch: r.leaderEpoch,
-              })),
-            );
-          }
-        }
-        return out;
+      {
+        replicaId: -1,
+        isolationLevel,
+        topics: [...groupByTopic(indices.map((i) => list[i]!))].map(([name, items]) => ({
+          name,
+          partitions: items.map((q) => ({
+            partitionIndex: q.partition,
+            currentLeaderEpoch: -1,
+            timestamp: q.timestamp,
+          })),
+        })),
+        timeoutMs: call.serverTimeoutMs(),
       },
-      failed,
+      true,
     );
+    return partitionOutcomes(indices, labels, response.topics, (r, i) => ({
+      topic: list[i]!.topic,
+      partition: list[i]!.partition,
+      offset: r.offset,
+      timestamp: Number(r.timestamp),
+      leaderEpoch: r.leaderEpoch,
+    }));
   });
 }
 
@@ -249,45 +216,24 @@ export async function deleteRecords(
   }));
   const labels = list.map((d) => partitionLabel(d.topic, d.partition));
   checkUnique("items", labels);
-  return call.retryItems(labels, async (pending) => {
-    const { groups, failed } = await call.leaders(new Map(pending.map((i) => [i, list[i] as (typeof list)[number]])));
-    return call.fanOut(
+  return call.toLeaders(DeleteRecords, list, async (connection, _nodeId, indices) => {
+    const response = await call.send(
+      connection,
       DeleteRecords,
-      groups,
-      async (connection, _nodeId, indices) => {
-        const topics = byTopic(indices, list);
-        const response = await call.send(
-          connection,
-          DeleteRecords,
-          {
-            topics: [...topics].map(([name, entries]) => ({
-              name,
-              partitions: entries.map(({ item }) => ({ partitionIndex: item.partition, offset: item.beforeOffset })),
-            })),
-            timeoutMs: call.serverTimeoutMs(),
-          },
-          true,
-        );
-        const results = resultsByPartition(response.topics);
-        const out = new Map<number, ItemOutcome<DeletedRecords>>();
-        for (const i of indices) {
-          const d = list[i] as (typeof list)[number];
-          const r = results.get(labels[i] as string);
-          if (r) {
-            out.set(
-              i,
-              outcomeOf(r.errorCode, null, () => ({
-                topic: d.topic,
-                partition: d.partition,
-                lowWatermark: r.lowWatermark,
-              })),
-            );
-          }
-        }
-        return out;
+      {
+        topics: [...groupByTopic(indices.map((i) => list[i]!))].map(([name, items]) => ({
+          name,
+          partitions: items.map((d) => ({ partitionIndex: d.partition, offset: d.beforeOffset })),
+        })),
+        timeoutMs: call.serverTimeoutMs(),
       },
-      failed,
+      true,
     );
+    return partitionOutcomes(indices, labels, response.topics, (r, i) => ({
+      topic: list[i]!.topic,
+      partition: list[i]!.partition,
+      lowWatermark: r.lowWatermark,
+    }));
   });
 }
 
@@ -298,38 +244,28 @@ export async function describeLogDirs(call: AdminCall, options: DescribeLogDirsO
       ? undefined
       : checkArray<number>("brokers", options.brokers).map((b, i) => checkInt(`brokers[${i}]`, b, 0));
   if (brokers) checkUnique("brokers", brokers.map(String));
-  brokers ??= [...(await call.metadata()).brokers.keys()].sort((a, b) => a - b);
-  const ids = brokers;
-  return call.retryItems(
-    ids.map((b) => `broker ${b}`),
-    (pending) =>
-      call.fanOut(
-        DescribeLogDirs,
-        new Map(pending.map((i) => [ids[i] as number, [i]])),
-        async (connection, nodeId, indices) => {
-          // null topics: every replica in every dir.
-          const response = await call.send(connection, DescribeLogDirs, { topics: null });
-          const logDirs: LogDirDescription[] = response.results.map((d) => ({
-            path: d.logDir,
-            ...(d.errorCode !== 0 ? { error: kafkaError(d.errorCode) } : {}),
-            totalBytes: d.totalBytes,
-            usableBytes: d.usableBytes,
-            cordoned: d.isCordoned,
-            replicas: d.topics.flatMap((t) =>
-              t.partitions.map((p) => ({
-                topic: t.name,
-                partition: p.partitionIndex,
-                size: p.partitionSize,
-                offsetLag: p.offsetLag,
-                isFuture: p.isFutureKey,
-              })),
-            ),
-          }));
-          const outcome = outcomeOf(response.errorCode, null, () => ({ broker: nodeId, logDirs }));
-          return new Map(indices.map((i) => [i, outcome]));
-        },
+  brokers ??= await call.brokerIds();
+  return call.toEachBroker(DescribeLogDirs, brokers, async (connection, nodeId) => {
+    // null topics: every replica in every dir.
+    const response = await call.send(connection, DescribeLogDirs, { topics: null });
+    const logDirs: LogDirDescription[] = response.results.map((d) => ({
+      path: d.logDir,
+      ...(d.errorCode !== 0 ? { error: kafkaError(d.errorCode) } : {}),
+      totalBytes: d.totalBytes,
+      usableBytes: d.usableBytes,
+      cordoned: d.isCordoned,
+      replicas: d.topics.flatMap((t) =>
+        t.partitions.map((p) => ({
+          topic: t.name,
+          partition: p.partitionIndex,
+          size: p.partitionSize,
+          offsetLag: p.offsetLag,
+          isFuture: p.isFutureKey,
+        })),
       ),
-  );
+    }));
+    return outcomeOf(response.errorCode, null, () => ({ broker: nodeId, logDirs }));
+  });
 }
 
 /** AlterReplicaLogDirs, one request per broker. Returns the moves in input order. */
@@ -337,57 +273,43 @@ export async function alterReplicaLogDirs(
   call: AdminCall,
   moves: readonly ReplicaLogDirMove[],
 ): Promise<ReplicaLogDirMove[]> {
-  const list = checkArray<ReplicaLogDirMove>("moves", moves).map((m, i) => {
-    const o = checkObject(`moves[${i}]`, m);
-    const path = checkNonEmpty(`moves[${i}].path`, o.path);
+  const list = checkEach("moves", moves, (o, at) => {
+    const path = checkNonEmpty(`${at}.path`, o.path);
     if (!path.startsWith("/") && !/^[A-Za-z]:[\\/]/.test(path)) {
-      throw new InvalidArgumentError(`moves[${i}].path`, `must be an absolute path; got ${path}`);
+      throw new InvalidArgumentError(`${at}.path`, `must be an absolute path; got ${path}`);
     }
     return {
-      topic: checkTopicName(`moves[${i}].topic`, o.topic),
-      partition: checkInt(`moves[${i}].partition`, o.partition, 0),
-      broker: checkInt(`moves[${i}].broker`, o.broker, 0),
+      topic: checkTopicName(`${at}.topic`, o.topic),
+      partition: checkInt(`${at}.partition`, o.partition, 0),
+      broker: checkInt(`${at}.broker`, o.broker, 0),
       path,
     };
   });
   const labels = list.map((m) => `${partitionLabel(m.topic, m.partition)} on broker ${m.broker}`);
   checkUnique("moves", labels);
-  return call.retryItems(labels, (pending) => {
-    const groups = new Map<number, number[]>();
-    for (const i of pending) {
-      const b = (list[i] as (typeof list)[number]).broker;
-      groups.set(b, [...(groups.get(b) ?? []), i]);
-    }
-    return call.fanOut(AlterReplicaLogDirs, groups, async (connection, _nodeId, indices) => {
-      // The request nests partitions under dirs, then topics.
-      const dirs = new Map<string, Map<string, number[]>>();
-      for (const i of indices) {
-        const m = list[i] as (typeof list)[number];
-        const topics = dirs.get(m.path) ?? new Map<string, number[]>();
-        topics.set(m.topic, [...(topics.get(m.topic) ?? []), m.partition]);
-        dirs.set(m.path, topics);
-      }
-      const response = await call.send(connection, AlterReplicaLogDirs, {
-        dirs: [...dirs].map(([path, topics]) => ({
-          path,
-          topics: [...topics].map(([name, partitions]) => ({ name, partitions })),
-        })),
-      });
-      const results = new Map<string, number>();
-      for (const t of response.results) {
-        for (const p of t.partitions) results.set(partitionLabel(t.topicName, p.partitionIndex), p.errorCode);
-      }
-      const out = new Map<number, ItemOutcome<ReplicaLogDirMove>>();
-      for (const i of indices) {
-        const m = list[i] as (typeof list)[number];
-        const code = results.get(partitionLabel(m.topic, m.partition));
-        if (code !== undefined)
-          out.set(
-            i,
-            outcomeOf(code, null, () => m),
-          );
-      }
-      return out;
-    });
-  });
+  return call.retryItems(labels, (pending) =>
+    call.fanOut(
+      AlterReplicaLogDirs,
+      groupBy(pending, (i) => list[i]!.broker),
+      async (connection, _nodeId, indices) => {
+        // The request nests partitions under dirs, then topics.
+        const dirs = groupBy(
+          indices.map((i) => list[i]!),
+          (m) => m.path,
+        );
+        const response = await call.send(connection, AlterReplicaLogDirs, {
+          dirs: [...dirs].map(([path, moved]) => ({
+            path,
+            topics: [...groupByTopic(moved)].map(([name, ms]) => ({ name, partitions: ms.map((m) => m.partition) })),
+          })),
+        });
+        const results = byPartition(response.results.map((t) => ({ name: t.topicName, partitions: t.partitions })));
+        return matchOutcomes(
+          indices,
+          (i) => results.get(partitionLabel(list[i]!.topic, list[i]!.partition)),
+          (_, i) => list[i]!,
+        );
+      },
+    ),
+  );
 }

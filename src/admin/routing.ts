@@ -18,6 +18,7 @@ import { ErrorCode } from "../protocol/error-table.js";
 import { InvalidArgumentError, ProtocolError, SamsaError } from "../protocol/errors.js";
 import { KafkaError, kafkaError } from "../protocol/kafka-error.js";
 import { type AdminItemFailure, AdminOperationError, AdminTimeoutError } from "./errors.js";
+import { partitionLabel } from "./outcomes.js";
 import { checkInt } from "./validate.js";
 
 /** Options every admin method accepts. */
@@ -63,19 +64,12 @@ export type AdminApi = Extract<ConnectionRoute, { api: unknown }>["api"];
 /** A `fanOut` group key meaning "any broker will do". Broker ids are never negative. */
 export const ANY_BROKER = -1;
 
-/** `topic-partition`, Kafka's own way of naming a partition in messages. */
-export function partitionLabel(topic: string, partition: number): string {
-  return `${topic}-${partition}`;
-}
-
-/** The outcome for a response's error code and message: a value when the code is 0. */
-export function outcomeOf<R>(
-  errorCode: number,
-  errorMessage: string | null | undefined,
-  value: () => R,
-): ItemOutcome<R> {
-  return errorCode === 0 ? { value: value() } : { error: kafkaError(errorCode, errorMessage) };
-}
+/** What `fanOut` runs per broker: one request for the input positions that broker owns. */
+export type BrokerSend<R> = (
+  connection: Connection,
+  nodeId: number,
+  indices: number[],
+) => Promise<Map<number, ItemOutcome<R>>>;
 
 /** One invocation of an admin method; see the module comment. */
 export class AdminCall {
@@ -362,7 +356,7 @@ export class AdminCall {
   async fanOut<R>(
     api: AdminApi,
     groups: ReadonlyMap<number, number[]>,
-    send: (connection: Connection, nodeId: number, indices: number[]) => Promise<Map<number, ItemOutcome<R>>>,
+    send: BrokerSend<R>,
     into: Map<number, ItemOutcome<R>> = new Map(),
   ): Promise<Map<number, ItemOutcome<R>>> {
     await Promise.all(
@@ -380,6 +374,64 @@ export class AdminCall {
       }),
     );
     return into;
+  }
+
+  /**
+   * A batch call over partitions, each sent to its current leader (see {@link leaders}); `send`
+   * makes one request per leader for the positions it leads. Items are labelled `topic-partition`.
+   */
+  toLeaders<R>(
+    api: AdminApi,
+    partitions: readonly { topic: string; partition: number }[],
+    send: BrokerSend<R>,
+  ): Promise<R[]> {
+    return this.retryItems(
+      partitions.map((p) => partitionLabel(p.topic, p.partition)),
+      async (pending) => {
+        const { groups, failed } = await this.leaders(new Map(pending.map((i) => [i, partitions[i]!])));
+        return this.fanOut(api, groups, send, failed);
+      },
+    );
+  }
+
+  /**
+   * A batch call over group or transactional ids, each sent to its coordinator (see
+   * {@link coordinators}); a retriable error forgets the coordinator of the item it hit.
+   */
+  toCoordinators<R>(type: CoordinatorType, api: AdminApi, keys: readonly string[], send: BrokerSend<R>): Promise<R[]> {
+    return this.retryItems(
+      keys,
+      async (pending) => {
+        const { groups, failed } = await this.coordinators(type, new Map(pending.map((i) => [i, keys[i]!])));
+        return this.fanOut(api, groups, send, failed);
+      },
+      (i) => ({ type, key: keys[i]! }),
+    );
+  }
+
+  /**
+   * One request to each of `brokers`, for calls every broker answers for its own share
+   * (ListGroups, ListTransactions, DescribeLogDirs): the brokers' answers in that order, or
+   * `AdminOperationError` naming the brokers that failed.
+   */
+  toEachBroker<R>(
+    api: AdminApi,
+    brokers: readonly number[],
+    ask: (connection: Connection, nodeId: number) => Promise<ItemOutcome<R>>,
+  ): Promise<R[]> {
+    return this.retryItems(
+      brokers.map((b) => `broker ${b}`),
+      (pending) =>
+        this.fanOut(api, new Map(pending.map((i) => [brokers[i]!, [i]])), async (connection, nodeId, indices) => {
+          const outcome = await ask(connection, nodeId);
+          return new Map(indices.map((i) => [i, outcome]));
+        }),
+    );
+  }
+
+  /** The ids of every broker in the metadata, ascending. */
+  async brokerIds(): Promise<number[]> {
+    return [...(await this.metadata()).brokers.keys()].sort((a, b) => a - b);
   }
 
   /**

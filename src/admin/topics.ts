@@ -20,8 +20,9 @@ import {
 } from "../protocol/messages/index.js";
 import { type AclOperation, decodeAclOperations } from "./acls.js";
 import { type ConfigEntry, configEntry } from "./configs.js";
-import { type AdminCall, type ItemOutcome, outcomeOf } from "./routing.js";
-import { checkArray, checkInt, checkObject, checkTopicName, checkUnique } from "./validate.js";
+import { matchOutcomes } from "./outcomes.js";
+import type { AdminCall } from "./routing.js";
+import { checkArray, checkEach, checkInt, checkObject, checkTopicName, checkUnique } from "./validate.js";
 
 /** A topic to create. */
 export interface NewTopic {
@@ -149,9 +150,7 @@ export async function createTopics(
   topics: readonly NewTopic[],
   options: ValidateOnlyOptions = {},
 ): Promise<CreatedTopic[]> {
-  const list = checkArray<NewTopic>("topics", topics).map((t, i) => {
-    const at = `topics[${i}]`;
-    const o = checkObject(at, t);
+  const list = checkEach("topics", topics, (o, at) => {
     const name = checkTopicName(`${at}.name`, o.name);
     const assignments = o.assignments === undefined ? [] : checkAssignments(`${at}.assignments`, o.assignments);
     if (assignments.length > 0 && (o.numPartitions !== undefined || o.replicationFactor !== undefined)) {
@@ -185,22 +184,17 @@ export async function createTopics(
         true,
       );
       const byName = new Map(response.topics.map((t) => [t.name, t]));
-      const out = new Map<number, ItemOutcome<CreatedTopic>>();
-      for (const i of pending) {
-        const t = byName.get((list[i] as (typeof list)[number]).name);
-        if (!t) continue;
-        out.set(
-          i,
-          outcomeOf(t.errorCode, t.errorMessage, () => ({
-            name: t.name,
-            topicId: t.topicId,
-            numPartitions: t.numPartitions,
-            replicationFactor: t.replicationFactor,
-            configs: (t.configs ?? []).map(configEntry),
-          })),
-        );
-      }
-      return out;
+      return matchOutcomes(
+        pending,
+        (i) => byName.get(list[i]!.name),
+        (t): CreatedTopic => ({
+          name: t.name,
+          topicId: t.topicId,
+          numPartitions: t.numPartitions,
+          replicationFactor: t.replicationFactor,
+          configs: (t.configs ?? []).map(configEntry),
+        }),
+      );
     },
   );
   // Our metadata may have cached these names as unknown; the next leader lookup must refresh.
@@ -241,17 +235,14 @@ export async function deleteTopics(call: AdminCall, topics: readonly TopicToDele
         },
         true,
       );
-      const out = new Map<number, ItemOutcome<DeletedTopic>>();
-      for (const i of pending) {
-        const t = list[i] as (typeof list)[number];
-        const r = response.responses.find((x) => (t.name !== null ? x.name === t.name : x.topicId === t.topicId));
-        if (r)
-          out.set(
-            i,
-            outcomeOf(r.errorCode, r.errorMessage, () => ({ name: r.name ?? t.name, topicId: r.topicId })),
-          );
-      }
-      return out;
+      return matchOutcomes(
+        pending,
+        (i) => {
+          const t = list[i]!;
+          return response.responses.find((x) => (t.name !== null ? x.name === t.name : x.topicId === t.topicId));
+        },
+        (r, i): DeletedTopic => ({ name: r.name ?? list[i]!.name, topicId: r.topicId }),
+      );
     },
   );
   call.client.invalidateLeader();
@@ -309,17 +300,14 @@ export async function describeTopics(
       if (!(err instanceof UnsupportedVersionError)) throw err;
       topics = await describeByMetadata(call, connection, wanted, includeOps);
     }
-    const out = new Map<number, ItemOutcome<TopicDescription>>();
-    for (const i of pending) {
-      const t = topics.get(list[i] as string);
-      if (!t) continue;
-      if (!includeOps) delete t.description.authorizedOperations;
-      out.set(
-        i,
-        outcomeOf(t.errorCode, null, () => t.description),
-      );
-    }
-    return out;
+    return matchOutcomes(
+      pending,
+      (i) => topics.get(list[i]!),
+      (t) => {
+        if (!includeOps) delete t.description.authorizedOperations;
+        return t.description;
+      },
+    );
   });
 }
 
@@ -396,23 +384,35 @@ async function describePaged(
         };
         topics.set(t.name, entry);
       }
-      for (const p of t.partitions) {
-        entry.description.partitions.push({
-          partition: p.partitionIndex,
-          leader: p.leaderId,
-          leaderEpoch: p.leaderEpoch,
-          replicas: p.replicaNodes,
-          isr: p.isrNodes,
-          offlineReplicas: p.offlineReplicas,
-          eligibleLeaderReplicas: p.eligibleLeaderReplicas ?? [],
-          lastKnownElr: p.lastKnownElr ?? [],
-        });
-      }
+      for (const p of t.partitions) entry.description.partitions.push(partitionDescription(p));
     }
     cursor = next;
   } while (cursor !== null);
   for (const t of topics.values()) t.description.partitions.sort((a, b) => a.partition - b.partition);
   return topics;
+}
+
+/** A partition of a DescribeTopicPartitions or Metadata response (Metadata has no ELR fields). */
+function partitionDescription(p: {
+  partitionIndex: number;
+  leaderId: number;
+  leaderEpoch: number;
+  replicaNodes: number[];
+  isrNodes: number[];
+  offlineReplicas: number[];
+  eligibleLeaderReplicas?: number[] | null;
+  lastKnownElr?: number[] | null;
+}): PartitionDescription {
+  return {
+    partition: p.partitionIndex,
+    leader: p.leaderId,
+    leaderEpoch: p.leaderEpoch,
+    replicas: p.replicaNodes,
+    isr: p.isrNodes,
+    offlineReplicas: p.offlineReplicas,
+    eligibleLeaderReplicas: p.eligibleLeaderReplicas ?? [],
+    lastKnownElr: p.lastKnownElr ?? [],
+  };
 }
 
 /** True when cursor `a` comes strictly after `b` in the broker's order (topic name, then partition). */
@@ -443,18 +443,7 @@ async function describeByMetadata(
         name: t.name,
         topicId: t.topicId,
         isInternal: t.isInternal,
-        partitions: t.partitions
-          .map((p) => ({
-            partition: p.partitionIndex,
-            leader: p.leaderId,
-            leaderEpoch: p.leaderEpoch,
-            replicas: p.replicaNodes,
-            isr: p.isrNodes,
-            offlineReplicas: p.offlineReplicas,
-            eligibleLeaderReplicas: [],
-            lastKnownElr: [],
-          }))
-          .sort((a, b) => a.partition - b.partition),
+        partitions: t.partitions.map(partitionDescription).sort((a, b) => a.partition - b.partition),
         ...(authorizedOperations ? { authorizedOperations } : {}),
       },
     });
@@ -468,12 +457,10 @@ export async function createPartitions(
   increases: readonly NewPartitions[],
   options: ValidateOnlyOptions = {},
 ): Promise<NewPartitions[]> {
-  const list = checkArray<NewPartitions>("increases", increases).map((p, i) => {
-    const o = checkObject(`increases[${i}]`, p);
-    const topic = checkTopicName(`increases[${i}].topic`, o.topic);
-    const count = checkInt(`increases[${i}].count`, o.count, 1);
-    const assignments =
-      o.assignments === undefined ? undefined : checkAssignments(`increases[${i}].assignments`, o.assignments);
+  const list = checkEach("increases", increases, (o, at) => {
+    const topic = checkTopicName(`${at}.topic`, o.topic);
+    const count = checkInt(`${at}.count`, o.count, 1);
+    const assignments = o.assignments === undefined ? undefined : checkAssignments(`${at}.assignments`, o.assignments);
     return { topic, count, ...(assignments ? { assignments } : {}) };
   });
   checkUnique(
@@ -501,17 +488,11 @@ export async function createPartitions(
         true,
       );
       const byName = new Map(response.results.map((r) => [r.name, r]));
-      const out = new Map<number, ItemOutcome<NewPartitions>>();
-      for (const i of pending) {
-        const p = list[i] as (typeof list)[number];
-        const r = byName.get(p.topic);
-        if (r)
-          out.set(
-            i,
-            outcomeOf(r.errorCode, r.errorMessage, () => p),
-          );
-      }
-      return out;
+      return matchOutcomes(
+        pending,
+        (i) => byName.get(list[i]!.topic),
+        (_, i) => list[i]!,
+      );
     },
   );
   if (!validateOnly) call.client.invalidateLeader();

@@ -12,8 +12,18 @@ import {
   InitProducerId,
   ListTransactions,
 } from "../protocol/messages/index.js";
-import { type AdminCall, type ItemOutcome, outcomeOf, partitionLabel } from "./routing.js";
-import { checkArray, checkInt, checkLong, checkNonEmpty, checkPartition, checkUnique } from "./validate.js";
+import { matchOutcomes, outcomeOf, partitionLabel, partitionOutcomes, topicPartitionIndexes } from "./outcomes.js";
+import type { AdminCall } from "./routing.js";
+import {
+  checkArray,
+  checkIds,
+  checkInt,
+  checkLong,
+  checkNonEmpty,
+  checkPartition,
+  checkStrings,
+  checkUnique,
+} from "./validate.js";
 
 /** Options of {@link listTransactions}. */
 export interface ListTransactionsOptions {
@@ -87,21 +97,12 @@ export interface FenceProducersOptions {
   transactionTimeoutMs?: number;
 }
 
-function checkIds(argument: string, ids: unknown): string[] {
-  const list = checkArray<unknown>(argument, ids).map((t, i) => checkNonEmpty(`${argument}[${i}]`, t));
-  checkUnique(argument, list);
-  return list;
-}
-
 /** ListTransactions on every broker, merged and sorted by transactional id. */
 export async function listTransactions(
   call: AdminCall,
   options: ListTransactionsOptions = {},
 ): Promise<TransactionListing[]> {
-  const states =
-    options.states === undefined
-      ? []
-      : checkArray<string>("states", options.states).map((s, i) => checkNonEmpty(`states[${i}]`, s));
+  const states = options.states === undefined ? [] : checkStrings("states", options.states);
   const producerIds =
     options.producerIds === undefined
       ? []
@@ -114,46 +115,33 @@ export async function listTransactions(
     options.transactionalIdPattern === undefined
       ? null
       : checkNonEmpty("transactionalIdPattern", options.transactionalIdPattern);
-  const brokers = [...(await call.metadata()).brokers.keys()].sort((a, b) => a - b);
-  const perBroker = await call.retryItems(
-    brokers.map((b) => `broker ${b}`),
-    (pending) =>
-      call.fanOut(
-        ListTransactions,
-        new Map(pending.map((i) => [brokers[i] as number, [i]])),
-        async (connection, nodeId, indices) => {
-          const version = connection.versionFor(ListTransactions);
-          // A filter the broker cannot apply would list transactions the caller excluded.
-          if (minDurationMs >= 0n && version < 1) {
-            throw new InvalidArgumentError(
-              "minDurationMs",
-              `broker ${nodeId} cannot filter by it (ListTransactions v${version})`,
-            );
-          }
-          if (pattern !== null && version < 2) {
-            throw new InvalidArgumentError(
-              "transactionalIdPattern",
-              `broker ${nodeId} cannot filter by it (ListTransactions v${version})`,
-            );
-          }
-          const response = await call.send(connection, ListTransactions, {
-            stateFilters: states,
-            producerIdFilters: producerIds,
-            durationFilter: minDurationMs,
-            transactionalIdPattern: pattern,
-          });
-          const outcome = outcomeOf(response.errorCode, null, () =>
-            response.transactionStates.map((t) => ({
-              transactionalId: t.transactionalId,
-              producerId: t.producerId,
-              state: t.transactionState,
-              coordinator: nodeId,
-            })),
-          );
-          return new Map(indices.map((i) => [i, outcome]));
-        },
-      ),
-  );
+  const perBroker = await call.toEachBroker(ListTransactions, await call.brokerIds(), async (connection, nodeId) => {
+    const version = connection.versionFor(ListTransactions);
+    // A filter the broker cannot apply would list transactions the caller excluded.
+    const unfiltered =
+      minDurationMs >= 0n && version < 1
+        ? "minDurationMs"
+        : pattern !== null && version < 2
+          ? "transactionalIdPattern"
+          : undefined;
+    if (unfiltered) {
+      throw new InvalidArgumentError(unfiltered, `broker ${nodeId} cannot filter by it (ListTransactions v${version})`);
+    }
+    const response = await call.send(connection, ListTransactions, {
+      stateFilters: states,
+      producerIdFilters: producerIds,
+      durationFilter: minDurationMs,
+      transactionalIdPattern: pattern,
+    });
+    return outcomeOf(response.errorCode, null, () =>
+      response.transactionStates.map((t) => ({
+        transactionalId: t.transactionalId,
+        producerId: t.producerId,
+        state: t.transactionState,
+        coordinator: nodeId,
+      })),
+    );
+  });
   return perBroker
     .flat()
     .sort((a, b) => (a.transactionalId < b.transactionalId ? -1 : a.transactionalId > b.transactionalId ? 1 : 0));
@@ -165,49 +153,26 @@ export async function describeTransactions(
   transactionalIds: readonly string[],
 ): Promise<TransactionDescription[]> {
   const ids = checkIds("transactionalIds", transactionalIds);
-  return call.retryItems(
-    ids,
-    async (pending) => {
-      const { groups, failed } = await call.coordinators(
-        "transaction",
-        new Map(pending.map((i) => [i, ids[i] as string])),
-      );
-      return call.fanOut(
-        DescribeTransactions,
-        groups,
-        async (connection, nodeId, indices) => {
-          const response = await call.send(connection, DescribeTransactions, {
-            transactionalIds: indices.map((i) => ids[i] as string),
-          });
-          const byId = new Map(response.transactionStates.map((t) => [t.transactionalId, t]));
-          const out = new Map<number, ItemOutcome<TransactionDescription>>();
-          for (const i of indices) {
-            const t = byId.get(ids[i] as string);
-            if (!t) continue;
-            out.set(
-              i,
-              outcomeOf(t.errorCode, null, () => ({
-                transactionalId: t.transactionalId,
-                state: t.transactionState,
-                producerId: t.producerId,
-                producerEpoch: t.producerEpoch,
-                transactionTimeoutMs: t.transactionTimeoutMs,
-                startTimeMs: Number(t.transactionStartTimeMs),
-                partitions: t.topics.map((x) => ({
-                  topic: x.topic,
-                  partitions: [...x.partitions].sort((a, b) => a - b),
-                })),
-                coordinator: nodeId,
-              })),
-            );
-          }
-          return out;
-        },
-        failed,
-      );
-    },
-    (i) => ({ type: "transaction", key: ids[i] as string }),
-  );
+  return call.toCoordinators("transaction", DescribeTransactions, ids, async (connection, nodeId, indices) => {
+    const response = await call.send(connection, DescribeTransactions, {
+      transactionalIds: indices.map((i) => ids[i]!),
+    });
+    const byId = new Map(response.transactionStates.map((t) => [t.transactionalId, t]));
+    return matchOutcomes(
+      indices,
+      (i) => byId.get(ids[i]!),
+      (t) => ({
+        transactionalId: t.transactionalId,
+        state: t.transactionState,
+        producerId: t.producerId,
+        producerEpoch: t.producerEpoch,
+        transactionTimeoutMs: t.transactionTimeoutMs,
+        startTimeMs: Number(t.transactionStartTimeMs),
+        partitions: t.topics.map((x) => ({ topic: x.topic, partitions: [...x.partitions].sort((a, b) => a - b) })),
+        coordinator: nodeId,
+      }),
+    );
+  });
 }
 
 /** DescribeProducers on each partition's leader. */
@@ -218,48 +183,22 @@ export async function describeProducers(
   const list = checkArray<unknown>("partitions", partitions).map((p, i) => checkPartition(`partitions[${i}]`, p));
   const labels = list.map((p) => partitionLabel(p.topic, p.partition));
   checkUnique("partitions", labels);
-  return call.retryItems(labels, async (pending) => {
-    const { groups, failed } = await call.leaders(new Map(pending.map((i) => [i, list[i] as (typeof list)[number]])));
-    return call.fanOut(
-      DescribeProducers,
-      groups,
-      async (connection, _nodeId, indices) => {
-        const topics = new Map<string, number[]>();
-        for (const i of indices) {
-          const p = list[i] as (typeof list)[number];
-          topics.set(p.topic, [...(topics.get(p.topic) ?? []), p.partition]);
-        }
-        const response = await call.send(connection, DescribeProducers, {
-          topics: [...topics].map(([name, partitionIndexes]) => ({ name, partitionIndexes })),
-        });
-        const results = new Map<string, (typeof response.topics)[number]["partitions"][number]>();
-        for (const t of response.topics)
-          for (const p of t.partitions) results.set(partitionLabel(t.name, p.partitionIndex), p);
-        const out = new Map<number, ItemOutcome<PartitionProducers>>();
-        for (const i of indices) {
-          const p = list[i] as (typeof list)[number];
-          const r = results.get(labels[i] as string);
-          if (!r) continue;
-          out.set(
-            i,
-            outcomeOf(r.errorCode, r.errorMessage, () => ({
-              topic: p.topic,
-              partition: p.partition,
-              activeProducers: r.activeProducers.map((s) => ({
-                producerId: s.producerId,
-                producerEpoch: s.producerEpoch,
-                lastSequence: s.lastSequence,
-                lastTimestamp: Number(s.lastTimestamp),
-                coordinatorEpoch: s.coordinatorEpoch,
-                currentTxnStartOffset: s.currentTxnStartOffset,
-              })),
-            })),
-          );
-        }
-        return out;
-      },
-      failed,
-    );
+  return call.toLeaders(DescribeProducers, list, async (connection, _nodeId, indices) => {
+    const response = await call.send(connection, DescribeProducers, {
+      topics: topicPartitionIndexes(indices.map((i) => list[i]!)),
+    });
+    return partitionOutcomes(indices, labels, response.topics, (r, i) => ({
+      topic: list[i]!.topic,
+      partition: list[i]!.partition,
+      activeProducers: r.activeProducers.map((s) => ({
+        producerId: s.producerId,
+        producerEpoch: s.producerEpoch,
+        lastSequence: s.lastSequence,
+        lastTimestamp: Number(s.lastTimestamp),
+        coordinatorEpoch: s.coordinatorEpoch,
+        currentTxnStartOffset: s.currentTxnStartOffset,
+      })),
+    }));
   });
 }
 
@@ -272,47 +211,24 @@ export async function fenceProducers(
   const ids = checkIds("transactionalIds", transactionalIds);
   const transactionTimeoutMs =
     options.transactionTimeoutMs === undefined ? 1 : checkInt("transactionTimeoutMs", options.transactionTimeoutMs, 1);
-  return call.retryItems(
-    ids,
-    async (pending) => {
-      const { groups, failed } = await call.coordinators(
-        "transaction",
-        new Map(pending.map((i) => [i, ids[i] as string])),
-      );
-      return call.fanOut(
-        InitProducerId,
-        groups,
-        async (connection, _nodeId, indices) => {
-          // InitProducerId takes one transactional id per request; they share the connection.
-          const answers = await Promise.all(
-            indices.map((i) =>
-              call.send(connection, InitProducerId, {
-                transactionalId: ids[i] as string,
-                transactionTimeoutMs,
-                producerId: -1n,
-                producerEpoch: -1,
-                enable2Pc: false,
-                keepPreparedTxn: false,
-              }),
-            ),
-          );
-          const out = new Map<number, ItemOutcome<FencedProducer>>();
-          answers.forEach((r, at) => {
-            const i = indices[at] as number;
-            out.set(
-              i,
-              outcomeOf(r.errorCode, null, () => ({
-                transactionalId: ids[i] as string,
-                producerId: r.producerId,
-                producerEpoch: r.producerEpoch,
-              })),
-            );
-          });
-          return out;
-        },
-        failed,
-      );
-    },
-    (i) => ({ type: "transaction", key: ids[i] as string }),
-  );
+  return call.toCoordinators("transaction", InitProducerId, ids, async (connection, _nodeId, indices) => {
+    // InitProducerId takes one transactional id per request; they share the connection.
+    const answers = await Promise.all(
+      indices.map((i) =>
+        call.send(connection, InitProducerId, {
+          transactionalId: ids[i]!,
+          transactionTimeoutMs,
+          producerId: -1n,
+          producerEpoch: -1,
+          enable2Pc: false,
+          keepPreparedTxn: false,
+        }),
+      ),
+    );
+    return matchOutcomes(
+      indices,
+      (_, at) => answers[at],
+      (r, i) => ({ transactionalId: ids[i]!, producerId: r.producerId, producerEpoch: r.producerEpoch }),
+    );
+  });
 }

@@ -60,6 +60,33 @@ export function checkArray<T>(argument: string, value: unknown, nonEmpty = true)
   return value as T[];
 }
 
+/** Throws unless `value` is an array of non-empty strings (states, principals…); `nonEmpty` as for {@link checkArray}. */
+export function checkStrings(argument: string, value: unknown, nonEmpty = true): string[] {
+  return checkArray<unknown>(argument, value, nonEmpty).map((s, i) => checkNonEmpty(`${argument}[${i}]`, s));
+}
+
+/** Throws unless `value` is a non-empty list of distinct non-empty strings (group or transactional ids). */
+export function checkIds(argument: string, value: unknown): string[] {
+  const list = checkStrings(argument, value);
+  checkUnique(argument, list);
+  return list;
+}
+
+/**
+ * Checks a non-empty array of plain objects: `check` gets each item, checked to be an object,
+ * with its argument name (`topics[2]`) for the errors it throws, and returns the checked item.
+ */
+export function checkEach<T>(
+  argument: string,
+  value: unknown,
+  check: (item: Record<string, unknown>, at: string) => T,
+): T[] {
+  return checkArray<unknown>(argument, value).map((item, i) => {
+    const at = `${argument}[${i}]`;
+    return check(checkObject(at, item), at);
+  });
+}
+
 /** Throws unless `value` is a plain object. */
 export function checkObject(argument: string, value: unknown): Record<string, unknown> {
   if (value === null || typeof value !== "object" || Array.isArray(value)) {

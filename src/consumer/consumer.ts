@@ -2,16 +2,18 @@
  * The consumer's public face: `assign` or `subscribe`, iteration (`for await`, `batches()`),
  * `seek`, `pause`/`resume`, `commit`, `lag` and `close`. It owns the partition states and
  * ties together the fetcher (which fills the buffer), the reader (which empties it), the
- * starting-offset logic and, with `subscribe`, a group membership (KIP-848 or classic).
+ * starting-offset logic, commits (commits.ts), the errors waiting for the loop
+ * (pending-errors.ts) and, with `subscribe`, a group membership (KIP-848 or classic) whose
+ * rebalances rebalance.ts carries out.
  */
 
 import type { BackgroundErrorContext } from "../network/background-errors.js";
 import type { Cluster } from "../network/cluster.js";
 import { newConnectionOwner } from "../network/connection-classes.js";
-import { ConnectionClosedError, ConnectionError, RequestTimeoutError } from "../network/errors.js";
+import type { ConsumerGroupMetadata, TransactionOffset } from "../producer/transaction-manager.js";
 import { ErrorCode } from "../protocol/error-table.js";
 import { ClosedError, InvalidArgumentError } from "../protocol/errors.js";
-import { KafkaError, kafkaError } from "../protocol/kafka-error.js";
+import { kafkaError } from "../protocol/kafka-error.js";
 import { ApiVersions, ConsumerGroupHeartbeat } from "../protocol/messages/index.js";
 import {
   type AssignedPartition,
@@ -24,7 +26,8 @@ import {
   type RebalanceListener,
   type SeekTarget,
 } from "./api.js";
-import { type FetchError, LogTruncationError, UnknownTopicError } from "./errors.js";
+import { Commits } from "./commits.js";
+import { LogTruncationError, UnknownTopicError } from "./errors.js";
 import { FetchBuffer } from "./fetch-buffer.js";
 import { Fetcher } from "./fetcher.js";
 import { ClassicGroupMember } from "./group/classic.js";
@@ -33,36 +36,18 @@ import { GroupCoordinator } from "./group/coordinator.js";
 import type { Membership, MembershipHost, Subscription } from "./group/membership.js";
 import { ConsumerIterator, type ReadSource } from "./iterator.js";
 import type { Message, MessageBatch } from "./message.js";
-import type { CommitEntry, MemberIdentity } from "./offsets.js";
+import type { MemberIdentity } from "./offsets.js";
 import { type ConsumerOptions, type ResolvedConsumerOptions, resolveConsumerOptions } from "./options.js";
 import { PartitionState, partitionKey, type TopicPartition } from "./partition.js";
+import { PendingErrors } from "./pending-errors.js";
 import { Positions } from "./positions.js";
 import { type PENDING, RecordReader } from "./reader.js";
+import { Rebalancer } from "./rebalance.js";
 
 const NO_MEMBER: MemberIdentity = { memberId: "", generationIdOrMemberEpoch: -1, groupInstanceId: null };
 
-/**
- * Errors waiting for the loop, at most. They are already one per partition (the latest) and
- * one per distinct other error, so this only binds a consumer of many failing partitions that
- * nobody iterates; past it, errors go to the client's `error` event instead.
- */
-const MAX_PENDING_ERRORS = 64;
 /** How often a subscription to topics that do not exist looks again (and reports again). */
 const TOPIC_RECHECK_MS = 30_000;
-
-/** Whether a fetch failure's cause is one the cluster recovers from without the application. */
-function heals(cause: unknown): boolean {
-  if (cause instanceof KafkaError) {
-    return (
-      cause.retriable &&
-      cause.errorCode !== ErrorCode.UNKNOWN_TOPIC_OR_PARTITION &&
-      cause.errorCode !== ErrorCode.UNKNOWN_TOPIC_ID
-    );
-  }
-  return (
-    cause instanceof ConnectionError || cause instanceof ConnectionClosedError || cause instanceof RequestTimeoutError
-  );
-}
 
 /** A Kafka consumer; see the module comment and docs/consumer.md. */
 export class Consumer<K = Buffer | null, V = Buffer | null> implements AsyncIterable<Message<K, V>> {
@@ -82,20 +67,18 @@ export class Consumer<K = Buffer | null, V = Buffer | null> implements AsyncIter
   readonly #owner = newConnectionOwner("consumer");
   #mode: "none" | "assign" | "subscribe" = "none";
   #membership: Membership | undefined;
-  #listener: RebalanceListener = {};
-  /** Errors for the loop to throw, keyed by partition (or by message): see MAX_PENDING_ERRORS. */
-  #errors = new Map<string, Error>();
+  /** Errors for the loop to throw. */
+  readonly #errors = new PendingErrors(
+    (error, operation, state) => this.#background(error, operation, state),
+    () => this.#buffer.wakeReaders(),
+  );
   #subscription: Subscription | undefined;
   #topicCheck: NodeJS.Timeout | undefined;
-  /** Rebalance listeners running: commit() still works inside them while closing. */
-  #inListener = 0;
   #fatal: Error | undefined;
   #iterating = false;
-  #releaseWaiters: (() => void)[] = [];
   #closing: Promise<void> | undefined;
-  #commitChain: Promise<void> = Promise.resolve();
-  #autoCommitTimer: NodeJS.Timeout | undefined;
-  readonly #stats = { commits: 0, commitErrors: 0, rebalances: 0 };
+  readonly #commits: Commits;
+  readonly #rebalancer: Rebalancer;
 
   constructor(client: Cluster, options: ConsumerOptions<K, V> = {}) {
     this.#client = client;
@@ -121,7 +104,7 @@ export class Consumer<K = Buffer | null, V = Buffer | null> implements AsyncIter
       partitions: () => this.#states.values(),
       outOfRange: (state) => this.#positions.outOfRange(state),
       failPartition: (state, error) => this.#report(error, state),
-      fetchFailed: (state, error) => this.#fetchFailed(error, state),
+      fetchFailed: (state, error) => this.#errors.fetchFailed(error, state),
       truncated: (state, endOffset) => this.#truncated(state, endOffset),
     });
     this.#buffer.onSpace = () => this.#fetcher.wake();
@@ -133,15 +116,28 @@ export class Consumer<K = Buffer | null, V = Buffer | null> implements AsyncIter
       member: () => this.#membership?.offsetFetchIdentity() ?? { memberId: null, memberEpoch: -1 },
       ready: () => this.#fetcher.wake(),
       report: (error, state) => this.#report(error, state),
-      fetchFailed: (state, error) => this.#fetchFailed(error, state),
+      fetchFailed: (state, error) => this.#errors.fetchFailed(error, state),
       signal: this.#fetcher.signal,
     });
-    if (o.groupId !== undefined && o.autoCommit) {
-      this.#autoCommitTimer = setInterval(() => {
-        void this.#commitConsumed([...this.#states.values()], "autoCommit");
-      }, o.autoCommitIntervalMs);
-      this.#autoCommitTimer.unref();
-    }
+    this.#commits = new Commits({
+      coordinator: this.#coordinator,
+      states: this.#states,
+      member: () => this.#membership?.identity() ?? NO_MEMBER,
+      assigned: (name, p) => this.#assigned(name, p),
+      background: (error, operation) => this.#background(error, operation),
+    });
+    this.#rebalancer = new Rebalancer({
+      options: o,
+      states: this.#states,
+      buffer: this.#buffer,
+      reader: this.#reader,
+      commits: this.#commits,
+      positions: this.#positions,
+      iterating: () => this.#iterating,
+      closing: () => this.#closing !== undefined,
+      report: (error) => this.#report(error),
+    });
+    if (o.groupId !== undefined && o.autoCommit) this.#commits.startAutoCommit(o.autoCommitIntervalMs);
   }
 
   /** The options in force, defaults applied. */
@@ -165,7 +161,8 @@ export class Consumer<K = Buffer | null, V = Buffer | null> implements AsyncIter
       fetch: { ...this.#fetcher.stats },
       bufferedBytes: this.#buffer.bufferedBytes,
       pendingErrors: this.#errors.size,
-      ...this.#stats,
+      ...this.#commits.stats,
+      rebalances: this.#rebalancer.rebalances,
     };
   }
 
@@ -200,8 +197,8 @@ export class Consumer<K = Buffer | null, V = Buffer | null> implements AsyncIter
     const gone = [...this.#states.values()].filter((s) => !seen.has(s.key));
     for (const s of gone) this.#states.delete(s.key);
     if (gone.length > 0) {
-      this.#drop(gone);
-      void this.#commitConsumed(gone, "commitOnAssign");
+      this.#rebalancer.drop(gone);
+      void this.#commits.consumed(gone, "commitOnAssign");
     }
     const added: PartitionState[] = [];
     for (const p of list) {
@@ -243,7 +240,7 @@ export class Consumer<K = Buffer | null, V = Buffer | null> implements AsyncIter
       }
     }
     this.#mode = "subscribe";
-    this.#listener = listener;
+    this.#rebalancer.listener = listener;
     this.#subscription = subscription;
     this.#checkTopics(subscription);
     if (this.#membership) {
@@ -254,8 +251,8 @@ export class Consumer<K = Buffer | null, V = Buffer | null> implements AsyncIter
       client: this.#client,
       options: this.#options,
       coordinator: this.#coordinator,
-      reconcile: (target) => this.#reconcile(target),
-      lose: () => this.#lose(),
+      reconcile: (target) => this.#rebalancer.reconcile(target),
+      lose: () => this.#rebalancer.lose(),
       fail: (error) => this.#failFatal(error),
       owned: () => this.assignment(),
     };
@@ -379,11 +376,7 @@ export class Consumer<K = Buffer | null, V = Buffer | null> implements AsyncIter
   pause(partitions: readonly TopicPartition[]): void {
     this.#checkOpen();
     const states = partitions.map((p, i) => this.#assigned(`partitions[${i}]`, p));
-    for (const s of states) {
-      if (s.paused) continue;
-      s.paused = true;
-      s.rewind();
-    }
+    for (const s of states) s.pause();
     this.#buffer.dropStale();
   }
 
@@ -391,7 +384,7 @@ export class Consumer<K = Buffer | null, V = Buffer | null> implements AsyncIter
   resume(partitions: readonly TopicPartition[]): void {
     this.#checkOpen();
     const states = partitions.map((p, i) => this.#assigned(`partitions[${i}]`, p));
-    for (const s of states) s.paused = false;
+    for (const s of states) s.resume();
     this.#fetcher.wake();
   }
 
@@ -425,26 +418,50 @@ export class Consumer<K = Buffer | null, V = Buffer | null> implements AsyncIter
   async commit(offsets?: readonly CommitOffset[]): Promise<void> {
     if (this.#coordinator === undefined) throw new InvalidArgumentError("groupId", "commit needs a groupId");
     // Closing runs the revoked listener, which may still commit (the partitions are still ours).
-    if (this.#closing && this.#inListener === 0) throw new ClosedError("consumer");
-    if (offsets === undefined) return this.#commitConsumed([...this.#states.values()]);
-    if (!Array.isArray(offsets)) throw new InvalidArgumentError("offsets", "must be an array");
-    const entries: CommitEntry[] = offsets.map((o, i) => {
-      const state = this.#assigned(`offsets[${i}]`, o);
-      if (typeof o.offset !== "bigint" || o.offset < 0n) {
-        throw new InvalidArgumentError(`offsets[${i}].offset`, `must be a bigint ≥ 0, got ${String(o.offset)}`);
-      }
-      if (o.metadata !== undefined && o.metadata !== null && typeof o.metadata !== "string") {
-        throw new InvalidArgumentError(`offsets[${i}].metadata`, "must be a string or null");
-      }
-      return {
-        topic: state.topic,
-        partition: state.partition,
-        offset: o.offset,
-        leaderEpoch: -1,
-        metadata: o.metadata ?? null,
-      };
-    });
-    return this.#commitEntries(entries);
+    if (this.#closing && !this.#rebalancer.inListener) throw new ClosedError("consumer");
+    if (offsets === undefined) return this.#commits.consumed([...this.#states.values()]);
+    return this.#commits.explicit(offsets);
+  }
+
+  /**
+   * The member as the group coordinator knows it now (Java's `ConsumerGroupMetadata`): what
+   * a transaction's offset commit names, so that the coordinator refuses the offsets of a
+   * member a rebalance replaced (KIP-447). `generationIdOrMemberEpoch` is the classic group's
+   * generation or the KIP-848 member epoch; -1 and "" before the first join (or with `assign`).
+   */
+  groupMetadata(): ConsumerGroupMetadata {
+    const groupId = this.#options.groupId;
+    if (groupId === undefined) throw new InvalidArgumentError("groupId", "groupMetadata needs a groupId");
+    const member = this.#membership?.identity() ?? NO_MEMBER;
+    return {
+      groupId,
+      memberId: member.memberId,
+      generationIdOrMemberEpoch: member.generationIdOrMemberEpoch,
+      groupInstanceId: member.groupInstanceId,
+    };
+  }
+
+  /**
+   * The offsets a transaction commits for this consumer (`producer.sendOffsets(consumer)`):
+   * each assigned partition's position, the next record to hand out, so every record handed
+   * out so far counts as processed, the batch in hand included (unlike `commit()`, which
+   * stops before it). Refused with `autoCommit` on: the consumer would also commit offsets
+   * outside the transactions, past records of transactions that then abort.
+   */
+  transactionOffsets(): TransactionOffset[] {
+    if (this.#options.autoCommit) {
+      throw new InvalidArgumentError(
+        "autoCommit",
+        "must be false for a consumer whose offsets transactions commit (it would commit past aborted work)",
+      );
+    }
+    const offsets: TransactionOffset[] = [];
+    for (const s of this.#states.values()) {
+      const position = s.position;
+      if (position === undefined || s.error !== undefined) continue;
+      offsets.push({ topic: s.topic, partition: s.partition, offset: position, leaderEpoch: s.recordLeaderEpoch });
+    }
+    return offsets;
   }
 
   /**
@@ -460,20 +477,20 @@ export class Consumer<K = Buffer | null, V = Buffer | null> implements AsyncIter
 
   async #close(): Promise<void> {
     this.#buffer.wakeReaders();
-    if (this.#autoCommitTimer) clearInterval(this.#autoCommitTimer);
+    this.#commits.stopAutoCommit();
     if (this.#topicCheck) clearTimeout(this.#topicCheck);
     this.#fetcher.stop();
     this.#reader.commitLast();
-    this.#wakeReleaseWaiters();
+    this.#rebalancer.released();
     const states = [...this.#states.values()];
     if (this.#membership && this.#fatal === undefined) {
       await this.#membership
-        .leave(() => this.#revoke([...this.#states.values()], "commitOnClose"))
+        .leave(() => this.#rebalancer.revoke([...this.#states.values()], "commitOnClose"))
         .catch((error: unknown) => this.#background(error, "leaveGroup"));
     } else if (this.#coordinator && this.#options.autoCommit && this.#fatal === undefined) {
-      await this.#commitConsumed(states, "commitOnClose");
+      await this.#commits.consumed(states, "commitOnClose");
     }
-    this.#drop([...this.#states.values()]);
+    this.#rebalancer.drop([...this.#states.values()]);
     this.#states.clear();
     this.#reader.clear();
     this.#buffer.clear();
@@ -512,12 +529,10 @@ export class Consumer<K = Buffer | null, V = Buffer | null> implements AsyncIter
         if (this.#fatal !== undefined) throw this.#fatal;
         if (this.#errors.size > 0) {
           this.#reader.commitLast();
-          const [key, error] = this.#errors.entries().next().value as [string, Error];
-          this.#errors.delete(key);
-          throw error;
+          throw this.#errors.shift();
         }
         const item = take();
-        if (this.#releaseWaiters.length > 0) this.#wakeReleaseWaiters();
+        if (this.#rebalancer.waiting) this.#rebalancer.released();
         return item;
       },
       wait: (signal) => this.#wait(signal),
@@ -527,7 +542,7 @@ export class Consumer<K = Buffer | null, V = Buffer | null> implements AsyncIter
       finish: () => {
         this.#reader.commitLast();
         this.#iterating = false;
-        this.#wakeReleaseWaiters();
+        this.#rebalancer.released();
       },
     };
   }
@@ -547,43 +562,13 @@ export class Consumer<K = Buffer | null, V = Buffer | null> implements AsyncIter
     });
   }
 
-  /**
-   * A partition failed FETCH_ATTEMPTS times in a row. When the cause is one a cluster gets over
-   * by itself (a broker restarting, a leader moving), the loop keeps running and the FetchError
-   * goes to the client's `error` event: Java's consumer polls through that too, and a loop
-   * ended by a broker restart would stop the application. A cause that waiting will not cure
-   * (bytes that do not decode, a non-retriable code, a topic the cluster does not know) is
-   * thrown by the loop.
-   */
-  #fetchFailed(error: FetchError, state: PartitionState): void {
-    if (heals(error.cause)) this.#background(error, "fetch", state);
-    else this.#enqueue(error, state);
-  }
-
   /** Reports an error through the iterator; a partition error stops that partition until a seek. */
   #report(error: Error, state?: PartitionState): void {
     if (state) {
-      state.error = error;
-      state.generation++;
+      state.fail(error);
       this.#buffer.dropStale();
     }
-    this.#enqueue(error, state);
-  }
-
-  /**
-   * Queues an error for the loop to throw: one per partition (a newer one replaces it) and one
-   * per distinct other error, MAX_PENDING_ERRORS in all; past that, to the `error` event.
-   */
-  #enqueue(error: Error, state?: PartitionState): void {
-    const key = state ? state.key : `\u0001${error.name}\u0001${error.message}`;
-    if (this.#errors.has(key)) {
-      this.#errors.delete(key); // re-inserted last: the order stays oldest first
-    } else if (this.#errors.size >= MAX_PENDING_ERRORS) {
-      this.#background(error, "read", state);
-      return;
-    }
-    this.#errors.set(key, error);
-    this.#buffer.wakeReaders();
+    this.#errors.enqueue(error, state);
   }
 
   /** An error no caller waits for: to the client's `error` event (or one stderr line). */
@@ -622,130 +607,5 @@ export class Consumer<K = Buffer | null, V = Buffer | null> implements AsyncIter
     this.#fatal = error;
     this.#fetcher.stop();
     this.#buffer.wakeReaders();
-  }
-
-  #wakeReleaseWaiters(): void {
-    const waiters = this.#releaseWaiters.splice(0);
-    for (const w of waiters) w();
-  }
-
-  /** Stops fetching and handing out `states` and drops their buffered data. */
-  #drop(states: readonly PartitionState[]): void {
-    for (const s of states) s.revoked = true;
-    this.#buffer.dropStale();
-  }
-
-  async #reconcile(target: readonly TopicPartition[]): Promise<void> {
-    // Closing: leave() revokes everything itself.
-    if (this.#closing) return;
-    this.#stats.rebalances++;
-    const wanted = new Set(target.map((tp) => partitionKey(tp.topic, tp.partition)));
-    const revoked = [...this.#states.values()].filter((s) => !wanted.has(s.key));
-    if (revoked.length > 0) await this.#revoke(revoked);
-    const added: PartitionState[] = [];
-    for (const tp of target) {
-      const key = partitionKey(tp.topic, tp.partition);
-      if (this.#states.has(key)) continue;
-      const state = new PartitionState(tp.topic, tp.partition);
-      this.#states.set(key, state);
-      added.push(state);
-    }
-    if (added.length === 0) return;
-    await this.#callListener("assigned", added);
-    this.#positions.start(added.filter((s) => !s.revoked));
-  }
-
-  /**
-   * Gives partitions up: stops handing them out, waits until the application is done with
-   * the record it holds from them (so the next owner does not read it twice), commits, tells
-   * the listener (which may still commit: the partitions count as assigned until it returns).
-   */
-  async #revoke(states: PartitionState[], operation = "commitOnRevoke"): Promise<void> {
-    if (states.length === 0) return;
-    // Revoked, not rewound: the generation stays, so the held record still becomes consumed.
-    for (const s of states) s.revoked = true;
-    this.#buffer.dropStale();
-    const held = this.#reader.holding;
-    if (held !== undefined && states.includes(held) && this.#iterating) {
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, Math.min(this.#options.rebalanceTimeoutMs / 2, 60_000));
-        this.#releaseWaiters.push(() => {
-          clearTimeout(timer);
-          resolve();
-        });
-      });
-    }
-    if (this.#options.autoCommit) await this.#commitConsumed(states, operation);
-    await this.#callListener("revoked", states);
-    for (const s of states) this.#states.delete(s.key);
-  }
-
-  async #lose(): Promise<void> {
-    const states = [...this.#states.values()];
-    if (states.length === 0) return;
-    this.#drop(states);
-    this.#reader.dropLast();
-    await this.#callListener(this.#listener.lost ? "lost" : "revoked", states);
-    for (const s of states) this.#states.delete(s.key);
-  }
-
-  async #callListener(name: keyof RebalanceListener, states: readonly PartitionState[]): Promise<void> {
-    const fn = this.#listener[name];
-    if (!fn) return;
-    this.#inListener++;
-    try {
-      await fn.call(
-        this.#listener,
-        states.map((s) => ({ topic: s.topic, partition: s.partition })),
-      );
-    } catch (err) {
-      // Java rethrows listener exceptions from poll(); here the iterator throws it.
-      this.#report(err instanceof Error ? err : new Error(String(err)));
-    } finally {
-      this.#inListener--;
-    }
-  }
-
-  /**
-   * Commits the consumed offsets of `states` that moved since their last commit. With an
-   * `operation` (a commit no caller awaits: auto-commit, on revoke, on close) a failure goes to
-   * the client's `error` event under that name, and the returned promise never rejects.
-   */
-  #commitConsumed(states: readonly PartitionState[], operation?: string): Promise<void> {
-    const entries: CommitEntry[] = [];
-    for (const s of states) {
-      const consumed = s.consumed;
-      if (consumed === undefined || consumed === s.committed || s.error !== undefined) continue;
-      entries.push({
-        topic: s.topic,
-        partition: s.partition,
-        offset: consumed,
-        leaderEpoch: s.recordLeaderEpoch,
-        metadata: null,
-      });
-    }
-    return this.#commitEntries(entries, operation);
-  }
-
-  /** Commits one after another (never two OffsetCommits racing), then records what was stored. */
-  #commitEntries(entries: readonly CommitEntry[], operation?: string): Promise<void> {
-    const coordinator = this.#coordinator;
-    if (coordinator === undefined || entries.length === 0) return Promise.resolve();
-    const run = this.#commitChain.then(async () => {
-      try {
-        await this.#positions.commit(entries, () => this.#membership?.identity() ?? NO_MEMBER);
-        this.#stats.commits++;
-        for (const e of entries) {
-          const s = this.#states.get(partitionKey(e.topic, e.partition));
-          if (s) s.committed = e.offset;
-        }
-      } catch (err) {
-        this.#stats.commitErrors++;
-        throw err;
-      }
-    });
-    // The chain only orders commits; each failure reaches its caller or the `error` event.
-    this.#commitChain = run.catch(() => {});
-    return operation === undefined ? run : run.catch((error: unknown) => this.#background(error, operation));
   }
 }

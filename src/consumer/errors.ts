@@ -9,36 +9,37 @@ import { ErrorCode } from "../protocol/error-table.js";
 import { SamsaError } from "../protocol/errors.js";
 import { KafkaError } from "../protocol/kafka-error.js";
 
-/** The fetch position left the log and `autoOffsetReset` is "none". Seek to continue. */
-export class OffsetOutOfRangeError extends KafkaError {
-  readonly topic: string;
-  readonly partition: number;
-  /** The position that is out of range. */
-  readonly offset: bigint;
+/**
+ * What the three offset errors share: Kafka's OFFSET_OUT_OF_RANGE code about one partition,
+ * whose position cannot go on with `autoOffsetReset` "none". Not exported from the package:
+ * catch the subclasses, or `KafkaError` with that code.
+ */
+export abstract class PartitionOffsetError extends KafkaError {
+  constructor(
+    readonly topic: string,
+    readonly partition: number,
+    detail: string,
+  ) {
+    super(ErrorCode.OFFSET_OUT_OF_RANGE, `${topic}-${partition}: ${detail}`);
+  }
+}
 
-  constructor(topic: string, partition: number, offset: bigint) {
-    super(
-      ErrorCode.OFFSET_OUT_OF_RANGE,
-      `${topic}-${partition}: offset ${offset} is out of range and autoOffsetReset is "none"; seek to continue`,
-    );
-    this.topic = topic;
-    this.partition = partition;
-    this.offset = offset;
+/** The fetch position left the log and `autoOffsetReset` is "none". Seek to continue. */
+export class OffsetOutOfRangeError extends PartitionOffsetError {
+  constructor(
+    topic: string,
+    partition: number,
+    /** The position that is out of range. */
+    readonly offset: bigint,
+  ) {
+    super(topic, partition, `offset ${offset} is out of range and autoOffsetReset is "none"; seek to continue`);
   }
 }
 
 /** The partition has no committed offset and `autoOffsetReset` is "none". Seek to continue. */
-export class NoOffsetForPartitionError extends KafkaError {
-  readonly topic: string;
-  readonly partition: number;
-
+export class NoOffsetForPartitionError extends PartitionOffsetError {
   constructor(topic: string, partition: number) {
-    super(
-      ErrorCode.OFFSET_OUT_OF_RANGE,
-      `${topic}-${partition}: no committed offset and autoOffsetReset is "none"; seek to choose a start`,
-    );
-    this.topic = topic;
-    this.partition = partition;
+    super(topic, partition, `no committed offset and autoOffsetReset is "none"; seek to choose a start`);
   }
 }
 
@@ -47,24 +48,26 @@ export class NoOffsetForPartitionError extends KafkaError {
  * unclean election truncated it, KIP-320), and `autoOffsetReset` is "none". Seek to continue;
  * `divergentOffset` is where the logs part.
  */
-export class LogTruncationError extends KafkaError {
-  readonly topic: string;
-  readonly partition: number;
-  /** The position that was handed out. */
-  readonly offset: bigint;
-  /** The end of the fetched epoch in the new leader's log. */
-  readonly divergentOffset: bigint;
-
-  constructor(topic: string, partition: number, offset: bigint, divergentOffset: bigint) {
+export class LogTruncationError extends PartitionOffsetError {
+  constructor(
+    topic: string,
+    partition: number,
+    /** The position that was handed out. */
+    readonly offset: bigint,
+    /** The end of the fetched epoch in the new leader's log. */
+    readonly divergentOffset: bigint,
+  ) {
     super(
-      ErrorCode.OFFSET_OUT_OF_RANGE,
-      `${topic}-${partition}: the log was truncated to ${divergentOffset} below the position ${offset} and autoOffsetReset is "none"; seek to continue`,
+      topic,
+      partition,
+      `the log was truncated to ${divergentOffset} below the position ${offset} and autoOffsetReset is "none"; seek to continue`,
     );
-    this.topic = topic;
-    this.partition = partition;
-    this.offset = offset;
-    this.divergentOffset = divergentOffset;
   }
+}
+
+/** `cause`'s message, for an error that wraps it. */
+function messageOf(cause: unknown): string {
+  return cause instanceof Error ? cause.message : String(cause);
 }
 
 /**
@@ -73,24 +76,20 @@ export class LogTruncationError extends KafkaError {
  * skip it (Java's RecordDeserializationException).
  */
 export class DeserializationError extends SamsaError {
-  readonly topic: string;
-  readonly partition: number;
-  /** The record's offset. */
-  readonly offset: bigint;
-  /** Which deserializer threw. */
-  readonly field: "key" | "value";
-
-  constructor(topic: string, partition: number, offset: bigint, field: "key" | "value", cause: unknown) {
-    const why = cause instanceof Error ? cause.message : String(cause);
+  constructor(
+    readonly topic: string,
+    readonly partition: number,
+    /** The record's offset. */
+    readonly offset: bigint,
+    /** Which deserializer threw. */
+    readonly field: "key" | "value",
+    cause: unknown,
+  ) {
     super(
       "SAMSA_ERR_DESERIALIZATION",
-      `${topic}-${partition} offset ${offset}: the ${field} deserializer threw: ${why}; seek past the record to skip it`,
+      `${topic}-${partition} offset ${offset}: the ${field} deserializer threw: ${messageOf(cause)}; seek past the record to skip it`,
       { cause },
     );
-    this.topic = topic;
-    this.partition = partition;
-    this.offset = offset;
-    this.field = field;
   }
 }
 
@@ -101,17 +100,16 @@ export class DeserializationError extends SamsaError {
  * backoff; the error comes again after as many further failures.
  */
 export class FetchError extends SamsaError {
-  readonly topic: string;
-  readonly partition: number;
-  /** Consecutive failed attempts. */
-  readonly attempts: number;
-
-  constructor(topic: string, partition: number, attempts: number, cause: unknown) {
-    const why = cause instanceof Error ? cause.message : String(cause);
-    super("SAMSA_ERR_FETCH", `${topic}-${partition}: fetching failed ${attempts} times in a row: ${why}`, { cause });
-    this.topic = topic;
-    this.partition = partition;
-    this.attempts = attempts;
+  constructor(
+    readonly topic: string,
+    readonly partition: number,
+    /** Consecutive failed attempts. */
+    readonly attempts: number,
+    cause: unknown,
+  ) {
+    super("SAMSA_ERR_FETCH", `${topic}-${partition}: fetching failed ${attempts} times in a row: ${messageOf(cause)}`, {
+      cause,
+    });
   }
 }
 
@@ -121,14 +119,14 @@ export class FetchError extends SamsaError {
  * created (Java logs the same and waits). `cause` is the metadata error.
  */
 export class UnknownTopicError extends KafkaError {
-  readonly topic: string;
-
-  constructor(topic: string, cause: KafkaError) {
+  constructor(
+    readonly topic: string,
+    cause: KafkaError,
+  ) {
     super(
       cause.errorCode,
       `subscribed topic "${topic}" does not exist (${cause.errorName}); waiting for it to be created`,
       { cause },
     );
-    this.topic = topic;
   }
 }

@@ -46,45 +46,6 @@ export interface FetchedChunk {
   released?: boolean;
 }
 
-/** What {@link scanRecordSet} learns from the batch headers alone. */
-export interface RecordSetScan {
-  /** Offset after the last complete batch; undefined when no batch is complete. */
-  nextOffset: bigint | undefined;
-  compressed: boolean;
-  /** Partition leader epoch of the last complete batch (-1 if none). */
-  lastEpoch: number;
-}
-
-// Batch header layout (see src/protocol/records/format.ts): only what the scan reads.
-const LENGTH_AT = 8;
-const LEADER_EPOCH_AT = 12;
-const ATTRIBUTES_AT = 21;
-const LAST_OFFSET_DELTA_AT = 23;
-const HEADER_BYTES = 61;
-const LOG_OVERHEAD = 12;
-
-/**
- * Walks the batch headers of a record set without decoding records: where the next fetch
- * starts and whether decoding will need decompression. Malformed bytes end the walk; the
- * decoder reports them when the chunk is read.
- */
-export function scanRecordSet(buf: Buffer): RecordSetScan {
-  let nextOffset: bigint | undefined;
-  let compressed = false;
-  let lastEpoch = -1;
-  let pos = 0;
-  while (buf.length - pos >= HEADER_BYTES) {
-    const batchLength = buf.readInt32BE(pos + LENGTH_AT);
-    const end = pos + LOG_OVERHEAD + batchLength;
-    if (batchLength < HEADER_BYTES - LOG_OVERHEAD || end > buf.length) break;
-    if ((buf.readInt16BE(pos + ATTRIBUTES_AT) & 0x07) !== 0) compressed = true;
-    nextOffset = buf.readBigInt64BE(pos) + BigInt(buf.readInt32BE(pos + LAST_OFFSET_DELTA_AT) + 1);
-    lastEpoch = buf.readInt32BE(pos + LEADER_EPOCH_AT);
-    pos = end;
-  }
-  return { nextOffset, compressed, lastEpoch };
-}
-
 /**
  * The batches an application may see. Control batches (transaction markers) never; with
  * read_committed, not the batches of aborted transactions either: a producer's batches are

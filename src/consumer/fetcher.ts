@@ -21,9 +21,9 @@ import { ZERO_UUID } from "../protocol/api.js";
 import { ErrorCode } from "../protocol/error-table.js";
 import { kafkaError } from "../protocol/kafka-error.js";
 import { Fetch, type FetchResponse } from "../protocol/messages/index.js";
+import { scanBatchHeaders } from "../protocol/records/index.js";
 import { FetchError } from "./errors.js";
 import type { FetchBuffer } from "./fetch-buffer.js";
-import { scanRecordSet } from "./fetch-buffer.js";
 import { FetchSession, type SessionPartition, type SessionRequest, sessionKey } from "./fetch-session.js";
 import type { ResolvedConsumerOptions } from "./options.js";
 import type { PartitionState } from "./partition.js";
@@ -48,10 +48,10 @@ export function noteFailure(
   retryBackoffMs: number,
   report: (state: PartitionState, error: FetchError) => void,
 ): void {
-  const n = ++state.fetchFailures;
+  const n = state.attemptFailed();
   const floorMs = Math.max(1, retryBackoffMs);
   const delay = backoffDelay(n - 1, { floorMs, ceilingMs: Math.max(floorMs, FAILURE_BACKOFF_CEILING_MS) });
-  state.notBefore = Math.max(state.notBefore, Date.now() + delay);
+  state.backOffUntil(Date.now() + delay);
   if (n % FETCH_ATTEMPTS === 0) report(state, new FetchError(state.topic, state.partition, n, cause));
 }
 
@@ -322,7 +322,7 @@ class BrokerFetcher {
         await this.#fetcher.waitForWake(available > 0 ? 5_000 : 1_000);
         return failures;
       }
-      for (const p of next) p.state.inFlight = true;
+      for (const p of next) p.state.fetchStarted();
       const request = this.#session.build(next);
       const maxBytes = Math.min(options.maxBytes, available);
       const reserve = Math.min(maxBytes, next.length * options.maxPartitionBytes);
@@ -359,7 +359,7 @@ class BrokerFetcher {
         requestError = err;
         this.#session.handleError();
       } finally {
-        for (const p of next) p.state.inFlight = false;
+        for (const p of next) p.state.fetchEnded();
         buffer.reservedBytes -= reserve;
       }
       if (this.#fetcher.stopped) return failures;
@@ -420,7 +420,7 @@ class BrokerFetcher {
         void validatePosition(this.#fetcher.validation, state, meta.leaderId, meta.leaderEpoch);
         continue;
       }
-      state.leaderEpoch = meta.leaderEpoch;
+      state.acceptLeader(meta.leaderEpoch);
       out.push({
         state,
         topicId: topic.topicId,
@@ -457,16 +457,12 @@ class BrokerFetcher {
         if (state.revoked || state.generation !== entry.generation || state.fetchOffset !== entry.fetchOffset) continue;
         const code = part.errorCode;
         if (code === ErrorCode.NONE) {
-          state.fetchFailures = 0;
-          state.highWatermark = part.highWatermark;
-          state.lastStableOffset = part.lastStableOffset;
-          if (part.logStartOffset >= 0n) state.logStartOffset = part.logStartOffset;
+          state.answered(part.highWatermark, part.lastStableOffset, part.logStartOffset);
           const records = part.records;
           if (records === null || records.length === 0) continue;
-          const scan = scanRecordSet(records);
+          const scan = scanBatchHeaders(records);
           if (scan.nextOffset === undefined || scan.nextOffset <= entry.fetchOffset) continue;
-          state.fetchOffset = scan.nextOffset;
-          state.fetchedEpoch = scan.lastEpoch;
+          state.fetched(scan.nextOffset, scan.lastEpoch);
           buffer.push({
             state,
             generation: entry.generation,
@@ -497,7 +493,7 @@ class BrokerFetcher {
             }));
             client.applyLeaderHint(state.topic, state.partition, hint.leaderId, hint.leaderEpoch, endpoints);
             this.#fetcher.stats.leaderHints++;
-            state.notBefore = 0;
+            state.retryNow();
           } else {
             leaderMoved = true;
           }

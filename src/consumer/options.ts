@@ -4,7 +4,15 @@
  * not.
  */
 import { InvalidArgumentError } from "../protocol/errors.js";
-import { checkOptionsObject, type OptionKeys } from "../util/options.js";
+import {
+  boolOption,
+  checkOptionsObject,
+  intOption,
+  type OptionKeys,
+  oneOfOption,
+  optionalFunctionOption,
+  optionalStringOption,
+} from "../util/options.js";
 import type { Assignor } from "./group/assignors.js";
 
 /** Turns fetched key or value bytes into the type the application wants. */
@@ -121,48 +129,15 @@ export interface ResolvedConsumerOptions {
   checkCrcs: boolean;
 }
 
-const INT32_MAX = 2_147_483_647;
 const MIB = 1024 * 1024;
 /** Floor of the default maxDecompressedBytes (see ConsumerOptions.maxDecompressedBytes). */
 const MIN_DEFAULT_DECOMPRESSED_BYTES = 256 * MIB;
 /** Expansion ratio the default maxDecompressedBytes allows over a partition's fetch size. */
 const DECOMPRESSION_RATIO = 64;
 
-function int(options: object, name: string, fallback: number, min: number, max = INT32_MAX): number {
-  const value = (options as Record<string, unknown>)[name] ?? fallback;
-  if (typeof value !== "number" || !Number.isInteger(value) || value < min || value > max) {
-    throw new InvalidArgumentError(name, `must be an integer from ${min} to ${max}, got ${String(value)}`);
-  }
-  return value;
-}
-
-function oneOf<T extends string>(options: object, name: string, allowed: readonly T[], fallback: T | undefined): T {
-  const value = (options as Record<string, unknown>)[name] ?? fallback;
-  if (!allowed.includes(value as T)) {
-    throw new InvalidArgumentError(
-      name,
-      `must be one of ${allowed.map((a) => `"${a}"`).join(", ")}, got ${JSON.stringify(value)}`,
-    );
-  }
-  return value as T;
-}
-
-function optionalString(options: object, name: string): string | undefined {
-  const value = (options as Record<string, unknown>)[name];
-  if (value === undefined) return undefined;
-  if (typeof value !== "string" || value === "") throw new InvalidArgumentError(name, "must be a non-empty string");
-  return value;
-}
-
-function bool(options: object, name: string, fallback: boolean): boolean {
-  const value = (options as Record<string, unknown>)[name] ?? fallback;
-  if (typeof value !== "boolean") throw new InvalidArgumentError(name, `must be a boolean, got ${String(value)}`);
-  return value;
-}
-
 const NAMED_ASSIGNORS = ["range", "roundrobin", "cooperative-sticky"] as const;
 
-/** Applies defaults and checks every option; throws InvalidArgumentError naming the option. */
+/** Every key of ConsumerOptions: anything else is refused (a typo, or a feature samsa lacks). */
 const CONSUMER_OPTION_KEYS = {
   groupId: true,
   groupProtocol: true,
@@ -190,17 +165,18 @@ const CONSUMER_OPTION_KEYS = {
   valueDeserializer: true,
 } satisfies OptionKeys<ConsumerOptions>;
 
+/** Applies defaults and checks every option; throws InvalidArgumentError naming the option. */
 export function resolveConsumerOptions(
   options: ConsumerOptions<unknown, unknown> = {},
   clientRequestTimeoutMs = 30_000,
 ): ResolvedConsumerOptions {
   checkOptionsObject(options, CONSUMER_OPTION_KEYS, "consumer");
-  const groupId = optionalString(options, "groupId");
+  const groupId = optionalStringOption(options, "groupId");
   const groupProtocol =
     options.groupProtocol === undefined
       ? undefined
-      : oneOf<GroupProtocol>(options, "groupProtocol", ["consumer", "classic"], undefined);
-  const groupInstanceId = optionalString(options, "groupInstanceId");
+      : oneOfOption<GroupProtocol>(options, "groupProtocol", ["consumer", "classic"], undefined);
+  const groupInstanceId = optionalStringOption(options, "groupInstanceId");
   if (groupInstanceId !== undefined && groupId === undefined) {
     throw new InvalidArgumentError("groupInstanceId", "needs a groupId");
   }
@@ -218,21 +194,19 @@ export function resolveConsumerOptions(
       );
     }
   }
-  for (const name of ["keyDeserializer", "valueDeserializer"] as const) {
-    const d = options[name];
-    if (d !== undefined && typeof d !== "function") throw new InvalidArgumentError(name, "must be a function");
-  }
-  const sessionTimeoutMs = int(options, "sessionTimeoutMs", 45_000, 1);
-  const heartbeatIntervalMs = int(options, "heartbeatIntervalMs", 3_000, 1);
+  optionalFunctionOption<Deserializer<unknown>>(options, "keyDeserializer");
+  optionalFunctionOption<Deserializer<unknown>>(options, "valueDeserializer");
+  const sessionTimeoutMs = intOption(options, "sessionTimeoutMs", 45_000, 1);
+  const heartbeatIntervalMs = intOption(options, "heartbeatIntervalMs", 3_000, 1);
   if (heartbeatIntervalMs >= sessionTimeoutMs) {
     throw new InvalidArgumentError(
       "heartbeatIntervalMs",
       `must be below sessionTimeoutMs (${sessionTimeoutMs}), got ${heartbeatIntervalMs}`,
     );
   }
-  const maxBytes = int(options, "maxBytes", 50 * MIB, 1);
-  const maxPartitionBytes = int(options, "maxPartitionBytes", MIB, 1);
-  const maxDecompressedBytes = int(
+  const maxBytes = intOption(options, "maxBytes", 50 * MIB, 1);
+  const maxPartitionBytes = intOption(options, "maxPartitionBytes", MIB, 1);
+  const maxDecompressedBytes = intOption(
     options,
     "maxDecompressedBytes",
     Math.max(MIN_DEFAULT_DECOMPRESSED_BYTES, DECOMPRESSION_RATIO * maxPartitionBytes),
@@ -243,11 +217,11 @@ export function resolveConsumerOptions(
     groupId,
     groupProtocol,
     groupInstanceId,
-    rackId: optionalString(options, "rackId"),
-    autoOffsetReset: oneOf<AutoOffsetReset>(options, "autoOffsetReset", ["earliest", "latest", "none"], "latest"),
-    autoCommit: bool(options, "autoCommit", true),
-    autoCommitIntervalMs: int(options, "autoCommitIntervalMs", 5_000, 1),
-    isolationLevel: oneOf<IsolationLevel>(
+    rackId: optionalStringOption(options, "rackId"),
+    autoOffsetReset: oneOfOption<AutoOffsetReset>(options, "autoOffsetReset", ["earliest", "latest", "none"], "latest"),
+    autoCommit: boolOption(options, "autoCommit", true),
+    autoCommitIntervalMs: intOption(options, "autoCommitIntervalMs", 5_000, 1),
+    isolationLevel: oneOfOption<IsolationLevel>(
       options,
       "isolationLevel",
       ["read_committed", "read_uncommitted"],
@@ -255,17 +229,17 @@ export function resolveConsumerOptions(
     ),
     sessionTimeoutMs,
     heartbeatIntervalMs,
-    rebalanceTimeoutMs: int(options, "rebalanceTimeoutMs", 300_000, 1),
+    rebalanceTimeoutMs: intOption(options, "rebalanceTimeoutMs", 300_000, 1),
     assignors,
-    serverAssignor: optionalString(options, "serverAssignor"),
-    minBytes: int(options, "minBytes", 1, 0),
+    serverAssignor: optionalStringOption(options, "serverAssignor"),
+    minBytes: intOption(options, "minBytes", 1, 0),
     maxBytes,
-    maxWaitMs: int(options, "maxWaitMs", 500, 0),
+    maxWaitMs: intOption(options, "maxWaitMs", 500, 0),
     maxPartitionBytes,
-    maxBufferedBytes: int(options, "maxBufferedBytes", 64 * MIB, 1, Number.MAX_SAFE_INTEGER),
+    maxBufferedBytes: intOption(options, "maxBufferedBytes", 64 * MIB, 1, Number.MAX_SAFE_INTEGER),
     maxDecompressedBytes,
-    requestTimeoutMs: int(options, "requestTimeoutMs", clientRequestTimeoutMs, 1),
-    retryBackoffMs: int(options, "retryBackoffMs", 100, 0),
-    checkCrcs: bool(options, "checkCrcs", true),
+    requestTimeoutMs: intOption(options, "requestTimeoutMs", clientRequestTimeoutMs, 1),
+    retryBackoffMs: intOption(options, "retryBackoffMs", 100, 0),
+    checkCrcs: boolOption(options, "checkCrcs", true),
   };
 }

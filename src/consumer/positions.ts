@@ -17,15 +17,7 @@ import { kafkaError } from "../protocol/kafka-error.js";
 import { type FetchError, NoOffsetForPartitionError, OffsetOutOfRangeError } from "./errors.js";
 import { noteFailure } from "./fetcher.js";
 import type { GroupCoordinator } from "./group/coordinator.js";
-import {
-  type CommitEntry,
-  commitOffsets,
-  EARLIEST_TIMESTAMP,
-  fetchCommittedOffsets,
-  LATEST_TIMESTAMP,
-  listOffsets,
-  type MemberIdentity,
-} from "./offsets.js";
+import { EARLIEST_TIMESTAMP, fetchCommittedOffsets, LATEST_TIMESTAMP, listOffsets } from "./offsets.js";
 import type { ResolvedConsumerOptions } from "./options.js";
 import type { PartitionState } from "./partition.js";
 
@@ -86,16 +78,6 @@ export class Positions {
     } else {
       this.reset(state, policy);
     }
-  }
-
-  /**
-   * Commits offsets on the coordinator. Not tied to the consumer's signal: the commit on
-   * close runs after fetching stopped.
-   */
-  commit(entries: readonly CommitEntry[], member: () => MemberIdentity): Promise<void> {
-    const coordinator = this.#host.coordinator;
-    if (!coordinator) return Promise.reject(new InvalidArgumentError("groupId", "commit needs a groupId"));
-    return commitOffsets(coordinator, entries, member);
   }
 
   #run(): void {
@@ -159,7 +141,7 @@ export class Positions {
         noteFailure(s, cause, options.retryBackoffMs, (state, error) => this.#host.fetchFailed(state, error));
         continue;
       }
-      s.fetchFailures = 0;
+      s.attemptSucceeded();
       pending.push(s);
       if (t.partitions.length > 0 && s.partition >= t.partitions.length) {
         this.#host.report(
@@ -180,13 +162,11 @@ export class Positions {
         if (s.generation !== generations.get(s) || s.fetchOffset !== undefined || s.revoked) continue;
         const c = committed.get(s.key);
         if (c) {
-          s.moveTo(c.offset);
-          s.committed = c.offset;
-          s.recordLeaderEpoch = c.leaderEpoch;
+          s.startAtCommitted(c.offset, c.leaderEpoch);
         } else if (policy === "none") {
           this.#host.report(new NoOffsetForPartitionError(s.topic, s.partition), s);
         } else {
-          s.resetTo = policy;
+          s.useResetPolicy(policy);
         }
       }
     }

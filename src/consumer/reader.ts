@@ -293,8 +293,7 @@ export class RecordReader<K, V> {
     const state = chunk.state;
     this.#finishChunk(chunk);
     if (chunk.generation === state.generation && !state.revoked) {
-      state.error = error;
-      state.generation++;
+      state.fail(error);
       this.#buffer.dropStale();
       throw error;
     }

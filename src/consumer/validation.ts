@@ -37,7 +37,7 @@ export async function validatePosition(
   leaderId: number,
   leaderEpoch: number,
 ): Promise<void> {
-  state.validating = true;
+  state.validationStarted();
   host.count();
   const generation = state.generation;
   const fetchOffset = state.fetchOffset;
@@ -61,7 +61,7 @@ export async function validatePosition(
     const answer = response.topics[0]?.partitions[0];
     // The position moved meanwhile (seek, reset, revoke): the answer is about a place it left.
     if (!answer || state.generation !== generation || state.fetchOffset !== fetchOffset || fetchOffset === undefined) {
-      state.leaderEpoch = leaderEpoch;
+      state.acceptLeader(leaderEpoch);
       return;
     }
     if (answer.errorCode !== ErrorCode.NONE) {
@@ -69,17 +69,17 @@ export async function validatePosition(
       // The leader moved again (or is unknown): the next attempt needs fresh metadata.
       if (needsMetadataRefresh(error)) host.refreshMetadata();
       // Retried on a later round (the leader epoch stays unvalidated); anything else: carry on.
-      if (isRetriable(error)) state.notBefore = Date.now() + host.retryBackoffMs;
-      else state.leaderEpoch = leaderEpoch;
+      if (isRetriable(error)) state.backOffUntil(Date.now() + host.retryBackoffMs);
+      else state.acceptLeader(leaderEpoch);
       return;
     }
-    state.leaderEpoch = leaderEpoch;
+    state.acceptLeader(leaderEpoch);
     if (answer.endOffset < 0n || answer.leaderEpoch < 0) host.outOfRange(state);
     else if (answer.endOffset < fetchOffset) host.truncated(state, answer.endOffset);
   } catch {
-    state.notBefore = Date.now() + host.retryBackoffMs;
+    state.backOffUntil(Date.now() + host.retryBackoffMs);
   } finally {
-    state.validating = false;
+    state.validationEnded();
     host.done();
   }
 }

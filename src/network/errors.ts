@@ -7,12 +7,13 @@ import { SamsaError } from "../protocol/errors.js";
 
 /** A connection could not be opened (refused, unreachable, DNS, TLS handshake, timeout). */
 export class ConnectionError extends SamsaError {
-  /** `host:port` of the broker. */
-  readonly broker: string;
-
-  constructor(broker: string, message: string, options?: { cause?: unknown }) {
+  constructor(
+    /** `host:port` of the broker. */
+    readonly broker: string,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
     super("SAMSA_ERR_CONNECTION", `${broker}: ${message}`, options);
-    this.broker = broker;
   }
 }
 
@@ -22,41 +23,39 @@ export class ConnectionError extends SamsaError {
  * it (a produce may have been appended), so only idempotent requests are safe to resend.
  */
 export class ConnectionClosedError extends SamsaError {
-  readonly broker: string;
-  readonly mayHaveReachedBroker: boolean;
-
-  constructor(broker: string, mayHaveReachedBroker: boolean, reason: string, options?: { cause?: unknown }) {
+  constructor(
+    readonly broker: string,
+    readonly mayHaveReachedBroker: boolean,
+    reason: string,
+    options?: { cause?: unknown },
+  ) {
+    const reached = mayHaveReachedBroker ? "may have reached" : "did not reach";
     super(
       "SAMSA_ERR_CONNECTION_CLOSED",
-      `${broker}: connection closed (${reason}); the request ${mayHaveReachedBroker ? "may have reached" : "did not reach"} the broker`,
+      `${broker}: connection closed (${reason}); the request ${reached} the broker`,
       options,
     );
-    this.broker = broker;
-    this.mayHaveReachedBroker = mayHaveReachedBroker;
   }
 }
 
 /** No response within the request timeout; the connection is closed (responses come in order). */
 export class RequestTimeoutError extends SamsaError {
-  readonly broker: string;
-  readonly timeoutMs: number;
-
-  constructor(broker: string, api: string, timeoutMs: number) {
+  constructor(
+    readonly broker: string,
+    api: string,
+    readonly timeoutMs: number,
+  ) {
     super("SAMSA_ERR_REQUEST_TIMEOUT", `${broker}: no ${api} response within ${timeoutMs} ms`);
-    this.broker = broker;
-    this.timeoutMs = timeoutMs;
   }
 }
 
 /** A frame whose declared size exceeds the configured maximum: refused before allocating it. */
 export class FrameTooLargeError extends SamsaError {
-  readonly size: number;
-  readonly maxBytes: number;
-
-  constructor(size: number, maxBytes: number) {
+  constructor(
+    readonly size: number,
+    readonly maxBytes: number,
+  ) {
     super("SAMSA_ERR_FRAME_TOO_LARGE", `frame of ${size} bytes exceeds the maximum of ${maxBytes} bytes`);
-    this.size = size;
-    this.maxBytes = maxBytes;
   }
 }
 
@@ -65,11 +64,12 @@ export class FrameTooLargeError extends SamsaError {
  * Not retriable: a wrong password does not become right by retrying.
  */
 export class AuthenticationError extends SamsaError {
-  readonly broker: string;
-
-  constructor(broker: string, message: string, options?: { cause?: unknown }) {
+  constructor(
+    readonly broker: string,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
     super("SAMSA_ERR_AUTHENTICATION", `${broker}: authentication failed: ${message}`, options);
-    this.broker = broker;
   }
 }
 

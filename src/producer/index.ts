@@ -20,5 +20,6 @@ export {
   isFatalTransactionError,
   type TransactionalOperation,
   type TransactionOffset,
+  type TransactionOffsetsSource,
   type TransactionState,
 } from "./transaction-manager.js";

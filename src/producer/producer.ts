@@ -26,12 +26,13 @@ import {
 } from "./options.js";
 import { partitionForKey, StickyPartitioner } from "./partitioner.js";
 import { Sender } from "./sender.js";
-import { runTransaction, type Transaction, type TransactionOptions } from "./transaction.js";
+import { refuseSend, runTransaction, type Transaction, type TransactionOptions } from "./transaction.js";
 import {
   type ConsumerGroupMetadata,
-  checkOffsets,
+  resolveOffsets,
   TransactionManager,
   type TransactionOffset,
+  type TransactionOffsetsSource,
   type TransactionState,
 } from "./transaction-manager.js";
 
@@ -215,9 +216,7 @@ export class Producer<K = RecordData, V = RecordData> {
       try {
         transactions.checkSend();
       } catch (err) {
-        if (!callback) return Promise.reject(err);
-        queueMicrotask(() => (callback as DeliveryCallback<unknown>)(err as Error));
-        return undefined;
+        return refuseSend(err, callback);
       }
     }
     if (callback) {
@@ -548,12 +547,23 @@ export class Producer<K = RecordData, V = RecordData> {
 
   /**
    * Adds a consumer's positions to the transaction: they commit with its records, atomically
-   * (consume-transform-produce). `offsets` are the next offsets to read (last processed + 1).
+   * (consume-transform-produce). Pass the consumer itself (`sendOffsets(consumer)`): its group
+   * metadata (KIP-447: the coordinator refuses a member a rebalance replaced) and, without
+   * `offsets`, each assigned partition's position, so everything handed out so far, the batch in
+   * hand included, counts as processed. Or pass `groupMetadata` and `offsets`, the next offsets
+   * to read (last processed + 1). A consumer with nothing to commit adds nothing.
    */
-  async sendOffsets(group: ConsumerGroupMetadata, offsets: readonly TransactionOffset[]): Promise<void> {
+  async sendOffsets(
+    groupOrConsumer: ConsumerGroupMetadata | TransactionOffsetsSource,
+    offsets?: readonly TransactionOffset[],
+  ): Promise<void> {
     const transactions = this.#transactional("sendOffsets");
-    checkOffsets(group, offsets);
-    await transactions.sendOffsets(group, offsets);
+    const resolved = resolveOffsets(groupOrConsumer, offsets);
+    if (resolved === undefined) {
+      transactions.checkSend("sendOffsets");
+      return;
+    }
+    await transactions.sendOffsets(resolved.group, resolved.offsets);
   }
 
   /**

@@ -77,6 +77,49 @@ export interface TransactionOffset {
   metadata?: string | null;
 }
 
+/**
+ * What `sendOffsets(consumer)` reads of a consumer. A samsa `Consumer` is one; the interface is
+ * structural so that the producer layer does not import the consumer layer.
+ */
+export interface TransactionOffsetsSource {
+  /** The member as the group coordinator knows it now (KIP-447): checked at commit. */
+  groupMetadata(): ConsumerGroupMetadata;
+  /** The offsets to commit: each assigned partition's next record to hand out. */
+  transactionOffsets(): TransactionOffset[];
+}
+
+/**
+ * `sendOffsets`' two forms as group metadata and offsets: `(groupMetadata, offsets)`, or
+ * `(consumer[, offsets])` where the consumer names its member and, without `offsets`, its
+ * positions. Returns undefined when a consumer has no position to commit (nothing consumed yet).
+ */
+export function resolveOffsets(
+  groupOrConsumer: ConsumerGroupMetadata | TransactionOffsetsSource,
+  offsets: readonly TransactionOffset[] | undefined,
+): { group: ConsumerGroupMetadata; offsets: readonly TransactionOffset[] } | undefined {
+  if (isOffsetsSource(groupOrConsumer)) {
+    const group = groupOrConsumer.groupMetadata();
+    const resolved = offsets ?? groupOrConsumer.transactionOffsets();
+    if (offsets === undefined && resolved.length === 0) return undefined;
+    checkOffsets(group, resolved);
+    return { group, offsets: resolved };
+  }
+  if (offsets === undefined) {
+    throw new InvalidArgumentError("offsets", "must be given with groupMetadata (or pass the consumer itself)");
+  }
+  checkOffsets(groupOrConsumer, offsets);
+  return { group: groupOrConsumer, offsets };
+}
+
+function isOffsetsSource(x: unknown): x is TransactionOffsetsSource {
+  return (
+    x !== null &&
+    typeof x === "object" &&
+    typeof (x as TransactionOffsetsSource).groupMetadata === "function" &&
+    typeof (x as TransactionOffsetsSource).transactionOffsets === "function"
+  );
+}
+
 /** Settings of a {@link TransactionManager}. */
 export interface TransactionManagerOptions {
   transactionalId: string;

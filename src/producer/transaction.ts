@@ -8,7 +8,17 @@ import type { RecordData } from "../protocol/records/index.js";
 import type { RecordMetadata } from "./delivery.js";
 import { TransactionStateError } from "./errors.js";
 import type { DeliveryCallback, Producer, ProducerRecord } from "./producer.js";
-import type { ConsumerGroupMetadata, TransactionOffset } from "./transaction-manager.js";
+import type { ConsumerGroupMetadata, TransactionOffset, TransactionOffsetsSource } from "./transaction-manager.js";
+
+/**
+ * Answers a send refused before it took any record, in the form its caller chose: a rejected
+ * promise, or the callback with the error on a microtask (a callback never runs synchronously).
+ */
+export function refuseSend(err: unknown, callback: DeliveryCallback<never> | undefined): Promise<never> | undefined {
+  if (!callback) return Promise.reject(err);
+  queueMicrotask(() => callback(err as Error));
+  return undefined;
+}
 
 /** Options of `producer.transaction(body, options)`. */
 export interface TransactionOptions {
@@ -54,13 +64,9 @@ export class Transaction<K = RecordData, V = RecordData> {
     try {
       this.#check("send");
     } catch (err) {
-      if (!callback) {
-        const refused = Promise.reject(err);
-        refused.catch(() => {});
-        return refused;
-      }
-      queueMicrotask(() => (callback as DeliveryCallback<unknown>)(err as Error));
-      return undefined;
+      const refused = refuseSend(err, callback);
+      refused?.catch(() => {});
+      return refused;
     }
     const send = this.#producer.send.bind(this.#producer) as (
       input: ProducerRecord<K, V> | readonly ProducerRecord<K, V>[],
@@ -76,9 +82,12 @@ export class Transaction<K = RecordData, V = RecordData> {
   }
 
   /** Adds the consumer's offsets to this transaction; see `Producer.sendOffsets`. */
-  async sendOffsets(group: ConsumerGroupMetadata, offsets: readonly TransactionOffset[]): Promise<void> {
+  async sendOffsets(
+    groupOrConsumer: ConsumerGroupMetadata | TransactionOffsetsSource,
+    offsets?: readonly TransactionOffset[],
+  ): Promise<void> {
     this.#check("sendOffsets");
-    await this.#producer.sendOffsets(group, offsets);
+    await this.#producer.sendOffsets(groupOrConsumer, offsets);
   }
 }
 

@@ -16,11 +16,26 @@ export interface JavaRecord {
   value: string;
 }
 
+/** Options of {@link javaConsume}. */
+export interface JavaConsumeOptions {
+  /** Default `read_uncommitted`, Java's own default. */
+  isolationLevel?: "read_committed" | "read_uncommitted";
+  /** Stop after this long without a record; default 30 s. */
+  idleTimeoutMs?: number;
+  /** Fewer than `count` records before the idle timeout is not an error: return them. */
+  untilIdle?: boolean;
+}
+
 /** Consumes `count` records of `topic` from the beginning with ConsoleConsumer. */
-export async function javaConsume(bootstrap: string, topic: string, count: number): Promise<JavaRecord[]> {
+export async function javaConsume(
+  bootstrap: string,
+  topic: string,
+  count: number,
+  options: JavaConsumeOptions = {},
+): Promise<JavaRecord[]> {
   const lib = await ensureKafkaJars();
   const property = (p: string) => ["--formatter-property", p];
-  const { stdout } = await promisify(execFile)(
+  const run = promisify(execFile)(
     "java",
     [
       "-Xmx256m",
@@ -35,7 +50,9 @@ export async function javaConsume(bootstrap: string, topic: string, count: numbe
       "--max-messages",
       String(count),
       "--timeout-ms",
-      "30000",
+      String(options.idleTimeoutMs ?? 30_000),
+      "--isolation-level",
+      options.isolationLevel ?? "read_uncommitted",
       ...property("print.key=true"),
       ...property("print.partition=true"),
       ...property("print.offset=true"),
@@ -43,7 +60,16 @@ export async function javaConsume(bootstrap: string, topic: string, count: numbe
       ...property("print.headers=true"),
       ...property("key.separator=\t"),
     ],
-    { maxBuffer: 64 * 1024 * 1024 },
+    { maxBuffer: 256 * 1024 * 1024 },
+  );
+  // ConsoleConsumer exits non-zero when --timeout-ms passes before --max-messages records: with
+  // `untilIdle` that is the expected end (the caller counts what arrived, duplicates included).
+  const stdout = await run.then(
+    (r) => r.stdout,
+    (err: { stdout?: string; stderr?: string }) => {
+      if (options.untilIdle && err.stdout !== undefined && err.stderr?.includes("TimeoutException")) return err.stdout;
+      throw err;
+    },
   );
   return stdout
     .split("\n")

@@ -15,20 +15,29 @@ import {
   type Versions,
 } from "./spec.js";
 
-const PRIMITIVES = new Set([
-  "bool",
-  "int8",
-  "int16",
-  "uint16",
-  "int32",
-  "uint32",
-  "int64",
-  "float64",
-  "string",
-  "bytes",
-  "uuid",
-  "records",
-]);
+/**
+ * Primitives of one fixed width, read and written the same in every version and encoding by
+ * the Writer/Reader method of the type's own name (`w.int32(x)`, `r.uuid(what)`).
+ */
+const FIXED_WIDTH = new Set(["bool", "int8", "int16", "uint16", "int32", "uint32", "int64", "float64", "uuid"]);
+
+const PRIMITIVES = new Set([...FIXED_WIDTH, "string", "bytes", "records"]);
+
+/** Primitives whose TypeScript type is `number`. */
+const NUMBERS = new Set(["int8", "int16", "uint16", "int32", "uint32", "float64"]);
+
+/**
+ * Generated code that depends on a condition known at generation time or only at run time:
+ * `cond` is "true", "false" or a runtime expression (`v >= 9`). As a statement…
+ */
+function pickStatement(cond: string, yes: string, no: string): string {
+  return cond === "true" ? yes : cond === "false" ? no : `if (${cond}) ${yes} else ${no}`;
+}
+
+/** …and as an expression. */
+function pickExpression(cond: string, yes: string, no: string): string {
+  return cond === "true" ? yes : cond === "false" ? no : `(${cond} ? ${yes} : ${no})`;
+}
 
 /** A field resolved against its message's versions. */
 interface Field {
@@ -170,6 +179,7 @@ export class SpecEmitter {
   }
 
   #baseType(base: string): string {
+    if (NUMBERS.has(base)) return "number";
     switch (base) {
       case "bool":
         return "boolean";
@@ -181,13 +191,6 @@ export class SpecEmitter {
       case "bytes":
       case "records":
         return "Buffer";
-      case "int8":
-      case "int16":
-      case "uint16":
-      case "int32":
-      case "uint32":
-      case "float64":
-        return "number";
       default:
         return this.structTs(base);
     }
@@ -202,17 +205,10 @@ export class SpecEmitter {
     const d = f.spec.default;
     if (d === "null") return "null";
     if (f.isArray) return "[]";
+    if (NUMBERS.has(f.base)) return d === undefined || d === "" ? "0" : String(Number(d));
     switch (f.base) {
       case "bool":
         return d === true || d === "true" ? "true" : "false";
-      case "int8":
-      case "int16":
-      case "uint16":
-      case "int32":
-      case "uint32":
-        return d === undefined || d === "" ? "0" : String(Number(d));
-      case "float64":
-        return d === undefined || d === "" ? "0" : String(Number(d));
       case "int64":
         return `${d === undefined || d === "" ? "0" : BigInt(d as string | number).toString()}n`;
       case "string":
@@ -237,40 +233,19 @@ export class SpecEmitter {
       case "bytes":
       case "records":
         return `(${x} === null || ${x}.length !== 0)`;
-      case "bool":
-      case "int8":
-      case "int16":
-      case "uint16":
-      case "int32":
-      case "uint32":
-      case "float64":
-      case "int64":
-      case "string":
-      case "uuid":
-        return `${x} !== ${d}`;
       default:
-        return `(${x} === null || !isDefault${this.structTs(f.base)}(${x}))`;
+        // Scalars compare with their default; a struct is default when every field is.
+        return PRIMITIVES.has(f.base) ? `${x} !== ${d}` : `(${x} === null || !isDefault${this.structTs(f.base)}(${x}))`;
     }
   }
 
   // ---------------------------------------------------------------- writers
 
   #writePrim(base: string, x: string, flex: string, nullable: string, path: string): string[] {
-    const pick = (compact: string, classic: string) =>
-      flex === "true" ? compact : flex === "false" ? classic : `if (${flex}) ${compact} else ${classic}`;
+    if (FIXED_WIDTH.has(base)) return [`w.${base}(${x});`];
+    const pick = (compact: string, classic: string) => pickStatement(flex, compact, classic);
     const nullCheck = this.#nullCheck(x, nullable, path);
     switch (base) {
-      case "bool":
-        return [`w.bool(${x});`];
-      case "int8":
-      case "int16":
-      case "uint16":
-      case "int32":
-      case "uint32":
-      case "int64":
-      case "float64":
-      case "uuid":
-        return [`w.${base}(${x});`];
       case "string":
         return [...nullCheck, pick(`w.compactString(${x});`, `w.string(${x});`)];
       case "bytes":
@@ -298,8 +273,7 @@ export class SpecEmitter {
   writeValue(f: Field, x: string, within: Versions): string[] {
     const flex = this.cond(f.flexible, within);
     const nullable = this.cond(f.nullable, within);
-    const pick = (compact: string, classic: string) =>
-      flex === "true" ? compact : flex === "false" ? classic : `if (${flex}) ${compact} else ${classic}`;
+    const pick = (compact: string, classic: string) => pickStatement(flex, compact, classic);
     const nullCheck = this.#nullCheck(x, nullable, f.path);
     if (f.isArray) {
       const el = "e";
@@ -332,21 +306,10 @@ export class SpecEmitter {
 
   #readPrim(base: string, flex: string, nullable: string, what: string): string {
     const w = JSON.stringify(what);
-    const pick = (compact: string, classic: string) =>
-      flex === "true" ? compact : flex === "false" ? classic : `(${flex} ? ${compact} : ${classic})`;
-    const nul = (yes: string, no: string) =>
-      nullable === "true" ? yes : nullable === "false" ? no : `(${nullable} ? ${yes} : ${no})`;
+    if (FIXED_WIDTH.has(base)) return `r.${base}(${w})`;
+    const pick = (compact: string, classic: string) => pickExpression(flex, compact, classic);
+    const nul = (yes: string, no: string) => pickExpression(nullable, yes, no);
     switch (base) {
-      case "bool":
-      case "int8":
-      case "int16":
-      case "uint16":
-      case "int32":
-      case "uint32":
-      case "int64":
-      case "float64":
-      case "uuid":
-        return `r.${base}(${w})`;
       case "string":
         return pick(
           nul(`r.compactNullableString(${w})`, `r.compactString(${w})`),
@@ -372,12 +335,7 @@ export class SpecEmitter {
       const elem = PRIMITIVES.has(f.base)
         ? this.#readPrim(f.base, flex, "false", `${f.path}[]`)
         : `read${this.structTs(f.base)}(r, v)`;
-      const len =
-        flex === "true"
-          ? `r.compactArrayLength(${what})`
-          : flex === "false"
-            ? `r.arrayLength(${what})`
-            : `(${flex} ? r.compactArrayLength(${what}) : r.arrayLength(${what}))`;
+      const len = pickExpression(flex, `r.compactArrayLength(${what})`, `r.arrayLength(${what})`);
       return [
         "{",
         `const n = ${len};`,

@@ -1,7 +1,10 @@
 /**
  * `npm run kafka -- <command>`: a local broker for people who want one to play with.
  *
- *   start [--mode single|cluster|secure]   start in the background and print how to reach it
+ *   start [--mode single|cluster|secure] [--transaction-version 0|1|2]
+ *                                          start in the background and print how to reach it
+ *                                          (`--transaction-version 1`: a broker without KIP-890
+ *                                          part 2, for the producer's older transaction path)
  *   stop                                   stop it and remove its data
  *   status                                 say whether it runs and answers
  *   env                                    print `export KAFKA_BOOTSTRAP=…` for it, for
@@ -24,6 +27,7 @@ async function readState(): Promise<KafkaClusterInfo | undefined> {
 
 function describe(info: KafkaClusterInfo): string {
   const lines = [`mode:       ${info.mode}`, `bootstrap:  ${info.bootstrap}`];
+  if (info.transactionVersion !== undefined) lines.push(`txn ver.:   transaction.version=${info.transactionVersion}`);
   if (info.sslBootstrap) lines.push(`SASL_SSL:   ${info.sslBootstrap}`, `CA file:    ${info.caFile}`);
   if (info.users)
     lines.push(
@@ -73,8 +77,19 @@ async function main(argv: string[]): Promise<number> {
         console.error(`--mode must be one of ${MODES.join(", ")}; got ${String(mode)}`);
         return 2;
       }
+      const tvAt = rest.indexOf("--transaction-version");
+      const tv = tvAt >= 0 ? Number(rest[tvAt + 1]) : undefined;
+      if (tv !== undefined && tv !== 0 && tv !== 1 && tv !== 2) {
+        console.error(`--transaction-version must be 0, 1 or 2; got ${String(rest[tvAt + 1])}`);
+        return 2;
+      }
       if (await readState()) await stop();
-      const { stop: _stop, ...info } = await startKafka({ mode, detached: true, log: (line) => console.log(line) });
+      const { stop: _stop, ...info } = await startKafka({
+        mode,
+        detached: true,
+        log: (line) => console.log(line),
+        ...(tv !== undefined ? { transactionVersion: tv } : {}),
+      });
       await writeFile(CLI_STATE_FILE, JSON.stringify(info, null, 2));
       console.log(describe(info));
       console.log(`\n${envLine(info)}   # or: eval "$(npm run --silent kafka -- env)"`);
@@ -111,7 +126,9 @@ async function main(argv: string[]): Promise<number> {
       }
     }
     default:
-      console.error("usage: npm run kafka -- start [--mode single|cluster|secure] | stop | status | env | fetch");
+      console.error(
+        "usage: npm run kafka -- start [--mode single|cluster|secure] [--transaction-version 0|1|2] | stop | status | env | fetch",
+      );
       return 2;
   }
 }

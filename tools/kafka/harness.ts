@@ -33,6 +33,13 @@ export interface StartKafkaOptions {
   detached?: boolean;
   /** How long to wait for the cluster to serve clients; default 120 s. */
   readyTimeoutMs?: number;
+  /**
+   * The `transaction.version` feature to format the storage with (StorageTool's
+   * `--feature transaction.version=N`). Kafka 4.x finalizes 2 (KIP-890 part 2) by default;
+   * 1 gives a broker with the older protocol (AddPartitionsToTxn, AddOffsetsToTxn, one epoch
+   * across transactions), which clients must still support. Default: Kafka's own default.
+   */
+  transactionVersion?: 0 | 1 | 2;
   /** Progress lines. */
   log?: (line: string) => void;
 }
@@ -66,6 +73,8 @@ export interface KafkaClusterInfo {
   logDir: string;
   /** Milliseconds from the call to a cluster that answers clients (jars already cached). */
   startupMs: number;
+  /** The `transaction.version` the storage was formatted with, when one was asked for. */
+  transactionVersion?: number;
 }
 
 /** A started cluster. */
@@ -149,6 +158,11 @@ export async function stopPids(pids: number[], graceMs = 5000): Promise<void> {
 /** Starts a Kafka cluster of the given mode; see {@link StartKafkaOptions}. */
 export async function startKafka(options: StartKafkaOptions = {}): Promise<KafkaCluster> {
   const mode = options.mode ?? "single";
+  const transactionVersion = options.transactionVersion;
+  if (transactionVersion !== undefined && ![0, 1, 2].includes(transactionVersion)) {
+    throw new Error(`transactionVersion must be 0, 1 or 2; got ${String(transactionVersion)}`);
+  }
+  const features = transactionVersion === undefined ? [] : ["--feature", `transaction.version=${transactionVersion}`];
   const log = options.log ?? (() => {});
   const libDir = await ensureKafkaJars(log);
   const started = Date.now();
@@ -249,6 +263,7 @@ export async function startKafka(options: StartKafkaOptions = {}): Promise<Kafka
             "-c",
             propsFile,
             ...scram,
+            ...features,
           ],
           { cwd: REPO_ROOT },
         );
@@ -309,6 +324,7 @@ export async function startKafka(options: StartKafkaOptions = {}): Promise<Kafka
     dataDir,
     logDir,
     startupMs,
+    ...(transactionVersion !== undefined ? { transactionVersion } : {}),
     stop,
     async stopNode(nodeId, how = "SIGTERM") {
       const info = infos.find((n) => n.nodeId === nodeId);

@@ -89,6 +89,11 @@ export class ClassicGroupMember implements Membership {
   #topics: string[] = [];
   #state: "active" | "leaving" | "stopped" = "active";
   #rejoin = true;
+  /**
+   * A rejoin is under way but its JoinGroup has not gone out yet (the eager revoke, a pattern
+   * lookup): a REBALANCE_IN_PROGRESS answered meanwhile is the rebalance this JoinGroup joins.
+   */
+  #rejoining = false;
   #joining = false;
   #wakeLoop: (() => void) | undefined;
   #loop: Promise<void> | undefined;
@@ -198,6 +203,7 @@ export class ClassicGroupMember implements Membership {
         continue;
       }
       this.#rejoin = false;
+      this.#rejoining = true;
       try {
         const loss = this.#pendingLoss;
         this.#pendingLoss = undefined;
@@ -212,6 +218,17 @@ export class ClassicGroupMember implements Membership {
         this.#startHeartbeats();
         const wanted = new Set(this.#topics);
         const target = assignment.filter((tp) => wanted.has(tp.topic));
+        if (target.length < assignment.length) {
+          // The leader was given this member's topics: anything else is its bug (or a hostile
+          // answer). Taking it would fetch a topic nobody asked for; the rest is still ours.
+          const foreign = [...new Set(assignment.filter((tp) => !wanted.has(tp.topic)).map((tp) => tp.topic))];
+          this.#report(
+            new ProtocolError(
+              `assignment names topics this member does not subscribe to (${foreign.join(", ")}); ignored`,
+            ),
+            "syncGroup",
+          );
+        }
         const keys = new Set(target.map((tp) => partitionKey(tp.topic, tp.partition)));
         const revokes = host.owned().some((tp) => !keys.has(partitionKey(tp.topic, tp.partition)));
         await host.reconcile(target);
@@ -221,6 +238,7 @@ export class ClassicGroupMember implements Membership {
         this.#reported = undefined;
       } catch (err) {
         this.#joining = false;
+        this.#rejoining = false;
         if (this.#state !== "active") return;
         const code = err instanceof KafkaError ? err.errorCode : undefined;
         if (code !== undefined && FATAL.has(code)) {
@@ -266,6 +284,7 @@ export class ClassicGroupMember implements Membership {
     const { coordinator, options } = this.#host;
     const signal = this.#controller.signal;
     this.#joining = true;
+    this.#rejoining = false;
     this.#stopHeartbeats();
     try {
       // JoinGroup and SyncGroup share the member's group socket: the broker holds JoinGroup up
@@ -428,7 +447,10 @@ export class ClassicGroupMember implements Membership {
       const code = response.errorCode;
       if (code === ErrorCode.NONE || this.#state !== "active" || this.#joining) return;
       if (code === ErrorCode.REBALANCE_IN_PROGRESS) {
-        this.#requestRejoin();
+        // Heartbeats go on through the eager revoke (the session must not expire), and the
+        // coordinator answers each of them REBALANCE_IN_PROGRESS until the JoinGroup arrives:
+        // asking again would make the member join a second time right after this rebalance.
+        if (!this.#rejoining) this.#requestRejoin();
       } else if (code === ErrorCode.UNKNOWN_MEMBER_ID || code === ErrorCode.ILLEGAL_GENERATION) {
         // The loop owns every change to the consumer's partitions: it handles the loss.
         this.#pendingLoss = code === ErrorCode.UNKNOWN_MEMBER_ID ? "member" : "generation";

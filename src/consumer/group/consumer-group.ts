@@ -74,7 +74,11 @@ export class ConsumerGroupMember implements Membership {
   #ownedSent = -1;
   /** The next heartbeat carries every field (join, rejoin, after a failed heartbeat). */
   #full = true;
-  #intervalMs = 0;
+  /**
+   * The coordinator's heartbeat interval. Until an answer names one (and for an answer that
+   * says 0), heartbeatIntervalMs: starting at 0 made every heartbeat follow the last at once.
+   */
+  #intervalMs: number;
   #failures = 0;
   #timer: NodeJS.Timeout | undefined;
   #beating: Promise<void> | undefined;
@@ -93,6 +97,7 @@ export class ConsumerGroupMember implements Membership {
 
   constructor(host: MembershipHost) {
     this.#host = host;
+    this.#intervalMs = host.options.heartbeatIntervalMs;
   }
 
   /** See {@link Membership}. */

@@ -4,6 +4,7 @@
  * path: keys and values are views into the input, offsets and timestamps stay plain numbers.
  */
 import { CorruptRecordError, DecompressionLimitError, ProtocolError, SamsaError } from "../errors.js";
+import { BatchHeaderWalk } from "./batch-headers.js";
 import {
   type CompressionCodec,
   codecFromAttributes,
@@ -17,23 +18,8 @@ import {
   ATTR_DELETE_HORIZON,
   ATTR_LOG_APPEND_TIME,
   ATTR_TRANSACTIONAL,
-  ATTRIBUTES_OFFSET,
-  BASE_SEQUENCE_OFFSET,
-  BASE_TIMESTAMP_OFFSET,
   ControlRecordType,
-  CRC_OFFSET,
-  LAST_OFFSET_DELTA_OFFSET,
-  LENGTH_OFFSET,
-  LOG_OVERHEAD,
-  MAGIC_OFFSET,
   MAGIC_V2,
-  MAX_TIMESTAMP_OFFSET,
-  PARTITION_LEADER_EPOCH_OFFSET,
-  PRODUCER_EPOCH_OFFSET,
-  PRODUCER_ID_OFFSET,
-  RECORD_BATCH_HEADER_SIZE,
-  RECORD_COUNT_OFFSET,
-  readInt64Number,
   type TimestampType,
 } from "./format.js";
 import { type BatchRecord, decodeRecords, describeBatch, fail } from "./record-cursor.js";
@@ -222,49 +208,32 @@ interface PendingBatch {
   skipBelow: number;
 }
 
-// Bytes up to and including the magic: what must be present to classify a batch at all.
-const HEADER_SIZE_UP_TO_MAGIC = MAGIC_OFFSET + 1;
-
 /** Walks the batches of `buf`; compressed ones go to `pending`, or throw when it is null. */
 function scan(buf: Buffer, options: DecodeRecordBatchesOptions, pending: PendingBatch[] | null): RecordBatch[] {
   const batches: RecordBatch[] = [];
   const verifyCrc = options.verifyCrc ?? true;
   const fromOffset = options.fromOffset;
-  const length = buf.length;
-  let pos = 0;
-  while (length - pos >= HEADER_SIZE_UP_TO_MAGIC) {
-    const batchLength = buf.readInt32BE(pos + LENGTH_OFFSET);
-    const magic = buf.readInt8(pos + MAGIC_OFFSET);
-    const baseOffset = buf.readBigInt64BE(pos);
-    if (batchLength < RECORD_BATCH_HEADER_SIZE - LOG_OVERHEAD) {
-      const problem =
-        magic !== MAGIC_V2
-          ? `unsupported magic ${magic} (only v2 is read)`
-          : `batch length ${batchLength} is below the ${RECORD_BATCH_HEADER_SIZE - LOG_OVERHEAD}-byte minimum`;
-      throw new ProtocolError(`${describeBatch(baseOffset, options)}: ${problem}`);
-    }
-    const end = pos + LOG_OVERHEAD + batchLength;
-    // Fetch responses cut the last batch at the size limit: it is complete in the next fetch.
-    if (end > length) break;
+  const walk = new BatchHeaderWalk(buf);
+  // A false step is the end of the bytes or a last batch cut short (fetch size limits cut
+  // batches: it is complete in the next fetch), unless the walk names a problem.
+  while (walk.next()) {
+    const { baseOffset, batchLength, magic, end } = walk;
     if (magic !== MAGIC_V2) {
       throw new ProtocolError(`${describeBatch(baseOffset, options)}: unsupported magic ${magic} (only v2 is read)`);
     }
-    const attributes = buf.readInt16BE(pos + ATTRIBUTES_OFFSET);
-    const lastOffsetDelta = buf.readInt32BE(pos + LAST_OFFSET_DELTA_OFFSET);
+    const attributes = walk.attributes;
+    const lastOffsetDelta = walk.lastOffsetDelta;
 
     let skipBelow = 0;
     if (fromOffset !== undefined && fromOffset > baseOffset) {
       // Wholly before the requested offset: skipped unread (not even its CRC is needed).
-      if (fromOffset > baseOffset + BigInt(lastOffsetDelta)) {
-        pos = end;
-        continue;
-      }
+      if (fromOffset > baseOffset + BigInt(lastOffsetDelta)) continue;
       skipBelow = Number(fromOffset - baseOffset);
     }
 
-    const crc = buf.readUInt32BE(pos + CRC_OFFSET);
+    const crc = walk.crc;
     if (verifyCrc) {
-      const computed = crc32c(buf, pos + ATTRIBUTES_OFFSET, end);
+      const computed = crc32c(buf, walk.crcStart, end);
       if (computed !== crc) {
         throw new CorruptRecordError(
           `${describeBatch(baseOffset, options)}: CRC-32C 0x${crc.toString(16)} stored, 0x${computed.toString(16)} computed`,
@@ -278,14 +247,14 @@ function scan(buf: Buffer, options: DecodeRecordBatchesOptions, pending: Pending
     } catch (err) {
       throw new ProtocolError(`${describeBatch(baseOffset, options)}: ${(err as Error).message}`, { cause: err });
     }
-    const recordCount = buf.readInt32BE(pos + RECORD_COUNT_OFFSET);
+    const recordCount = walk.recordCount;
     if (recordCount < 0) {
       throw new ProtocolError(`${describeBatch(baseOffset, options)}: negative record count ${recordCount}`);
     }
     const batch: RecordBatch = {
       baseOffset,
       batchLength,
-      partitionLeaderEpoch: buf.readInt32BE(pos + PARTITION_LEADER_EPOCH_OFFSET),
+      partitionLeaderEpoch: walk.partitionLeaderEpoch,
       magic,
       crc,
       attributes,
@@ -295,16 +264,16 @@ function scan(buf: Buffer, options: DecodeRecordBatchesOptions, pending: Pending
       isControl: (attributes & ATTR_CONTROL) !== 0,
       hasDeleteHorizon: (attributes & ATTR_DELETE_HORIZON) !== 0,
       lastOffsetDelta,
-      baseTimestamp: readInt64Number(buf, pos + BASE_TIMESTAMP_OFFSET),
-      maxTimestamp: readInt64Number(buf, pos + MAX_TIMESTAMP_OFFSET),
-      producerId: buf.readBigInt64BE(pos + PRODUCER_ID_OFFSET),
-      producerEpoch: buf.readInt16BE(pos + PRODUCER_EPOCH_OFFSET),
-      baseSequence: buf.readInt32BE(pos + BASE_SEQUENCE_OFFSET),
+      baseTimestamp: walk.baseTimestamp,
+      maxTimestamp: walk.maxTimestamp,
+      producerId: walk.producerId,
+      producerEpoch: walk.producerEpoch,
+      baseSequence: walk.baseSequence,
       recordCount,
       records: [],
       control: null,
     };
-    const payloadStart = pos + RECORD_BATCH_HEADER_SIZE;
+    const payloadStart = walk.payloadStart;
     if (compression === "none") {
       recordsOf(batch, buf, payloadStart, end, skipBelow, options);
     } else if (pending !== null) {
@@ -315,8 +284,9 @@ function scan(buf: Buffer, options: DecodeRecordBatchesOptions, pending: Pending
       );
     }
     batches.push(batch);
-    pos = end;
   }
+  if (walk.problem !== undefined)
+    throw new ProtocolError(`${describeBatch(walk.baseOffset, options)}: ${walk.problem}`);
   return batches;
 }
 

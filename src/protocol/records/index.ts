@@ -2,6 +2,7 @@
  * Record batches (magic v2): the builder the producer encodes into, the decoder the consumer
  * reads fetched bytes with, their shared layout, CRC-32C and the compression codecs.
  */
+export { BatchHeaderWalk, type RecordSetScan, scanBatchHeaders } from "./batch-headers.js";
 export {
   buildEndTxnMarkerBatch,
   type EndTxnMarkerOptions,

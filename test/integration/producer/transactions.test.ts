@@ -2,154 +2,17 @@
  * The transactional producer against the real broker (transaction.version 2 by default on
  * Kafka 4.x): what read_committed and read_uncommitted readers see after commits and aborts,
  * the transaction() helper, offsets committed with a transaction, zombie fencing and the
- * coordinator's transaction timeout. Records are read back with raw Fetch requests.
+ * coordinator's transaction timeout. Records are read back with raw Fetch requests
+ * (test/helpers/transactional-read.ts).
  */
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { Client } from "../../../src/client.js";
 import { AbortedError } from "../../../src/network/errors.js";
 import { ProducerFencedError, TransactionAbortableError, TransactionStateError } from "../../../src/producer/errors.js";
-import {
-  createFetchRequest,
-  createFetchRequestFetchPartition,
-  createOffsetFetchRequest,
-  DescribeTransactions,
-  Fetch,
-  OffsetFetch,
-} from "../../../src/protocol/index.js";
 import { KafkaError } from "../../../src/protocol/kafka-error.js";
-import { decodeRecordBatches, nextOffset } from "../../../src/protocol/records/index.js";
 import { createTopic } from "../../helpers/topics.js";
-
-/** One data record as a reader at one isolation level sees it. */
-interface Seen {
-  partition: number;
-  value: string;
-  producerId: bigint;
-  producerEpoch: number;
-  transactional: boolean;
-}
-
-/**
- * Reads `topic` as a consumer at `isolationLevel` would: 0 up to the high watermark, 1 up to
- * the last stable offset, dropping the records of aborted transactions the way Java's fetcher
- * does (the response's abortedTransactions list, closed by the abort markers).
- */
-async function read(client: Client, topic: string, isolationLevel: 0 | 1): Promise<Seen[]> {
-  const metadata = await client.metadata([topic], { maxAgeMs: 0 });
-  const t = metadata.topics.get(topic);
-  if (!t) throw new Error(`unknown topic ${topic}`);
-  const out: Seen[] = [];
-  for (const p of t.partitions) {
-    const leader = await client.leader(topic, p.partition);
-    const connection = await client.connection(leader.nodeId, "fetch");
-    let offset = 0n;
-    const abortedProducers = new Set<bigint>();
-    for (let round = 0; round < 1000; round++) {
-      const response = await connection.request(
-        Fetch,
-        createFetchRequest({
-          replicaId: -1,
-          maxWaitMs: 0,
-          minBytes: 0,
-          maxBytes: 16 * 1024 * 1024,
-          isolationLevel,
-          sessionEpoch: -1,
-          topics: [
-            {
-              topic,
-              topicId: t.topicId,
-              partitions: [createFetchRequestFetchPartition({ partition: p.partition, fetchOffset: offset })],
-            },
-          ],
-        }),
-      );
-      const part = response.responses[0]?.partitions[0];
-      if (!part) throw new Error("no partition in the fetch response");
-      if (part.errorCode !== 0) throw new Error(`fetch error ${part.errorCode}`);
-      const end = isolationLevel === 1 ? part.lastStableOffset : part.highWatermark;
-      if (offset >= end) break;
-      const aborted = [...(part.abortedTransactions ?? [])].sort((a, b) => Number(a.firstOffset - b.firstOffset));
-      const batches = await decodeRecordBatches(part.records ?? Buffer.alloc(0), { fromOffset: offset });
-      if (batches.length === 0) break;
-      for (const b of batches) {
-        const last = b.baseOffset + BigInt(b.lastOffsetDelta);
-        if (b.baseOffset >= end) break;
-        while (aborted.length > 0 && (aborted[0]?.firstOffset ?? 0n) <= last) {
-          abortedProducers.add((aborted.shift() as { producerId: bigint }).producerId);
-        }
-        if (b.isControl) {
-          if (b.control?.type === 0) abortedProducers.delete(b.producerId);
-        } else if (!(isolationLevel === 1 && b.isTransactional && abortedProducers.has(b.producerId))) {
-          for (const r of b.records) {
-            out.push({
-              partition: p.partition,
-              value: r.value ? Buffer.from(r.value).toString() : "",
-              producerId: b.producerId,
-              producerEpoch: b.producerEpoch,
-              transactional: b.isTransactional,
-            });
-          }
-        }
-        offset = nextOffset(b);
-      }
-    }
-  }
-  return out;
-}
-
-const values = (seen: Seen[]) => seen.map((s) => s.value).sort();
-
-/** The group's committed offsets (OffsetFetch v8, names not ids), "topic-partition" → offset. */
-async function committedOffsets(client: Client, groupId: string, topic: string): Promise<Map<string, bigint>> {
-  const node = await client.coordinator("group", groupId);
-  const connection = await client.connection(node.nodeId, { api: OffsetFetch });
-  // requireStable: partitions whose transactional commit is still being completed answer
-  // UNSTABLE_OFFSET_COMMIT until the markers are written; ask again until none does.
-  for (let attempt = 0; ; attempt++) {
-    const out = await offsetFetchOnce(connection, groupId, topic);
-    if (out) return out;
-    if (attempt >= 100) throw new Error(`offsets of ${groupId} still unstable`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
-async function offsetFetchOnce(
-  connection: Awaited<ReturnType<Client["connection"]>>,
-  groupId: string,
-  topic: string,
-): Promise<Map<string, bigint> | undefined> {
-  const response = await connection.request(
-    OffsetFetch,
-    createOffsetFetchRequest({
-      // Named partitions: with all-topics (null) a pending transactional commit is left out, not flagged unstable.
-      groups: [
-        { groupId, memberId: null, memberEpoch: -1, topics: [{ name: topic, topicId: "", partitionIndexes: [0, 1] }] },
-      ],
-      requireStable: true,
-    }),
-    { version: Math.min(8, connection.versionFor(OffsetFetch)) },
-  );
-  const out = new Map<string, bigint>();
-  for (const g of response.groups) {
-    if (g.errorCode !== 0) return undefined;
-    for (const t of g.topics) {
-      for (const p of t.partitions) {
-        if (p.errorCode !== 0) return undefined;
-        out.set(`${t.name}-${p.partitionIndex}`, p.committedOffset);
-      }
-    }
-  }
-  return out;
-}
-
-/** The coordinator's view of a transactional id (DescribeTransactions). */
-async function describeTransaction(client: Client, transactionalId: string) {
-  const node = await client.coordinator("transaction", transactionalId);
-  const connection = await client.connection(node.nodeId, { api: DescribeTransactions });
-  const response = await connection.request(DescribeTransactions, { transactionalIds: [transactionalId] });
-  return response.transactionStates[0];
-}
+import { committedOffsets, describeTransaction, readIsolated, sortedValues } from "../../helpers/transactional-read.js";
 
 describe("Transactional producer against a real broker", () => {
   const bootstrap = inject("kafkaBootstrap");
@@ -184,7 +47,7 @@ describe("Transactional producer against a real broker", () => {
     expect(many.map((m) => m.partition)).toEqual([1, 2]);
     expect(viaCallback).toBeDefined();
     // Not yet committed: a read_committed reader sees nothing (the LSO is held at the first record).
-    expect(await read(client, topic, 1)).toEqual([]);
+    expect(await readIsolated(client, topic, 1)).toEqual([]);
     await producer.commitTransaction();
     expect(producer.transactionState).toBe("ready");
 
@@ -200,10 +63,10 @@ describe("Transactional producer against a real broker", () => {
     await producer.commitTransaction();
     await producer.close();
 
-    const committed = await read(client, topic, 1);
-    expect(values(committed)).toEqual(["c-1", "c-2", "c-3", "c-4", "c-5"]);
+    const committed = await readIsolated(client, topic, 1);
+    expect(sortedValues(committed)).toEqual(["c-1", "c-2", "c-3", "c-4", "c-5"]);
     expect(committed.every((r) => r.transactional && r.producerId >= 0n)).toBe(true);
-    const all = await read(client, topic, 0);
+    const all = await readIsolated(client, topic, 0);
     // read_uncommitted sees the aborted records that reached the log too (all of a-last at least).
     expect(all.filter((r) => r.value.startsWith("c-"))).toHaveLength(5);
     expect(all.some((r) => r.value === "a-last")).toBe(true);
@@ -231,7 +94,7 @@ describe("Transactional producer against a real broker", () => {
     }
     expect(producer.stats().retries).toBe(0);
     await producer.close();
-    const committed = await read(client, topic, 1);
+    const committed = await readIsolated(client, topic, 1);
     expect(committed).toHaveLength(4 * 3000);
     expect(committed.some((r) => r.value.startsWith("t3-"))).toBe(false);
     for (const r of committed) epochs.add(String(r.producerId));
@@ -242,7 +105,7 @@ describe("Transactional producer against a real broker", () => {
       expect(own.size).toBe(1);
     }
     if (transactionVersion >= 2) expect(new Set(committed.map((r) => r.producerEpoch)).size).toBe(4);
-    expect(await read(client, topic, 0)).toHaveLength(5 * 3000);
+    expect(await readIsolated(client, topic, 0)).toHaveLength(5 * 3000);
   });
 
   it("a transactional producer refuses send outside a transaction, commit without begin, and a second begin", async () => {
@@ -268,7 +131,7 @@ describe("Transactional producer against a real broker", () => {
     await producer.send({ topic, value: "ok" });
     await producer.commitTransaction();
     await producer.close();
-    expect(values(await read(client, topic, 0))).toEqual(["ok"]);
+    expect(sortedValues(await readIsolated(client, topic, 0))).toEqual(["ok"]);
   });
 
   it("transaction(): commits the body's sends; a throwing body or a fired signal aborts, and the error is rethrown", async () => {
@@ -313,8 +176,14 @@ describe("Transactional producer against a real broker", () => {
       tx.send({ topic, value: "kept-3", partition: 0 });
     });
     await producer.close();
-    expect(values(await read(client, topic, 1))).toEqual(["kept-1", "kept-2", "kept-3"]);
-    expect(values(await read(client, topic, 0))).toEqual(["kept-1", "kept-2", "kept-3", "signalled-1", "thrown-1"]);
+    expect(sortedValues(await readIsolated(client, topic, 1))).toEqual(["kept-1", "kept-2", "kept-3"]);
+    expect(sortedValues(await readIsolated(client, topic, 0))).toEqual([
+      "kept-1",
+      "kept-2",
+      "kept-3",
+      "signalled-1",
+      "thrown-1",
+    ]);
   });
 
   it("sendOffsets then commit moves the group's committed offsets; an abort leaves them", async () => {
@@ -353,7 +222,7 @@ describe("Transactional producer against a real broker", () => {
     offsets = await committedOffsets(client, groupId, input);
     expect(offsets.get(`${input}-1`)).toBe(9n);
     await producer.close();
-    expect(values(await read(client, output, 1))).toEqual(["out-1"]);
+    expect(sortedValues(await readIsolated(client, output, 1))).toEqual(["out-1"]);
   });
 
   it("zombie fencing: a second producer with the same transactionalId fences the first, whose records stay invisible", async () => {
@@ -399,8 +268,8 @@ describe("Transactional producer against a real broker", () => {
       await tx.send({ topic, value: "successor-1" });
     });
     await successor.close();
-    expect(values(await read(client, topic, 1))).toEqual(["successor-1"]);
-    expect(values(await read(client, topic, 0))).toContain("zombie-1");
+    expect(sortedValues(await readIsolated(client, topic, 1))).toEqual(["successor-1"]);
+    expect(sortedValues(await readIsolated(client, topic, 0))).toContain("zombie-1");
   });
 
   it("zombie fencing at commit: the fenced producer's commit is ProducerFencedError", async () => {
@@ -421,7 +290,7 @@ describe("Transactional producer against a real broker", () => {
     await expect(zombie.abortTransaction()).rejects.toBe(err);
     await zombie.close();
     await successor.close();
-    expect(values(await read(client, topic, 1))).toEqual([]);
+    expect(sortedValues(await readIsolated(client, topic, 1))).toEqual([]);
   });
 
   it("a transaction left open past transactionTimeoutMs is aborted by the coordinator, and the producer's next call says so", async () => {
@@ -456,7 +325,7 @@ describe("Transactional producer against a real broker", () => {
       // TV1 (not run by the default harness): the coordinator's epoch bump fences the producer.
       await expect(producer.abortTransaction()).rejects.toBeInstanceOf(ProducerFencedError);
       await producer.close();
-      expect(values(await read(client, topic, 1))).toEqual([]);
+      expect(sortedValues(await readIsolated(client, topic, 1))).toEqual([]);
       return;
     }
     // TV2: the coordinator accepts the abort of the transaction it already aborted (same
@@ -467,7 +336,7 @@ describe("Transactional producer against a real broker", () => {
       tx.send({ topic, value: "after-timeout" });
     });
     await producer.close();
-    expect(values(await read(client, topic, 1))).toEqual(["after-timeout"]);
-    expect(values(await read(client, topic, 0))).toEqual(["after-timeout", "expired-1"]);
+    expect(sortedValues(await readIsolated(client, topic, 1))).toEqual(["after-timeout"]);
+    expect(sortedValues(await readIsolated(client, topic, 0))).toEqual(["after-timeout", "expired-1"]);
   });
 });

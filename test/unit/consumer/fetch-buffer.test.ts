@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { FetchBuffer, type FetchedChunk, scanRecordSet, visibleBatches } from "../../../src/consumer/fetch-buffer.js";
+import { FetchBuffer, type FetchedChunk, visibleBatches } from "../../../src/consumer/fetch-buffer.js";
 import { PartitionState } from "../../../src/consumer/partition.js";
 import {
   buildEndTxnMarkerBatch,
@@ -20,27 +20,6 @@ function batch(baseOffset: bigint, values: string[], producerId = -1n, isTransac
 
 const marker = (type: "commit" | "abort", baseOffset: bigint, producerId: bigint) =>
   Buffer.from(buildEndTxnMarkerBatch({ type, coordinatorEpoch: 0, producerId, producerEpoch: 0, baseOffset }));
-
-describe("scanRecordSet", () => {
-  it("finds the offset after the last complete batch and ignores a truncated tail", () => {
-    const a = batch(0n, ["a", "b"]);
-    const b = batch(2n, ["c", "d", "e"]);
-    b.writeInt32BE(7, 12); // partition leader epoch (not covered by the CRC)
-    expect(scanRecordSet(Buffer.concat([a, b]))).toEqual({ nextOffset: 5n, compressed: false, lastEpoch: 7 });
-    expect(scanRecordSet(Buffer.concat([a, b.subarray(0, b.length - 3)]))).toEqual({
-      nextOffset: 2n,
-      compressed: false,
-      lastEpoch: -1,
-    });
-    expect(scanRecordSet(b.subarray(0, 30))).toEqual({ nextOffset: undefined, compressed: false, lastEpoch: -1 });
-  });
-
-  it("flags compression from the attributes", () => {
-    const a = batch(0n, ["a"]);
-    a.writeInt16BE(a.readInt16BE(21) | 1, 21); // gzip bit (the scan reads headers only)
-    expect(scanRecordSet(a).compressed).toBe(true);
-  });
-});
 
 describe("visibleBatches (read_committed)", () => {
   it("drops aborted transactions' batches and every control batch; keeps committed and plain data", () => {
@@ -98,7 +77,7 @@ describe("FetchBuffer", () => {
   it("drops stale chunks (older generation) and frees their bytes", () => {
     const buffer = new FetchBuffer(1000);
     buffer.push(chunk(10, 0));
-    state.generation = 1;
+    state.rewind(); // generation 0 → 1: the first chunk is stale
     buffer.push(chunk(20, 1));
     buffer.dropStale();
     expect(buffer.length).toBe(1);

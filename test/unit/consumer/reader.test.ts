@@ -1,11 +1,16 @@
 import { gzipSync } from "node:zlib";
 import { describe, expect, it } from "vitest";
 import { DeserializationError } from "../../../src/consumer/errors.js";
-import { FetchBuffer, type FetchedChunk, scanRecordSet } from "../../../src/consumer/fetch-buffer.js";
+import { FetchBuffer, type FetchedChunk } from "../../../src/consumer/fetch-buffer.js";
 import { PartitionState } from "../../../src/consumer/partition.js";
 import { PENDING, RecordReader } from "../../../src/consumer/reader.js";
 import { ProtocolError } from "../../../src/protocol/errors.js";
-import { buildEndTxnMarkerBatch, crc32c, RecordBatchBuilder } from "../../../src/protocol/records/index.js";
+import {
+  buildEndTxnMarkerBatch,
+  crc32c,
+  RecordBatchBuilder,
+  scanBatchHeaders,
+} from "../../../src/protocol/records/index.js";
 
 function batch(baseOffset: bigint, values: string[]): Buffer {
   const b = new RecordBatchBuilder({ baseOffset, partitionLeaderEpoch: 3 });
@@ -24,7 +29,7 @@ function gzipped(plain: Buffer): Buffer {
 }
 
 function chunk(state: PartitionState, records: Buffer, fromOffset: bigint): FetchedChunk {
-  const scan = scanRecordSet(records);
+  const scan = scanBatchHeaders(records);
   return {
     state,
     generation: state.generation,

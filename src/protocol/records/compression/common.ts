@@ -183,18 +183,46 @@ export function budgetOf(limit: DecompressionLimit | undefined): DecompressionBu
   return new DecompressionBudget(limit ?? DEFAULT_MAX_DECOMPRESSED_BYTES);
 }
 
-/** A skippable frame's magic (0x184D2A50–5F), shared by the zstd and LZ4 frame formats. */
-export function isSkippableFrame(magic: number): boolean {
-  return (magic & 0xfffffff0) === 0x184d2a50;
+/** A position in compressed input whose reads are checked against its end first. */
+export class FrameCursor {
+  /** The next byte to read. */
+  pos = 0;
+
+  constructor(
+    readonly data: Buffer,
+    readonly codec: string,
+  ) {}
+
+  /** Throws a ProtocolError naming the codec. */
+  fail(message: string): never {
+    throw new ProtocolError(`${this.codec} decompression failed: ${message}`);
+  }
+
+  /** Throws unless `n` bytes remain from `pos`; `what` names them in the error. */
+  need(n: number, what: string): void {
+    if (this.pos + n > this.data.length) this.fail(`truncated ${what} at byte ${this.pos}`);
+  }
 }
 
 /**
- * The position after the skippable frame at `pos`, its sizes checked by `need(n, what)` (which
- * throws when fewer than `n` bytes remain from `pos`).
+ * Walks the frames of `data` in the outline zstd and LZ4 frames share: each starts with a
+ * 4-byte little-endian magic; skippable frames (magic 0x184D2A50–5F, then a 4-byte size) are
+ * passed over, and every other frame must carry `magic`. `frame` reads one such frame from
+ * `cursor.pos` (its magic) and leaves `pos` after it.
  */
-export function skipSkippableFrame(data: Buffer, pos: number, need: (n: number, what: string) => void): number {
-  need(8, "skippable frame");
-  const skip = data.readUInt32LE(pos + 4);
-  need(8 + skip, "skippable frame");
-  return pos + 8 + skip;
+export function walkFrames(codec: string, data: Buffer, magic: number, frame: (cursor: FrameCursor) => void): void {
+  const cursor = new FrameCursor(data, codec);
+  do {
+    cursor.need(4, "frame magic");
+    const found = data.readUInt32LE(cursor.pos);
+    if ((found & 0xfffffff0) === 0x184d2a50) {
+      cursor.need(8, "skippable frame");
+      const skip = data.readUInt32LE(cursor.pos + 4);
+      cursor.need(8 + skip, "skippable frame");
+      cursor.pos += 8 + skip;
+      continue;
+    }
+    if (found !== magic) cursor.fail(`bad frame magic 0x${found.toString(16)} at byte ${cursor.pos}`);
+    frame(cursor);
+  } while (cursor.pos < data.length);
 }

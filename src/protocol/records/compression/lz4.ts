@@ -8,11 +8,10 @@ import {
   type DecompressionBudget,
   type DecompressionLimit,
   decompressFailed,
-  isSkippableFrame,
   OptionalModule,
   SYNC_COMPRESS_MAX,
   SYNC_DECOMPRESS_MAX,
-  skipSkippableFrame,
+  walkFrames,
 } from "./common.js";
 import { xxhash32 } from "./xxhash32.js";
 
@@ -31,12 +30,15 @@ interface Lz4Module {
 const lz4 = new OptionalModule<Lz4Module>("lz4", "lz4-napi");
 
 const FRAME_MAGIC = 0x184d2204;
-const FLG_VERSION_1 = 0x40;
-const FLG_BLOCK_INDEPENDENT = 0x20;
-const FLG_BLOCK_CHECKSUM = 0x10;
-const FLG_CONTENT_SIZE = 0x08;
-const FLG_CONTENT_CHECKSUM = 0x04;
-const FLG_DICT_ID = 0x01;
+/** Bits of the frame descriptor's FLG byte. */
+const FLG = {
+  version1: 0x40,
+  blockIndependent: 0x20,
+  blockChecksum: 0x10,
+  contentSize: 0x08,
+  contentChecksum: 0x04,
+  dictId: 0x01,
+} as const;
 const BD_64KB = 0x40;
 const BLOCK_UNCOMPRESSED = 0x80000000;
 // LZ4 matches may reach 64 KiB back, so a dependent block needs that much preceding output.
@@ -52,7 +54,7 @@ export const LZ4_BLOCK_SIZE = 64 * 1024;
 export const LZ4_FRAME_HEADER: Buffer = (() => {
   const h = Buffer.alloc(7);
   h.writeUInt32LE(FRAME_MAGIC, 0);
-  h[4] = FLG_VERSION_1 | FLG_BLOCK_INDEPENDENT;
+  h[4] = FLG.version1 | FLG.blockIndependent;
   h[5] = BD_64KB;
   h[6] = (xxhash32(h, 4, 6) >>> 8) & 0xff;
   return h;
@@ -250,64 +252,53 @@ async function decodeFrame(
 /** Walks every frame header and block size, checking bounds and checksums before any decode. */
 function parseFrames(data: Buffer): Frame[] {
   const frames: Frame[] = [];
-  let pos = 0;
-  const need = (n: number, what: string) => {
-    if (pos + n > data.length) fail(`truncated ${what} at byte ${pos}`);
-  };
-  do {
-    need(4, "frame magic");
-    const magic = data.readUInt32LE(pos);
-    if (isSkippableFrame(magic)) {
-      pos = skipSkippableFrame(data, pos, need);
-      continue;
-    }
-    if (magic !== FRAME_MAGIC) fail(`bad frame magic 0x${magic.toString(16)} at byte ${pos}`);
-    need(7, "frame descriptor");
-    const descriptor = pos + 4;
+  walkFrames("lz4", data, FRAME_MAGIC, (c) => {
+    c.need(7, "frame descriptor");
+    const descriptor = c.pos + 4;
     const flg = data[descriptor]!;
     const bd = data[descriptor + 1]!;
-    if ((flg & 0xc0) !== FLG_VERSION_1) fail(`unsupported frame version ${flg >>> 6}`);
+    if ((flg & 0xc0) !== FLG.version1) fail(`unsupported frame version ${flg >>> 6}`);
     if (flg & 0x02 || bd & 0x8f) fail("reserved descriptor bits set");
     const sizeCode = (bd >>> 4) & 0x07;
     if (sizeCode < 4) fail(`invalid block maximum size code ${sizeCode}`);
-    if (flg & FLG_DICT_ID) fail("frames that need a dictionary are not supported");
-    pos = descriptor + 2;
+    if (flg & FLG.dictId) fail("frames that need a dictionary are not supported");
+    c.pos = descriptor + 2;
     let contentSize: number | undefined;
-    if (flg & FLG_CONTENT_SIZE) {
-      need(9, "content size");
-      contentSize = data.readUInt32LE(pos) + data.readUInt32LE(pos + 4) * 0x1_0000_0000;
-      pos += 8;
+    if (flg & FLG.contentSize) {
+      c.need(9, "content size");
+      contentSize = data.readUInt32LE(c.pos) + data.readUInt32LE(c.pos + 4) * 0x1_0000_0000;
+      c.pos += 8;
     }
-    if (data[pos] !== ((xxhash32(data, descriptor, pos) >>> 8) & 0xff)) fail("frame header checksum mismatch");
-    pos++;
+    if (data[c.pos] !== ((xxhash32(data, descriptor, c.pos) >>> 8) & 0xff)) fail("frame header checksum mismatch");
+    c.pos++;
     const frame: Frame = {
-      independent: (flg & FLG_BLOCK_INDEPENDENT) !== 0,
+      independent: (flg & FLG.blockIndependent) !== 0,
       blockMax: 1 << (2 * sizeCode + 8), // 4 -> 64 KiB, 5 -> 256 KiB, 6 -> 1 MiB, 7 -> 4 MiB
       contentSize,
       contentChecksum: undefined,
       blocks: [],
     };
-    const checksummed = (flg & FLG_BLOCK_CHECKSUM) !== 0;
+    const checksummed = (flg & FLG.blockChecksum) !== 0;
     for (;;) {
-      need(4, "block size");
-      const field = data.readUInt32LE(pos);
-      pos += 4;
+      c.need(4, "block size");
+      const field = data.readUInt32LE(c.pos);
+      c.pos += 4;
       if (field === 0) break; // end mark
       const length = field & 0x7fffffff;
       if (length > frame.blockMax) fail(`block of ${length} bytes exceeds the frame's ${frame.blockMax}`);
-      need(length + (checksummed ? 4 : 0), "block");
-      if (checksummed && xxhash32(data, pos, pos + length) !== data.readUInt32LE(pos + length)) {
-        fail(`block checksum mismatch at byte ${pos}`);
+      c.need(length + (checksummed ? 4 : 0), "block");
+      if (checksummed && xxhash32(data, c.pos, c.pos + length) !== data.readUInt32LE(c.pos + length)) {
+        fail(`block checksum mismatch at byte ${c.pos}`);
       }
-      frame.blocks.push({ start: pos, end: pos + length, stored: (field & BLOCK_UNCOMPRESSED) !== 0 });
-      pos += length + (checksummed ? 4 : 0);
+      frame.blocks.push({ start: c.pos, end: c.pos + length, stored: (field & BLOCK_UNCOMPRESSED) !== 0 });
+      c.pos += length + (checksummed ? 4 : 0);
     }
-    if (flg & FLG_CONTENT_CHECKSUM) {
-      need(4, "content checksum");
-      frame.contentChecksum = data.readUInt32LE(pos);
-      pos += 4;
+    if (flg & FLG.contentChecksum) {
+      c.need(4, "content checksum");
+      frame.contentChecksum = data.readUInt32LE(c.pos);
+      c.pos += 4;
     }
     frames.push(frame);
-  } while (pos < data.length);
+  });
   return frames;
 }

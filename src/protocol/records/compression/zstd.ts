@@ -4,14 +4,7 @@
  * encoder writes them, and concatenated frames both decode.
  */
 import { ProtocolError } from "../../errors.js";
-import {
-  budgetOf,
-  type DecompressionLimit,
-  decompressFailed,
-  isSkippableFrame,
-  OptionalModule,
-  skipSkippableFrame,
-} from "./common.js";
+import { budgetOf, type DecompressionLimit, decompressFailed, OptionalModule, walkFrames } from "./common.js";
 
 /** `@mongodb-js/zstd` 1.2.x's native binding: async only, level defaulting to 3. */
 interface ZstdModule {
@@ -86,58 +79,47 @@ function fail(message: string): never {
  */
 export function outputBound(data: Buffer): number {
   let total = 0;
-  let pos = 0;
-  const need = (n: number, what: string) => {
-    if (pos + n > data.length) fail(`truncated ${what} at byte ${pos}`);
-  };
-  do {
-    need(4, "frame magic");
-    const magic = data.readUInt32LE(pos);
-    if (isSkippableFrame(magic)) {
-      pos = skipSkippableFrame(data, pos, need);
-      continue;
-    }
-    if (magic !== FRAME_MAGIC) fail(`bad frame magic 0x${magic.toString(16)} at byte ${pos}`);
-    pos += 4;
-    need(1, "frame header");
-    const descriptor = data[pos] as number;
-    pos++;
+  walkFrames("zstd", data, FRAME_MAGIC, (c) => {
+    c.pos += 4;
+    c.need(1, "frame header");
+    const descriptor = data[c.pos] as number;
+    c.pos++;
     const singleSegment = (descriptor & 0x20) !== 0;
     if (descriptor & 0x08) fail("reserved frame header bit set");
     const fcsSize = singleSegment && descriptor >>> 6 === 0 ? 1 : (FCS_FIELD_SIZES[descriptor >>> 6] as number);
     const headerRest = (singleSegment ? 0 : 1) + (DICT_ID_FIELD_SIZES[descriptor & 0x03] as number) + fcsSize;
-    need(headerRest, "frame header");
+    c.need(headerRest, "frame header");
     let contentSize: number | undefined;
-    const fcsAt = pos + headerRest - fcsSize;
+    const fcsAt = c.pos + headerRest - fcsSize;
     if (fcsSize === 1) contentSize = data[fcsAt] as number;
     else if (fcsSize === 2) contentSize = data.readUInt16LE(fcsAt) + 256;
     else if (fcsSize === 4) contentSize = data.readUInt32LE(fcsAt);
     else if (fcsSize === 8) contentSize = data.readUInt32LE(fcsAt) + data.readUInt32LE(fcsAt + 4) * 0x1_0000_0000;
-    pos += headerRest;
+    c.pos += headerRest;
     let frameBound = 0;
     for (;;) {
-      need(3, "block header");
-      const header = data[pos]! | (data[pos + 1]! << 8) | (data[pos + 2]! << 16);
-      pos += 3;
+      c.need(3, "block header");
+      const header = data[c.pos]! | (data[c.pos + 1]! << 8) | (data[c.pos + 2]! << 16);
+      c.pos += 3;
       const type = (header >>> 1) & 0x03;
       const size = header >>> 3;
-      if (type === 3) fail(`reserved block type at byte ${pos - 3}`);
+      if (type === 3) fail(`reserved block type at byte ${c.pos - 3}`);
       if (size > BLOCK_MAX) fail(`block of ${size} bytes exceeds zstd's ${BLOCK_MAX}`);
       if (type === 1) {
         // RLE: one byte, repeated `size` times.
-        need(1, "RLE block");
-        pos += 1;
+        c.need(1, "RLE block");
+        c.pos += 1;
         frameBound += size;
       } else {
-        need(size, "block");
-        pos += size;
+        c.need(size, "block");
+        c.pos += size;
         frameBound += type === 0 ? size : BLOCK_MAX;
       }
       if (header & 1) break; // Last_Block
     }
     if (descriptor & 0x04) {
-      need(4, "content checksum");
-      pos += 4;
+      c.need(4, "content checksum");
+      c.pos += 4;
     }
     if (contentSize !== undefined) {
       if (contentSize > frameBound) {
@@ -146,6 +128,6 @@ export function outputBound(data: Buffer): number {
       frameBound = contentSize;
     }
     total += frameBound;
-  } while (pos < data.length);
+  });
   return total;
 }

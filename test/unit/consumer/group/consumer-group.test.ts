@@ -1,9 +1,11 @@
 /**
  * The KIP-848 member against scripted ConsumerGroupHeartbeat answers (no broker): which
  * heartbeat errors end membership (only the fatal ones) and what the others do (report once,
- * retry with backoff, look the coordinator up again, rejoin at epoch 0).
+ * retry with backoff, look the coordinator up again, rejoin at epoch 0); then on the wire,
+ * against the fake broker: epochs and member id sent, topic ids resolved, the heartbeat
+ * interval, leaving.
  */
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { Client } from "../../../../src/client.js";
 import { ConsumerGroupMember } from "../../../../src/consumer/group/consumer-group.js";
 import type { GroupCoordinator } from "../../../../src/consumer/group/coordinator.js";
@@ -16,7 +18,9 @@ import {
   ConsumerGroupHeartbeat,
   type ConsumerGroupHeartbeatRequest,
   createConsumerGroupHeartbeatResponse,
+  Metadata,
 } from "../../../../src/protocol/messages/index.js";
+import { type Kip848Script, kip848Coordinator, ScriptedGroup, until } from "./scripted-group.js";
 
 /** A member whose heartbeats are answered, in order, by `script` (then by success). */
 function scriptedMember(script: number[]) {
@@ -75,14 +79,6 @@ const members: ConsumerGroupMember[] = [];
 afterEach(async () => {
   for (const m of members.splice(0)) await m.leave(async () => {});
 });
-
-async function until(condition: () => boolean, timeoutMs = 5_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error("condition not met in time");
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
 
 /** A heartbeat that restates every field (join, rejoin, after a failure). */
 function isFull(r: ConsumerGroupHeartbeatRequest | undefined): boolean {
@@ -180,5 +176,164 @@ describe("KIP-848 heartbeat errors", () => {
       expect(s.requests.length).toBe(sent);
       expect(s.reported).toEqual([]);
     }
+  });
+});
+
+const TOPIC_ID = "AAAAAAAAAAAAAAAAAAAAAQ";
+const OTHER_ID = "AAAAAAAAAAAAAAAAAAAAAg";
+
+describe("KIP-848 member on the wire", () => {
+  let g: ScriptedGroup;
+  let script: Kip848Script;
+  beforeEach(async () => {
+    g = await ScriptedGroup.start([{ name: "t", partitions: 3, topicId: TOPIC_ID }]);
+    script = { target: [{ topicId: TOPIC_ID, partitions: [0, 2] }], heartbeatIntervalMs: 10, epoch: 0 };
+    kip848Coordinator(g.broker, script);
+  });
+  afterEach(async () => {
+    await g.close();
+  });
+
+  const sent = () => g.broker.received(ConsumerGroupHeartbeat).map((r) => r.request);
+  /** Milliseconds between heartbeats after the join and its acknowledgement (which goes at once). */
+  const steadyGaps = () => {
+    const at = g.broker.requests.filter((r) => r.name === ConsumerGroupHeartbeat.name).map((r) => r.at);
+    return at.slice(2).map((t, i) => t - (at[i + 1] as number));
+  };
+
+  it("join: the target's topic ids are resolved through metadata, reconciled, and acknowledged by id in the next heartbeat", async () => {
+    const member = g.kip848();
+    const memberId = member.memberId;
+    expect(member.identity()).toEqual({ memberId, generationIdOrMemberEpoch: 0, groupInstanceId: null });
+    member.subscribe({ topics: ["t"] });
+    // The acknowledgement: the first heartbeat after the join that restates what it owns.
+    const ack = () => sent().find((r, i) => i > 0 && r.topicPartitions !== null);
+    await until(() => g.of("reconciled").length === 1 && ack() !== undefined);
+    expect(g.of("reconcile").map((e) => e.target)).toEqual([
+      [
+        { topic: "t", partition: 0 },
+        { topic: "t", partition: 2 },
+      ],
+    ]);
+    // The id was unknown to the client's cache: it listed every topic to find its name.
+    expect(g.broker.received(Metadata).some((r) => r.request.topics === null)).toBe(true);
+    const join = sent()[0];
+    expect([join?.memberId, join?.memberEpoch, join?.subscribedTopicNames]).toEqual([memberId, 0, ["t"]]);
+    expect([ack()?.memberId, ack()?.memberEpoch]).toEqual([memberId, 1]);
+    expect(ack()?.topicPartitions).toEqual([{ topicId: TOPIC_ID, partitions: [0, 2] }]);
+    expect(member.identity()).toEqual({ memberId, generationIdOrMemberEpoch: 1, groupInstanceId: null });
+  });
+
+  it("a topic id no metadata knows is left out; the rest of the target is taken", async () => {
+    script.target = [
+      { topicId: TOPIC_ID, partitions: [1] },
+      { topicId: OTHER_ID, partitions: [0] },
+    ];
+    g.kip848().subscribe({ topics: ["t"] });
+    await until(() => g.of("reconciled").length === 1);
+    expect(g.of("reconcile")[0]?.target).toEqual([{ topic: "t", partition: 1 }]);
+    expect(g.failures).toEqual([]);
+  });
+
+  for (const code of [ErrorCode.FENCED_MEMBER_EPOCH, ErrorCode.UNKNOWN_MEMBER_ID]) {
+    it(`${code === ErrorCode.FENCED_MEMBER_EPOCH ? "FENCED_MEMBER_EPOCH" : "UNKNOWN_MEMBER_ID"}: partitions lost, rejoins at epoch 0 with the same member id and a full heartbeat, then gets a new epoch`, async () => {
+      const member = g.kip848();
+      member.subscribe({ topics: ["t"] });
+      await until(() => g.of("reconciled").length === 1 && sent().length >= 2);
+      const fencedAt = sent().length;
+      g.broker.once(ConsumerGroupHeartbeat, () =>
+        createConsumerGroupHeartbeatResponse({ errorCode: code, errorMessage: "scripted" }),
+      );
+      await until(() => g.of("reconciled").length === 2);
+      const lose = g.of("lose")[0];
+      expect(lose).toBeDefined();
+      const rejoin = sent()[fencedAt + 1];
+      // Lost before the rejoin went out.
+      expect((lose?.atRequest ?? Infinity) <= g.indexOf(ConsumerGroupHeartbeat, fencedAt + 1)).toBe(true);
+      expect([rejoin?.memberId, rejoin?.memberEpoch, rejoin?.rebalanceTimeoutMs]).toEqual([member.memberId, 0, 1_000]);
+      expect(rejoin?.subscribedTopicNames).toEqual(["t"]);
+      // Owns nothing any more: the rejoin says so.
+      expect(rejoin?.topicPartitions).toEqual([]);
+      expect(member.identity()).toMatchObject({ memberId: member.memberId, generationIdOrMemberEpoch: 2 });
+      expect(g.reported).toEqual([]);
+      expect(g.failures).toEqual([]);
+    });
+  }
+
+  it("the heartbeat interval is the coordinator's, not heartbeatIntervalMs", async () => {
+    script.heartbeatIntervalMs = 60;
+    g.kip848({ heartbeatIntervalMs: 5 }).subscribe({ topics: ["t"] });
+    // join, acknowledgement (at once), then steady heartbeats.
+    await until(() => sent().length >= 5);
+    for (const gap of steadyGaps().slice(0, 3)) expect(gap).toBeGreaterThanOrEqual(55);
+  });
+
+  it("an answer without an interval (0) does not make heartbeats spin: heartbeatIntervalMs applies", async () => {
+    script.heartbeatIntervalMs = 0;
+    g.kip848({ heartbeatIntervalMs: 40 }).subscribe({ topics: ["t"] });
+    await until(() => sent().length >= 4);
+    for (const gap of steadyGaps().slice(0, 2)) expect(gap).toBeGreaterThanOrEqual(35);
+  });
+
+  it("close: heartbeats stop, the consumer revokes, then epoch -1 with the member id; static members send -2 and their instance id", async () => {
+    for (const groupInstanceId of [undefined, "instance-1"]) {
+      const member = g.kip848(groupInstanceId === undefined ? {} : { groupInstanceId });
+      member.subscribe({ topics: ["t"] });
+      await until(
+        () => g.of("reconciled").length >= 1 && sent().some((r) => r.memberId === member.memberId && r.memberEpoch > 0),
+      );
+      expect(member.identity().groupInstanceId).toBe(groupInstanceId ?? null);
+      let revokedAt = -1;
+      await member.leave(async () => {
+        revokedAt = g.broker.requests.length;
+      });
+      const mine = sent().filter((r) => r.memberId === member.memberId);
+      const last = mine.at(-1);
+      expect([last?.memberEpoch, last?.instanceId]).toEqual(
+        groupInstanceId === undefined ? [-1, null] : [-2, "instance-1"],
+      );
+      const leaveAt = g.broker.requests.findLastIndex((r) => r.name === ConsumerGroupHeartbeat.name);
+      expect(revokedAt <= leaveAt).toBe(true);
+      await new Promise((r) => setTimeout(r, 30)); // three heartbeat intervals
+      expect(sent().filter((r) => r.memberId === member.memberId)).toHaveLength(mine.length);
+    }
+  });
+
+  it("GROUP_MAX_SIZE_REACHED on the join: fatal, a KafkaError with the code, no more heartbeats", async () => {
+    g.broker.once(ConsumerGroupHeartbeat, () =>
+      createConsumerGroupHeartbeatResponse({ errorCode: ErrorCode.GROUP_MAX_SIZE_REACHED, errorMessage: "full" }),
+    );
+    g.kip848().subscribe({ topics: ["t"] });
+    await until(() => g.failures.length === 1);
+    const error = g.failures[0] as KafkaError;
+    expect(error).toBeInstanceOf(KafkaError);
+    expect([error.code, error.errorCode]).toEqual(["SAMSA_ERR_KAFKA", ErrorCode.GROUP_MAX_SIZE_REACHED]);
+    await new Promise((r) => setTimeout(r, 30));
+    expect(sent()).toHaveLength(1);
+    expect(g.of("reconcile")).toEqual([]);
+  });
+
+  it("UNRELEASED_INSTANCE_ID (a static member's predecessor still holds the id): retried quietly until released, not fatal", async () => {
+    for (let i = 0; i < 2; i++) {
+      g.broker.once(ConsumerGroupHeartbeat, () =>
+        createConsumerGroupHeartbeatResponse({ errorCode: ErrorCode.UNRELEASED_INSTANCE_ID, errorMessage: "held" }),
+      );
+    }
+    const member = g.kip848({ groupInstanceId: "instance-1" });
+    member.subscribe({ topics: ["t"] });
+    await until(() => g.of("reconciled").length === 1);
+    // Every attempt was a full join at epoch 0 with the instance id.
+    expect(
+      sent()
+        .slice(0, 3)
+        .map((r) => [r.memberEpoch, r.instanceId]),
+    ).toEqual([
+      [0, "instance-1"],
+      [0, "instance-1"],
+      [0, "instance-1"],
+    ]);
+    expect(g.failures).toEqual([]);
+    expect(g.reported).toEqual([]);
+    expect(member.identity()).toMatchObject({ generationIdOrMemberEpoch: 1, groupInstanceId: "instance-1" });
   });
 });

@@ -1,0 +1,248 @@
+/**
+ * Transactional producer throughput: samsa's transactional producer against Kafka's own Java
+ * ProducerPerformance with `--transactional-id` and `--transaction-duration-ms 100` (a commit
+ * every 100 ms), on the same broker in the same run. 1,000,000 records of 100 bytes to a fresh
+ * 6-partition topic each, acks=all, linger 5 ms. Each client runs in its own process under
+ * /usr/bin/time; afterwards each topic's last stable offset is checked: every record committed.
+ */
+import { randomUUID } from "node:crypto";
+import { join } from "node:path";
+import { Client } from "../../src/client.js";
+import { ListOffsets } from "../../src/protocol/messages/index.js";
+import { ensureKafkaJars } from "../../tools/kafka/jars.js";
+import { REPO_ROOT } from "../../tools/kafka/paths.js";
+import { createTopic } from "../../tools/kafka/topics.js";
+import { fillTopic } from "./fill.js";
+import { type TimedRun, timed } from "./timed.js";
+import type { TransactionsWorkerParams, TransactionsWorkerResult } from "./transactions-worker.js";
+
+/** One client's measured run. */
+export interface TransactionsRow {
+  client: "samsa" | "java";
+  records: number;
+  recordsPerSec: number;
+  mbPerSec: number;
+  /** Transactions committed (samsa counts them; ProducerPerformance does not print its count). */
+  transactions?: number;
+  p50Ms: number;
+  p99Ms: number;
+  /** samsa: commitTransaction() p50 (flush of the tail + EndTxn). */
+  commitP50Ms?: number;
+  cpuSeconds: number;
+  peakRssMb: number;
+  /** Sum of the partitions' last stable offsets afterwards (records + one marker per partition per transaction). */
+  committedOffsets: bigint;
+  /** Sum of the partitions' high watermarks afterwards: equal to committedOffsets when nothing was left open. */
+  endOffsets: bigint;
+}
+
+/** Options of {@link runTransactionsBench}. */
+export interface TransactionsBenchOptions {
+  bootstrap: string;
+  records?: number;
+  /** Commit interval, as ProducerPerformance's --transaction-duration-ms; default 100. */
+  durationMs?: number;
+  clients?: ("samsa" | "java")[];
+  log?: (line: string) => void;
+}
+
+const VALUE_SIZE = 100;
+const PARTITIONS = 6;
+
+async function timedOrThrow(command: string, args: string[], onStderr: (s: string) => void): Promise<TimedRun> {
+  const run = await timed(command, args, 600_000, onStderr);
+  if (run.code !== 0) throw new Error(`${command} exited with ${run.code}:\n${run.stdout.slice(-2000)}`);
+  return run;
+}
+
+async function runSamsa(params: TransactionsWorkerParams, log: (line: string) => void) {
+  const { stdout, cpuSeconds, peakRssMb } = await timedOrThrow(
+    process.execPath,
+    ["--import", "tsx", join(REPO_ROOT, "bench/e2e/transactions-worker.ts"), JSON.stringify(params)],
+    (s) => log(s.trimEnd()),
+  );
+  const line = stdout.trim().split("\n").pop() as string;
+  const result = JSON.parse(line) as TransactionsWorkerResult;
+  return { result, cpuSeconds, peakRssMb };
+}
+
+async function runJava(
+  bootstrap: string,
+  topic: string,
+  records: number,
+  durationMs: number,
+  log: (line: string) => void,
+) {
+  const lib = await ensureKafkaJars();
+  const { stdout, cpuSeconds, peakRssMb } = await timedOrThrow(
+    "java",
+    [
+      "-Xmx1g",
+      "-cp",
+      `${lib}/*`,
+      "org.apache.kafka.tools.ProducerPerformance",
+      "--topic",
+      topic,
+      "--num-records",
+      String(records),
+      "--record-size",
+      String(VALUE_SIZE),
+      "--throughput",
+      "-1",
+      "--transactional-id",
+      `bench-java-txn-${randomUUID().slice(0, 8)}`,
+      "--transaction-duration-ms",
+      String(durationMs),
+      "--producer-props",
+      `bootstrap.servers=${bootstrap}`,
+      "acks=all",
+      "linger.ms=5",
+    ],
+    (s) => log(s.trimEnd()),
+  );
+  const last =
+    stdout
+      .trim()
+      .split("\n")
+      .filter((l) => l.includes("records sent"))
+      .pop() ?? "";
+  const m = /([\d.]+) records\/sec.*?([\d.]+) ms 50th.*?([\d.]+) ms 99th/.exec(last);
+  if (!m) throw new Error(`could not parse ProducerPerformance output: ${stdout.slice(-2000)}`);
+  return { recordsPerSec: Number(m[1]), p50Ms: Number(m[2]), p99Ms: Number(m[3]), cpuSeconds, peakRssMb };
+}
+
+/**
+ * Sums over the partitions of `topic`: last stable offsets and high watermarks. Equal when
+ * every transaction ended; asked again for a while, as the coordinator writes the last
+ * markers after EndTxn returned.
+ */
+async function ends(client: Client, topic: string): Promise<{ committedOffsets: bigint; endOffsets: bigint }> {
+  // Raw ListOffsets (latest = timestamp -1) per partition leader: the bench measures the
+  // producer and needs nothing of the admin layer.
+  const latest = async (isolationLevel: 0 | 1) => {
+    let total = 0n;
+    for (let partition = 0; partition < PARTITIONS; partition++) {
+      const leader = await client.leader(topic, partition);
+      const connection = await client.connection(leader.nodeId, { api: ListOffsets });
+      const r = await connection.request(ListOffsets, {
+        replicaId: -1,
+        isolationLevel,
+        timeoutMs: 0,
+        topics: [{ name: topic, partitions: [{ partitionIndex: partition, currentLeaderEpoch: -1, timestamp: -1n }] }],
+      });
+      const part = r.topics[0]?.partitions[0];
+      if (part?.errorCode !== 0) throw new Error(`ListOffsets ${topic}-${partition}: ${part?.errorCode}`);
+      total += part.offset;
+    }
+    return total;
+  };
+  let out = { committedOffsets: 0n, endOffsets: 0n };
+  for (let attempt = 0; attempt < 50; attempt++) {
+    out = { committedOffsets: await latest(1), endOffsets: await latest(0) };
+    if (out.committedOffsets === out.endOffsets) break;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return out;
+}
+
+/** Runs samsa then Java; see the module comment. */
+export async function runTransactionsBench(options: TransactionsBenchOptions): Promise<TransactionsRow[]> {
+  const records = options.records ?? 1_000_000;
+  const durationMs = options.durationMs ?? 100;
+  const clients = options.clients ?? ["samsa", "java"];
+  const log = options.log ?? ((line: string) => console.error(line));
+  const client = new Client({ bootstrap: options.bootstrap, clientId: "bench-admin" });
+  const rows: TransactionsRow[] = [];
+  try {
+    // A warm broker for both (see producer.ts's warmBroker): plain produce, then transactions.
+    const started = performance.now();
+    const warm = `bench-txn-warmup-${randomUUID().slice(0, 8)}`;
+    await createTopic(client, warm, PARTITIONS);
+    await fillTopic(options.bootstrap, warm, records, [Buffer.alloc(VALUE_SIZE, 0x61)]);
+    await runSamsa(
+      {
+        bootstrap: options.bootstrap,
+        topic: warm,
+        transactionalId: `bench-warmup-${randomUUID().slice(0, 8)}`,
+        records: Math.min(records, 200_000),
+        valueSize: VALUE_SIZE,
+        codec: "none",
+        chunk: 1000,
+        window: 32,
+        durationMs,
+      },
+      () => {},
+    );
+    log(`  broker warmed in ${Math.round(performance.now() - started)} ms`);
+    for (const name of clients) {
+      const topic = `bench-txn-${name}-${randomUUID().slice(0, 8)}`;
+      await createTopic(client, topic, PARTITIONS);
+      log(`▶ ${name}, transactions every ${durationMs} ms: ${records.toLocaleString("en-US")} records → ${topic}`);
+      if (name === "java") {
+        const r = await runJava(options.bootstrap, topic, records, durationMs, () => {});
+        rows.push({
+          client: name,
+          records,
+          ...r,
+          mbPerSec: (r.recordsPerSec * VALUE_SIZE) / 1e6,
+          ...(await ends(client, topic)),
+        });
+      } else {
+        const { result, cpuSeconds, peakRssMb } = await runSamsa(
+          {
+            bootstrap: options.bootstrap,
+            topic,
+            transactionalId: `bench-samsa-txn-${randomUUID().slice(0, 8)}`,
+            records,
+            valueSize: VALUE_SIZE,
+            codec: "none",
+            chunk: 1000,
+            window: 32,
+            durationMs,
+          },
+          log,
+        );
+        const recordsPerSec = (result.records / result.elapsedMs) * 1000;
+        rows.push({
+          client: name,
+          records: result.records,
+          recordsPerSec,
+          mbPerSec: (recordsPerSec * VALUE_SIZE) / 1e6,
+          transactions: result.transactions,
+          p50Ms: result.p50Ms,
+          p99Ms: result.p99Ms,
+          commitP50Ms: result.commitP50Ms,
+          cpuSeconds,
+          peakRssMb,
+          ...(await ends(client, topic)),
+        });
+      }
+      const row = rows[rows.length - 1] as TransactionsRow;
+      log(`  ${Math.round(row.recordsPerSec).toLocaleString("en-US")} records/s`);
+    }
+  } finally {
+    client.close();
+  }
+  return rows;
+}
+
+/** Markdown table of the rows, with samsa's ratio to each client. */
+export function formatTransactionsBench(rows: TransactionsRow[]): string {
+  const lines = [
+    "| client | records/s | MB/s | transactions | send→ack p50 ms | p99 ms | commit p50 ms | CPU s | peak RSS MB | LSO = HW | samsa ÷ client |",
+    "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+  ];
+  const samsa = rows.find((r) => r.client === "samsa");
+  for (const r of rows) {
+    const ratio = samsa && r.recordsPerSec > 0 ? (samsa.recordsPerSec / r.recordsPerSec).toFixed(2) : "";
+    const name = r.client === "java" ? "java ProducerPerformance" : "samsa";
+    lines.push(
+      `| ${name} | ${Math.round(r.recordsPerSec).toLocaleString("en-US")} | ${r.mbPerSec.toFixed(1)} | ${r.transactions ?? ""} | ${r.p50Ms.toFixed(1)} | ${r.p99Ms.toFixed(1)} | ${r.commitP50Ms?.toFixed(1) ?? ""} | ${r.cpuSeconds.toFixed(1)} | ${Math.round(r.peakRssMb)} | ${r.committedOffsets === r.endOffsets ? "yes" : `no (${r.committedOffsets} < ${r.endOffsets})`} | ${ratio} |`,
+    );
+  }
+  lines.push(
+    "",
+    "Both commit when the open transaction is 100 ms old (ProducerPerformance's --transaction-duration-ms; samsa: beginTransaction, send 1,000-record calls with ≤ 32 outstanding until then, commitTransaction). ProducerPerformance prints no transaction count. LSO = HW: afterwards every partition's last stable offset equals its high watermark, so every transaction ended. send→ack is per send call for samsa (1,000 records), per record for Java.",
+  );
+  return lines.join("\n");
+}
