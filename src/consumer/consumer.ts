@@ -351,6 +351,26 @@ export class Consumer<K = Buffer | null, V = Buffer | null> implements AsyncIter
     );
   }
 
+  /**
+   * Puts partitions (default: every assigned one) back at the group's committed offset, or
+   * where the reset policy says when there is none: what an application does after aborting a
+   * transaction, so that the records of the aborted batch are handed out again. Buffered data
+   * is dropped; with read_committed the lookup waits for transactions still settling (KIP-447).
+   */
+  seekToCommitted(partitions?: readonly TopicPartition[]): void {
+    this.#checkOpen();
+    if (this.#options.groupId === undefined) {
+      throw new InvalidArgumentError("groupId", "seekToCommitted needs a groupId");
+    }
+    const states =
+      partitions === undefined
+        ? [...this.#states.values()]
+        : partitions.map((tp, i) => this.#assigned(`partitions[${i}]`, tp));
+    for (const s of states) s.restartFromCommitted();
+    this.#buffer.dropStale();
+    this.#positions.start(states);
+  }
+
   /** Moves a partition: the next message handed out is at `offset` (or the log's start or end). */
   seek(target: SeekTarget): void {
     this.#checkOpen();

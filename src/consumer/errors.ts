@@ -130,3 +130,13 @@ export class UnknownTopicError extends KafkaError {
     );
   }
 }
+
+/**
+ * A transition the partition's state does not allow: a bug in samsa (a caller skipped a
+ * check it must make), never the application's input, which the consumer checks first.
+ */
+export class IllegalTransitionError extends SamsaError {
+  constructor(message: string) {
+    super("SAMSA_ERR_ILLEGAL_STATE", message);
+  }
+}

@@ -16,6 +16,7 @@ export { Consumer } from "./consumer.js";
 export {
   DeserializationError,
   FetchError,
+  IllegalTransitionError,
   LogTruncationError,
   NoOffsetForPartitionError,
   OffsetOutOfRangeError,

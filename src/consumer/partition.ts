@@ -14,6 +14,7 @@
  */
 
 import type { TopicPartition } from "../network/metadata.js";
+import { IllegalTransitionError } from "./errors.js";
 
 export type { TopicPartition };
 
@@ -25,14 +26,6 @@ export interface TopicPartitionOffset extends TopicPartition {
 /** Key of a topic-partition in maps. A NUL cannot occur in topic names. */
 export function partitionKey(topic: string, partition: number): string {
   return `${topic}\u0000${partition}`;
-}
-
-/**
- * A transition the partition's state does not allow: a bug in samsa (a caller skipped a
- * check it must make), never the application's input, which the consumer checks first.
- */
-export class IllegalTransitionError extends Error {
-  override name = "IllegalTransitionError";
 }
 
 /** One assigned partition; see the module comment. */
@@ -247,6 +240,26 @@ export class PartitionState {
     this.#positionDelta = 0;
     this.#error = undefined;
     this.#resetTo = where;
+  }
+
+  /**
+   * Forgets the position so that the group's committed offset is looked up again (the
+   * application's `seekToCommitted`, after an aborted transaction): nothing is fetched or
+   * handed out until OffsetFetch (or the reset policy) gives a start, and the records handed
+   * out since the last commit are handed out again. What counts as committed is forgotten too,
+   * since OffsetFetch tells it afresh.
+   */
+  restartFromCommitted(): void {
+    this.#generation++;
+    this.#fetchOffset = undefined;
+    this.#positionBase = undefined;
+    this.#positionDelta = 0;
+    this.#consumedBase = undefined;
+    this.#consumedDelta = 0;
+    this.#committed = undefined;
+    this.#error = undefined;
+    this.#resetTo = undefined;
+    this.#fetchedEpoch = -1;
   }
 
   // ── The application ────────────────────────────────────────────────────────────────────

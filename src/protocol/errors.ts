@@ -31,7 +31,8 @@ export type SamsaErrorCode =
   | "SAMSA_ERR_ADMIN_TIMEOUT"
   | "SAMSA_ERR_PRODUCER_FENCED"
   | "SAMSA_ERR_TRANSACTION_STATE"
-  | "SAMSA_ERR_TRANSACTION_ABORTABLE";
+  | "SAMSA_ERR_TRANSACTION_ABORTABLE"
+  | "SAMSA_ERR_ILLEGAL_STATE";
 
 /** Base class of every error samsa throws. */
 export class SamsaError extends Error {

@@ -59,21 +59,8 @@ const consumer = client.consumer({
   ...(protocol === "classic" ? { sessionTimeoutMs: 8_000, heartbeatIntervalMs: 1_000 } : {}),
 });
 const producer = client.producer({ transactionalId, transactionTimeoutMs: 20_000, requestTimeoutMs: 10_000 });
-const admin = client.admin();
 const stop = new AbortController();
 process.on("SIGTERM", () => stop.abort());
-
-/** Seeks every assigned partition to the group's committed offset (or the reset policy's start). */
-async function rewind(): Promise<void> {
-  const partitions = consumer.assignment();
-  if (partitions.length === 0) return;
-  const committed = await admin.listGroupOffsets(groupId as string, { partitions, requireStable: true });
-  const assigned = new Set(consumer.assignment().map((p) => `${p.topic}:${p.partition}`));
-  for (const c of committed) {
-    if (!assigned.has(`${c.topic}:${c.partition}`)) continue; // revoked meanwhile
-    consumer.seek({ topic: c.topic, partition: c.partition, offset: c.offset >= 0n ? c.offset : "earliest" });
-  }
-}
 
 function die(): never {
   process.kill(process.pid, "SIGKILL");
@@ -110,11 +97,11 @@ try {
       // Fenced: another instance owns the transactional id now; this one must stop.
       if (isFatalTransactionError(err, "EndTxn") || producer.transactionState === "fatalError") throw err;
       // Anything else (a rebalance refusing the offsets, a leader moving): abort, and go back
-      // to the committed offsets so that the aborted batch is processed again, as Java's
-      // examples do (resetToLastCommittedPositions).
+      // to the committed offsets so that the aborted batch is processed again (Java's examples
+      // do it by hand: resetToLastCommittedPositions).
       process.stdout.write(`R ${(err as Error).message.replaceAll("\n", " ")}\n`);
       await producer.abortTransaction();
-      await rewind();
+      consumer.seekToCommitted();
     }
     await new Promise((r) => setTimeout(r, paceMs));
   }

@@ -126,6 +126,48 @@ describe("sendOffsets(consumer)", () => {
     });
   }
 
+  it("after an abort, seekToCommitted hands out the aborted batch's records again", async () => {
+    const input = `sendoffsets-rewind-${randomUUID()}`;
+    await createTopic(client, input, 1);
+    const producer = client.producer();
+    for (let i = 0; i < 10; i++) await producer.send({ topic: input, partition: 0, value: `r${i}` });
+    await producer.close();
+    const groupId = `sendoffsets-rewind-${randomUUID()}`;
+    const consumer = client.consumer({
+      groupId,
+      autoCommit: false,
+      autoOffsetReset: "earliest",
+      isolationLevel: "read_committed",
+    });
+    consumer.subscribe(input);
+    const tx = client.producer({ transactionalId: `sendoffsets-rewind-${randomUUID()}` });
+
+    const seen: string[] = [];
+    let aborted = false;
+    for await (const batch of consumer.batches({ signal: AbortSignal.timeout(30_000) })) {
+      seen.push(...batch.messages.map((m) => m.value?.toString() ?? ""));
+      await tx.beginTransaction();
+      await tx.sendOffsets(consumer);
+      if (!aborted) {
+        // The first pass fails on purpose: abort, and go back to the committed offsets.
+        await tx.abortTransaction();
+        aborted = true;
+        consumer.seekToCommitted();
+        continue;
+      }
+      await tx.commitTransaction();
+      if (consumer.position({ topic: input, partition: 0 }) === 10n) break;
+    }
+    // r0 … first batch's end were handed out twice: once before the abort, once after.
+    const first = seen.indexOf("r0");
+    const again = seen.indexOf("r0", first + 1);
+    expect(again).toBeGreaterThan(first);
+    expect(seen.slice(again)).toEqual(Array.from({ length: 10 }, (_, i) => `r${i}`));
+    expect(await committed(groupId, input)).toEqual(new Map([[0, 10n]]));
+    await consumer.close();
+    await tx.close();
+  });
+
   it("refuses a consumer with auto-commit on, and one without a groupId, at the call", async () => {
     const topic = `sendoffsets-auto-${randomUUID()}`;
     await createTopic(client, topic, 1);

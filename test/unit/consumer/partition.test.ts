@@ -4,7 +4,8 @@
  * the transitions the state refuses (IllegalTransitionError names the partition).
  */
 import { describe, expect, it } from "vitest";
-import { IllegalTransitionError, PartitionState } from "../../../src/consumer/partition.js";
+import { IllegalTransitionError } from "../../../src/consumer/errors.js";
+import { PartitionState } from "../../../src/consumer/partition.js";
 
 /** The fields a transition may touch, in one comparable object. */
 function snapshot(s: PartitionState) {
