@@ -3,7 +3,7 @@
  * producer receives them, then fills the 61-byte header and CRC in place. This is the
  * producer's hot path: no allocation per field, no BigInt per record, no length back-fill.
  */
-import { ClosedError } from "../errors.js";
+import { ClosedError, InvalidArgumentError } from "../errors.js";
 import { varintSize } from "../primitives/writer.js";
 import { type CompressionCodec, CompressionCodecId, compress } from "./compression/index.js";
 import { crc32c } from "./crc32c.js";
@@ -151,7 +151,7 @@ export class RecordBatchBuilder {
   constructor(options: RecordBatchBuilderOptions = {}) {
     const capacity = options.initialCapacity ?? DEFAULT_CAPACITY;
     if (!Number.isSafeInteger(capacity) || capacity < 0) {
-      throw new RangeError(`initialCapacity must be a non-negative integer, got ${capacity}`);
+      throw new InvalidArgumentError("initialCapacity", `must be a non-negative integer, got ${capacity}`);
     }
     if (options.baseTimestamp !== undefined) checkTimestamp("baseTimestamp", options.baseTimestamp);
     if (options.logAppendTime !== undefined) checkTimestamp("logAppendTime", options.logAppendTime);
@@ -253,7 +253,7 @@ export class RecordBatchBuilder {
     else if (!Number.isSafeInteger(timestamp)) checkTimestamp("timestamp", timestamp);
     const timestampDelta = timestamp - base;
     if (!Number.isSafeInteger(timestampDelta)) {
-      throw new RangeError(`timestamp ${timestamp} is too far from the batch's base timestamp ${base}`);
+      throw new InvalidArgumentError("timestamp", `${timestamp} is too far from the batch's base timestamp ${base}`);
     }
 
     const key = record.key ?? null;
@@ -310,7 +310,7 @@ export class RecordBatchBuilder {
     for (let i = 0; i < n; i++) {
       const header = headers[i] as RecordHeaderInput;
       if (typeof header.key !== "string") {
-        throw new TypeError(`record header ${i}: key must be a string, got ${typeof header.key}`);
+        throw new InvalidArgumentError(`headers[${i}].key`, `must be a string, got ${typeof header.key}`);
       }
       const keyLength = Buffer.byteLength(header.key, "utf8");
       const valueLength = dataLength(header.value);
@@ -368,7 +368,7 @@ export class RecordBatchBuilder {
    */
   async buildCompressed(codec: CompressionCodec, level?: number): Promise<Buffer> {
     const id = CompressionCodecId[codec];
-    if (id === undefined) throw new RangeError(`unknown compression codec ${JSON.stringify(codec)}`);
+    if (id === undefined) throw new InvalidArgumentError("codec", `unknown compression codec ${JSON.stringify(codec)}`);
     if (id === 0) return this.build();
     this.#closed = true;
     if (this.#count === 0) return EMPTY;
@@ -403,7 +403,7 @@ export class RecordBatchBuilder {
 }
 
 function checkTimestamp(name: string, value: number): void {
-  if (!Number.isSafeInteger(value)) throw new RangeError(`${name} must be a safe integer (ms), got ${value}`);
+  if (!Number.isSafeInteger(value)) throw new InvalidArgumentError(name, `must be a safe integer (ms), got ${value}`);
 }
 
 /**
@@ -418,7 +418,10 @@ export function rewriteProducerState(
   baseSequence: number,
 ): void {
   if (batch.length < RECORD_BATCH_HEADER_SIZE) {
-    throw new RangeError(`not a record batch: ${batch.length} bytes, a header takes ${RECORD_BATCH_HEADER_SIZE}`);
+    throw new InvalidArgumentError(
+      "batch",
+      `not a record batch: ${batch.length} bytes, a header takes ${RECORD_BATCH_HEADER_SIZE}`,
+    );
   }
   batch.writeBigInt64BE(producerId, PRODUCER_ID_OFFSET);
   batch.writeInt16BE(producerEpoch, PRODUCER_EPOCH_OFFSET);

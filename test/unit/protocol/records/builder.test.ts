@@ -1,5 +1,5 @@
 import { describe, expect, test } from "vitest";
-import { ClosedError } from "../../../../src/protocol/errors.js";
+import { ClosedError, InvalidArgumentError } from "../../../../src/protocol/errors.js";
 import {
   buildEndTxnMarkerBatch,
   decodeRecordBatchesSync,
@@ -230,7 +230,7 @@ describe("RecordBatchBuilder: sizes and limits", () => {
 
   test("timestamps must be safe integers; the record's default is the base timestamp", () => {
     const builder = new RecordBatchBuilder({ baseTimestamp: 10 });
-    expect(() => builder.append({ timestamp: 1.5, value: null })).toThrow(RangeError);
+    expect(() => builder.append({ timestamp: 1.5, value: null })).toThrow(InvalidArgumentError);
     expect(() => builder.append({ timestamp: Number.NaN, value: null })).toThrow(/safe integer/);
     expect(() => new RecordBatchBuilder({ baseTimestamp: 2 ** 60 })).toThrow(/baseTimestamp/);
     builder.append({ value: null });
@@ -252,13 +252,15 @@ describe("RecordBatchBuilder: sizes and limits", () => {
   test("a header key that is not a string is refused, naming the header", () => {
     const builder = new RecordBatchBuilder();
     const headers = [{ key: 5 as unknown as string, value: null }];
-    expect(() => builder.append({ value: null, headers })).toThrow(/header 0: key must be a string/);
+    expect(() => builder.append({ value: null, headers })).toThrow(
+      expect.objectContaining({ code: "SAMSA_ERR_INVALID_ARGUMENT", argument: "headers[0].key" }),
+    );
   });
 
   test("buildCompressed rejects an unknown codec", async () => {
     const builder = new RecordBatchBuilder();
     builder.append({ value: "v" });
-    await expect(builder.buildCompressed("brotli" as "gzip")).rejects.toThrow(RangeError);
+    await expect(builder.buildCompressed("brotli" as "gzip")).rejects.toThrow(InvalidArgumentError);
   });
 });
 
