@@ -19,6 +19,7 @@ import type { ConnectionRoute } from "../network/connection-classes.js";
 import { isRetriable, needsMetadataRefresh } from "../network/retry.js";
 import { ZERO_UUID } from "../protocol/api.js";
 import { ErrorCode } from "../protocol/error-table.js";
+import { ProtocolError } from "../protocol/errors.js";
 import { kafkaError } from "../protocol/kafka-error.js";
 import { Fetch, type FetchResponse } from "../protocol/messages/index.js";
 import { scanBatchHeaders } from "../protocol/records/index.js";
@@ -461,6 +462,15 @@ class BrokerFetcher {
           const records = part.records;
           if (records === null || records.length === 0) continue;
           const scan = scanBatchHeaders(records);
+          if (scan.nextOffset === undefined && scan.problem !== undefined) {
+            // Not one readable batch: fetching the same offset again would bring the same bytes
+            // for ever, so the partition stops with the reason (until the application seeks).
+            this.#host.failPartition(
+              state,
+              new ProtocolError(`${state.topic}-${state.partition} at offset ${entry.fetchOffset}: ${scan.problem}`),
+            );
+            continue;
+          }
           if (scan.nextOffset === undefined || scan.nextOffset <= entry.fetchOffset) continue;
           state.fetched(scan.nextOffset, scan.lastEpoch);
           buffer.push({

@@ -162,6 +162,8 @@ export interface RecordSetScan {
   compressed: boolean;
   /** Partition leader epoch of the last complete batch (-1 if none). */
   lastEpoch: number;
+  /** Why the scan stopped at a header that cannot be a batch; undefined when the bytes ended. */
+  problem: string | undefined;
 }
 
 /**
@@ -180,5 +182,5 @@ export function scanBatchHeaders(buf: Buffer): RecordSetScan {
     nextOffset = walk.nextOffset;
     lastEpoch = walk.partitionLeaderEpoch;
   }
-  return { nextOffset, compressed, lastEpoch };
+  return { nextOffset, compressed, lastEpoch, problem: walk.problem };
 }

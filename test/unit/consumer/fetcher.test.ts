@@ -11,6 +11,7 @@ import type { Consumer } from "../../../src/consumer/consumer.js";
 import { OffsetOutOfRangeError } from "../../../src/consumer/errors.js";
 import type { ConsumerOptions } from "../../../src/consumer/options.js";
 import { ErrorCode } from "../../../src/protocol/error-table.js";
+import { ProtocolError } from "../../../src/protocol/errors.js";
 import { KafkaError } from "../../../src/protocol/kafka-error.js";
 import {
   createFetchResponse,
@@ -381,6 +382,21 @@ describe("Fetcher against scripted Fetch answers", () => {
     expect(await take(consumer, 6)).toEqual(["0:a", "1:b", "2:c", "3:d", "4:e", "5:f"]);
     await until(() => cluster?.fetches.length === 3);
     expect(cluster.fetches.slice(0, 3).map((f) => f.offset)).toEqual([0n, 3n, 6n]);
+    await consumer.close();
+  });
+
+  it("a first batch whose length cannot be a batch's: the loop throws a ProtocolError naming it, no endless refetch", async () => {
+    const bad = batch(0n, ["a"]);
+    bad.writeInt32BE(5, 8); // the length field: below a header's size
+    cluster = await ScriptedCluster.start([{ records: bad }]);
+    const consumer = cluster.consumer();
+    const { got, error: err } = await read(consumer);
+    expect(got).toEqual([]);
+    expect(err).toBeInstanceOf(ProtocolError);
+    expect((err as ProtocolError).message).toMatch(/at offset 0: batch length 5 is below/);
+    const fetched = cluster.fetches.length;
+    await new Promise((r) => setTimeout(r, 100));
+    expect(cluster.fetches.length).toBe(fetched);
     await consumer.close();
   });
 
