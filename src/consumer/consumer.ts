@@ -465,7 +465,7 @@ export class Consumer<K = Buffer | null, V = Buffer | null> implements AsyncIter
    * The offsets a transaction commits for this consumer (`producer.sendOffsets(consumer)`):
    * each assigned partition's position, the next record to hand out, so every record handed
    * out so far counts as processed, the batch in hand included (unlike `commit()`, which
-   * stops before it). Refused with `autoCommit` on: the consumer would also commit offsets
+   * stops before it). Partitions still at the offset the group had committed are left out. Refused with `autoCommit` on: the consumer would also commit offsets
    * outside the transactions, past records of transactions that then abort.
    */
   transactionOffsets(): TransactionOffset[] {
@@ -478,7 +478,8 @@ export class Consumer<K = Buffer | null, V = Buffer | null> implements AsyncIter
     const offsets: TransactionOffset[] = [];
     for (const s of this.#states.values()) {
       const position = s.position;
-      if (position === undefined || s.error !== undefined) continue;
+      // Already the group's committed offset (nothing handed out since): nothing to add.
+      if (position === undefined || s.error !== undefined || position === s.committed) continue;
       offsets.push({ topic: s.topic, partition: s.partition, offset: position, leaderEpoch: s.recordLeaderEpoch });
     }
     return offsets;
