@@ -7,16 +7,14 @@
  */
 import { execFile } from "node:child_process";
 import { randomUUID } from "node:crypto";
-import { join } from "node:path";
 import { promisify } from "node:util";
 import { Client } from "../../src/client.js";
 import type { CompressionCodec } from "../../src/protocol/records/index.js";
 import { ensureKafkaJars } from "../../tools/kafka/jars.js";
-import { REPO_ROOT } from "../../tools/kafka/paths.js";
 import { createTopic } from "../../tools/kafka/topics.js";
 import { fillTopic } from "./fill.js";
 import type { WorkerParams, WorkerResult } from "./producer-worker.js";
-import { type TimedRun, timed } from "./timed.js";
+import { runWorker, timedOrThrow } from "./timed.js";
 
 /** One client's measured run. */
 export interface ProducerRow {
@@ -42,31 +40,21 @@ export interface ProducerBenchOptions {
   log?: (line: string) => void;
 }
 
-const VALUE_SIZE = 100;
-const PARTITIONS = 6;
+/** Bytes of each record's value, in every producer benchmark. */
+export const VALUE_SIZE = 100;
+/** Partitions of each benchmark topic. */
+export const PARTITIONS = 6;
 
-/** Runs under /usr/bin/time with a 10-minute limit; a failed run throws. */
-async function timedOrThrow(command: string, args: string[], onStderr: (s: string) => void): Promise<TimedRun> {
-  const run = await timed(command, args, 600_000, onStderr);
-  if (run.code !== 0) throw new Error(`${command} exited with ${run.code}:\n${run.stdout.slice(-2000)}`);
-  return run;
-}
-
-async function runNode(params: WorkerParams, log: (line: string) => void) {
-  const { stdout, cpuSeconds, peakRssMb } = await timedOrThrow(
-    process.execPath,
-    ["--import", "tsx", join(REPO_ROOT, "bench/e2e/producer-worker.ts"), JSON.stringify(params)],
-    (s) => log(s.trimEnd()),
-  );
-  const line = stdout.trim().split("\n").pop() as string;
-  return { result: JSON.parse(line) as WorkerResult, cpuSeconds, peakRssMb };
-}
-
-async function runJava(
+/**
+ * Kafka's ProducerPerformance, as shipped: `records` records of VALUE_SIZE bytes to `topic` as
+ * fast as it can, acks=all, linger 5 ms, plus `args` (tool options) and `props` (producer
+ * properties). Returns its throughput and latency figures, parsed from its last summary line.
+ */
+export async function runProducerPerformance(
   bootstrap: string,
   topic: string,
   records: number,
-  codec: CompressionCodec,
+  extra: { args?: string[]; props?: string[] },
   log: (line: string) => void,
 ) {
   const lib = await ensureKafkaJars();
@@ -85,12 +73,12 @@ async function runJava(
       String(VALUE_SIZE),
       "--throughput",
       "-1",
+      ...(extra.args ?? []),
       "--producer-props",
       `bootstrap.servers=${bootstrap}`,
       "acks=all",
       "linger.ms=5",
-      "enable.idempotence=true",
-      `compression.type=${codec}`,
+      ...(extra.props ?? []),
     ],
     (s) => log(s.trimEnd()),
   );
@@ -103,7 +91,7 @@ async function runJava(
       .filter((l) => l.includes("records sent"))
       .pop() ?? "";
   const m = /([\d.]+) records\/sec.*?([\d.]+) ms 50th.*?([\d.]+) ms 99th/.exec(last);
-  if (!m) throw new Error(`could not parse ProducerPerformance output: ${last}`);
+  if (!m) throw new Error(`could not parse ProducerPerformance output: ${stdout.slice(-2000)}`);
   return { recordsPerSec: Number(m[1]), p50Ms: Number(m[2]), p99Ms: Number(m[3]), cpuSeconds, peakRssMb };
 }
 
@@ -158,10 +146,17 @@ export async function runProducerBench(options: ProducerBenchOptions): Promise<P
         await createTopic(admin, topic, PARTITIONS);
         log(`▶ ${client}, ${codec}: ${records.toLocaleString("en-US")} records → ${topic}`);
         if (client === "java") {
-          const r = await runJava(options.bootstrap, topic, records, codec, () => {});
+          const r = await runProducerPerformance(
+            options.bootstrap,
+            topic,
+            records,
+            { props: ["enable.idempotence=true", `compression.type=${codec}`] },
+            () => {},
+          );
           rows.push({ ...base, ...r, mbPerSec: (r.recordsPerSec * VALUE_SIZE) / 1e6 });
         } else {
-          const { result, cpuSeconds, peakRssMb } = await runNode(
+          const { result, cpuSeconds, peakRssMb } = await runWorker<WorkerResult>(
+            "producer-worker.ts",
             {
               client,
               bootstrap: options.bootstrap,
@@ -171,7 +166,7 @@ export async function runProducerBench(options: ProducerBenchOptions): Promise<P
               codec,
               chunk: 1000,
               window: 32,
-            },
+            } satisfies WorkerParams,
             log,
           );
           const recordsPerSec = (result.records / result.elapsedMs) * 1000;

@@ -61,3 +61,28 @@ export async function timed(
     await rm(dir, { recursive: true, force: true });
   }
 }
+
+/**
+ * Runs `bench/e2e/<script>` with `params` (as JSON in its one argument) under a 10-minute
+ * limit; returns the JSON result the worker printed as its last line. A failed run throws.
+ */
+export async function runWorker<R>(
+  script: string,
+  params: unknown,
+  log: (line: string) => void,
+): Promise<{ result: R; cpuSeconds: number; peakRssMb: number }> {
+  const { stdout, cpuSeconds, peakRssMb } = await timedOrThrow(
+    process.execPath,
+    ["--import", "tsx", join(REPO_ROOT, "bench/e2e", script), JSON.stringify(params)],
+    (s) => log(s.trimEnd()),
+  );
+  const line = stdout.trim().split("\n").pop() as string;
+  return { result: JSON.parse(line) as R, cpuSeconds, peakRssMb };
+}
+
+/** Runs `command` under /usr/bin/time with a 10-minute limit; a failed run throws. */
+export async function timedOrThrow(command: string, args: string[], onStderr: (s: string) => void): Promise<TimedRun> {
+  const run = await timed(command, args, 600_000, onStderr);
+  if (run.code !== 0) throw new Error(`${command} exited with ${run.code}:\n${run.stdout.slice(-2000)}`);
+  return run;
+}

@@ -6,14 +6,12 @@
  * /usr/bin/time; afterwards each topic's last stable offset is checked: every record committed.
  */
 import { randomUUID } from "node:crypto";
-import { join } from "node:path";
 import { Client } from "../../src/client.js";
 import { ListOffsets } from "../../src/protocol/messages/index.js";
-import { ensureKafkaJars } from "../../tools/kafka/jars.js";
-import { REPO_ROOT } from "../../tools/kafka/paths.js";
 import { createTopic } from "../../tools/kafka/topics.js";
 import { fillTopic } from "./fill.js";
-import { type TimedRun, timed } from "./timed.js";
+import { PARTITIONS, runProducerPerformance, VALUE_SIZE } from "./producer.js";
+import { runWorker } from "./timed.js";
 import type { TransactionsWorkerParams, TransactionsWorkerResult } from "./transactions-worker.js";
 
 /** One client's measured run. */
@@ -44,71 +42,6 @@ export interface TransactionsBenchOptions {
   durationMs?: number;
   clients?: ("samsa" | "java")[];
   log?: (line: string) => void;
-}
-
-const VALUE_SIZE = 100;
-const PARTITIONS = 6;
-
-async function timedOrThrow(command: string, args: string[], onStderr: (s: string) => void): Promise<TimedRun> {
-  const run = await timed(command, args, 600_000, onStderr);
-  if (run.code !== 0) throw new Error(`${command} exited with ${run.code}:\n${run.stdout.slice(-2000)}`);
-  return run;
-}
-
-async function runSamsa(params: TransactionsWorkerParams, log: (line: string) => void) {
-  const { stdout, cpuSeconds, peakRssMb } = await timedOrThrow(
-    process.execPath,
-    ["--import", "tsx", join(REPO_ROOT, "bench/e2e/transactions-worker.ts"), JSON.stringify(params)],
-    (s) => log(s.trimEnd()),
-  );
-  const line = stdout.trim().split("\n").pop() as string;
-  const result = JSON.parse(line) as TransactionsWorkerResult;
-  return { result, cpuSeconds, peakRssMb };
-}
-
-async function runJava(
-  bootstrap: string,
-  topic: string,
-  records: number,
-  durationMs: number,
-  log: (line: string) => void,
-) {
-  const lib = await ensureKafkaJars();
-  const { stdout, cpuSeconds, peakRssMb } = await timedOrThrow(
-    "java",
-    [
-      "-Xmx1g",
-      "-cp",
-      `${lib}/*`,
-      "org.apache.kafka.tools.ProducerPerformance",
-      "--topic",
-      topic,
-      "--num-records",
-      String(records),
-      "--record-size",
-      String(VALUE_SIZE),
-      "--throughput",
-      "-1",
-      "--transactional-id",
-      `bench-java-txn-${randomUUID().slice(0, 8)}`,
-      "--transaction-duration-ms",
-      String(durationMs),
-      "--producer-props",
-      `bootstrap.servers=${bootstrap}`,
-      "acks=all",
-      "linger.ms=5",
-    ],
-    (s) => log(s.trimEnd()),
-  );
-  const last =
-    stdout
-      .trim()
-      .split("\n")
-      .filter((l) => l.includes("records sent"))
-      .pop() ?? "";
-  const m = /([\d.]+) records\/sec.*?([\d.]+) ms 50th.*?([\d.]+) ms 99th/.exec(last);
-  if (!m) throw new Error(`could not parse ProducerPerformance output: ${stdout.slice(-2000)}`);
-  return { recordsPerSec: Number(m[1]), p50Ms: Number(m[2]), p99Ms: Number(m[3]), cpuSeconds, peakRssMb };
 }
 
 /**
@@ -153,57 +86,61 @@ export async function runTransactionsBench(options: TransactionsBenchOptions): P
   const log = options.log ?? ((line: string) => console.error(line));
   const client = new Client({ bootstrap: options.bootstrap, clientId: "bench-admin" });
   const rows: TransactionsRow[] = [];
+  const runSamsa = (topic: string, idPrefix: string, count: number, onLog: (line: string) => void) =>
+    runWorker<TransactionsWorkerResult>(
+      "transactions-worker.ts",
+      {
+        bootstrap: options.bootstrap,
+        topic,
+        transactionalId: `${idPrefix}-${randomUUID().slice(0, 8)}`,
+        records: count,
+        valueSize: VALUE_SIZE,
+        codec: "none",
+        chunk: 1000,
+        window: 32,
+        durationMs,
+      } satisfies TransactionsWorkerParams,
+      onLog,
+    );
   try {
     // A warm broker for both (see producer.ts's warmBroker): plain produce, then transactions.
     const started = performance.now();
     const warm = `bench-txn-warmup-${randomUUID().slice(0, 8)}`;
     await createTopic(client, warm, PARTITIONS);
     await fillTopic(options.bootstrap, warm, records, [Buffer.alloc(VALUE_SIZE, 0x61)]);
-    await runSamsa(
-      {
-        bootstrap: options.bootstrap,
-        topic: warm,
-        transactionalId: `bench-warmup-${randomUUID().slice(0, 8)}`,
-        records: Math.min(records, 200_000),
-        valueSize: VALUE_SIZE,
-        codec: "none",
-        chunk: 1000,
-        window: 32,
-        durationMs,
-      },
-      () => {},
-    );
+    await runSamsa(warm, "bench-warmup", Math.min(records, 200_000), () => {});
     log(`  broker warmed in ${Math.round(performance.now() - started)} ms`);
     for (const name of clients) {
       const topic = `bench-txn-${name}-${randomUUID().slice(0, 8)}`;
       await createTopic(client, topic, PARTITIONS);
       log(`▶ ${name}, transactions every ${durationMs} ms: ${records.toLocaleString("en-US")} records → ${topic}`);
+      let row: TransactionsRow;
       if (name === "java") {
-        const r = await runJava(options.bootstrap, topic, records, durationMs, () => {});
-        rows.push({
+        const r = await runProducerPerformance(
+          options.bootstrap,
+          topic,
+          records,
+          {
+            args: [
+              "--transactional-id",
+              `bench-java-txn-${randomUUID().slice(0, 8)}`,
+              "--transaction-duration-ms",
+              String(durationMs),
+            ],
+          },
+          () => {},
+        );
+        row = {
           client: name,
           records,
           ...r,
           mbPerSec: (r.recordsPerSec * VALUE_SIZE) / 1e6,
           ...(await ends(client, topic)),
-        });
+        };
       } else {
-        const { result, cpuSeconds, peakRssMb } = await runSamsa(
-          {
-            bootstrap: options.bootstrap,
-            topic,
-            transactionalId: `bench-samsa-txn-${randomUUID().slice(0, 8)}`,
-            records,
-            valueSize: VALUE_SIZE,
-            codec: "none",
-            chunk: 1000,
-            window: 32,
-            durationMs,
-          },
-          log,
-        );
+        const { result, cpuSeconds, peakRssMb } = await runSamsa(topic, "bench-samsa-txn", records, log);
         const recordsPerSec = (result.records / result.elapsedMs) * 1000;
-        rows.push({
+        row = {
           client: name,
           records: result.records,
           recordsPerSec,
@@ -215,9 +152,9 @@ export async function runTransactionsBench(options: TransactionsBenchOptions): P
           cpuSeconds,
           peakRssMb,
           ...(await ends(client, topic)),
-        });
+        };
       }
-      const row = rows[rows.length - 1] as TransactionsRow;
+      rows.push(row);
       log(`  ${Math.round(row.recordsPerSec).toLocaleString("en-US")} records/s`);
     }
   } finally {

@@ -208,15 +208,13 @@ function bindingLabel(b: Required<AclBinding>): string {
 /** DescribeAcls: every ACL matching `filter`. */
 export async function describeAcls(call: AdminCall, filter: AclFilter = {}): Promise<DescribedAcl[]> {
   const wire = filterToWire("filter", filter);
-  return call.retry(async () => {
-    const response = await call.sendToAny(DescribeAcls, wire);
-    if (response.errorCode !== 0) throw kafkaError(response.errorCode, response.errorMessage);
-    return response.resources.flatMap((r) =>
+  return call.retryAny(DescribeAcls, wire, (response) =>
+    response.resources.flatMap((r) =>
       r.acls.map((a) =>
         describedAcl({ ...a, resourceType: r.resourceType, resourceName: r.resourceName, patternType: r.patternType }),
       ),
-    );
-  });
+    ),
+  );
 }
 
 /** CreateAcls: adds `bindings`; returns them with defaults filled in, in input order. */

@@ -128,9 +128,7 @@ export async function describeCluster(
 
 /** ApiVersions: finalized and supported feature levels (what Kafka's `describeFeatures` reads). */
 export async function describeFeatures(call: AdminCall): Promise<FeatureDescription> {
-  return call.retry(async () => {
-    const response = await call.sendToAny(ApiVersions, API_VERSIONS_REQUEST);
-    if (response.errorCode !== 0) throw kafkaError(response.errorCode);
+  return call.retryAny(ApiVersions, API_VERSIONS_REQUEST, (response) => {
     const byName = (a: { name: string }, b: { name: string }) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
     return {
       finalized: response.finalizedFeatures.map((f) => ({ name: f.name, level: f.maxVersionLevel })).sort(byName),

@@ -5,6 +5,7 @@
  * (AlterConfigs). A broker's own configs must be asked of that broker; the rest any broker
  * answers (and forwards changes to the controller).
  */
+import type { ApiDefinition } from "../protocol/api.js";
 import { InvalidArgumentError } from "../protocol/errors.js";
 import { AlterConfigs, DescribeConfigs, IncrementalAlterConfigs } from "../protocol/messages/index.js";
 import { groupBy, matchOutcomes } from "./outcomes.js";
@@ -218,9 +219,14 @@ const resourceLabel = (r: ConfigResource) => `${r.type} ${r.name === "" ? "(clus
 function toOwners<R>(
   call: AdminCall,
   api: AdminApi,
+  argument: string,
   list: readonly { resource: ConfigResource; nodeId: number }[],
   send: BrokerSend<R>,
 ): Promise<R[]> {
+  checkUnique(
+    argument,
+    list.map((r) => `${r.resource.type} ${r.resource.name}`),
+  );
   return call.retryItems(
     list.map((r) => resourceLabel(r.resource)),
     (pending) =>
@@ -266,11 +272,7 @@ export async function describeConfigs(
           );
     return { ...checked, keys };
   });
-  checkUnique(
-    "resources",
-    list.map((r) => `${r.resource.type} ${r.resource.name}`),
-  );
-  return toOwners(call, DescribeConfigs, list, async (connection, _nodeId, indices) => {
+  return toOwners(call, DescribeConfigs, "resources", list, async (connection, _nodeId, indices) => {
     const response = await call.send(connection, DescribeConfigs, {
       resources: indices.map((i) => {
         const r = list[i]!;
@@ -317,19 +319,31 @@ export async function incrementalAlterConfigs(
       `${at}.ops`,
       ops.map((op) => op.name),
     );
-    return { ...checked, ops };
+    return { ...checked, configs: ops };
   });
-  checkUnique(
-    "changes",
-    list.map((c) => `${c.resource.type} ${c.resource.name}`),
-  );
-  const validateOnly = options.validateOnly === true;
-  return toOwners(call, IncrementalAlterConfigs, list, async (connection, _nodeId, indices) => {
-    const response = await call.send(connection, IncrementalAlterConfigs, {
+  return alterOnOwners(call, IncrementalAlterConfigs, "changes", list, options.validateOnly === true);
+}
+
+/**
+ * Both alters: one request per broker owning some of the resources, each with its configs;
+ * returns the resources in input order.
+ */
+function alterOnOwners<C>(
+  call: AdminCall,
+  api: ApiDefinition<
+    { validateOnly: boolean; resources: { resourceType: number; resourceName: string; configs: C[] }[] },
+    { responses: { errorCode: number; errorMessage: string | null; resourceType: number; resourceName: string }[] }
+  >,
+  argument: string,
+  list: readonly { resource: ConfigResource; nodeId: number; configs: C[] }[],
+  validateOnly: boolean,
+): Promise<ConfigResource[]> {
+  return toOwners(call, api, argument, list, async (connection, _nodeId, indices) => {
+    const response = await call.send(connection, api, {
       validateOnly,
       resources: indices.map((i) => {
         const c = list[i]!;
-        return { resourceType: RESOURCE_CODES[c.resource.type], resourceName: c.resource.name, configs: c.ops };
+        return { resourceType: RESOURCE_CODES[c.resource.type], resourceName: c.resource.name, configs: c.configs };
       }),
     });
     return resourceOutcomes(response.responses, indices, list, (_, resource) => resource);
@@ -355,19 +369,5 @@ export async function alterConfigs(
     });
     return { ...checked, configs };
   });
-  checkUnique(
-    "replacements",
-    list.map((c) => `${c.resource.type} ${c.resource.name}`),
-  );
-  const validateOnly = options.validateOnly === true;
-  return toOwners(call, AlterConfigs, list, async (connection, _nodeId, indices) => {
-    const response = await call.send(connection, AlterConfigs, {
-      validateOnly,
-      resources: indices.map((i) => {
-        const c = list[i]!;
-        return { resourceType: RESOURCE_CODES[c.resource.type], resourceName: c.resource.name, configs: c.configs };
-      }),
-    });
-    return resourceOutcomes(response.responses, indices, list, (_, resource) => resource);
-  });
+  return alterOnOwners(call, AlterConfigs, "replacements", list, options.validateOnly === true);
 }

@@ -143,21 +143,16 @@ export async function describeClientQuotas(
     if (o.match === null) return { entityType, matchType: 1, match: null }; // DEFAULT
     return { entityType, matchType: 0, match: checkNonEmpty(`components[${i}].match`, o.match) }; // EXACT
   });
-  return call.retry(async () => {
-    const r = await call.sendToAny(DescribeClientQuotas, {
-      components,
-      strict: options.strict === true,
-    });
-    if (r.errorCode !== 0) throw kafkaError(r.errorCode, r.errorMessage);
-    return (r.entries ?? [])
+  return call.retryAny(DescribeClientQuotas, { components, strict: options.strict === true }, (r) =>
+    (r.entries ?? [])
       .map((e) => ({
         entity: entityOf(e.entity),
         values: Object.fromEntries(e.values.map((v) => [v.key, v.value])),
         key: entityKey(e.entity),
       }))
       .sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0))
-      .map(({ entity, values }) => ({ entity, values }));
-  });
+      .map(({ entity, values }) => ({ entity, values })),
+  );
 }
 
 /** AlterClientQuotas. Returns the entities in input order. */

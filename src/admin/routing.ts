@@ -160,6 +160,22 @@ export class AdminCall {
     return this.send(await this.anyBroker(api), api, body, serverWait);
   }
 
+  /**
+   * {@link retry} around one request to any broker whose answer carries a top-level error
+   * code: a non-zero code fails the attempt (retried when retriable); `answer` reads the rest.
+   */
+  retryAny<Req, Res extends { errorCode: number; errorMessage?: string | null }, T>(
+    api: ApiDefinition<Req, Res>,
+    body: Req,
+    answer: (response: Res) => T,
+  ): Promise<T> {
+    return this.retry(async () => {
+      const response = await this.sendToAny(api, body);
+      if (response.errorCode !== 0) throw kafkaError(response.errorCode, response.errorMessage);
+      return answer(response);
+    });
+  }
+
   /** Sends `api` to the controller (see {@link controller}), on `api`'s socket. */
   async sendToController<Req, Res>(api: ApiDefinition<Req, Res>, body: Req, serverWait = false): Promise<Res> {
     return this.send(await this.controller(api), api, body, serverWait);

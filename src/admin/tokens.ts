@@ -56,6 +56,20 @@ function parsePrincipal(argument: string, value: unknown): { principalType: stri
   return { principalType: p.slice(0, colon), principalName: p.slice(colon + 1) };
 }
 
+/** A token's owner and requester as `Type:name`; a token without a requester was requested by its owner. */
+function ownerAndRequester(t: {
+  principalType: string;
+  principalName: string;
+  tokenRequesterPrincipalType: string;
+  tokenRequesterPrincipalName: string;
+}): { owner: string; requester: string } {
+  const owner = `${t.principalType}:${t.principalName}`;
+  const requester = t.tokenRequesterPrincipalType
+    ? `${t.tokenRequesterPrincipalType}:${t.tokenRequesterPrincipalName}`
+    : owner;
+  return { owner, requester };
+}
+
 function checkHmac(hmac: unknown): Buffer {
   if (!Buffer.isBuffer(hmac) || hmac.length === 0) throw new InvalidArgumentError("hmac", "must be a non-empty Buffer");
   return hmac;
@@ -71,10 +85,7 @@ export async function createDelegationToken(
     options.renewers === undefined
       ? []
       : checkArray<string>("renewers", options.renewers, false).map((r, i) => parsePrincipal(`renewers[${i}]`, r));
-  const maxLifetimeMs =
-    options.maxLifetimeMs === undefined
-      ? -1n
-      : BigInt(checkInt("maxLifetimeMs", options.maxLifetimeMs, 1, Number.MAX_SAFE_INTEGER));
+  const maxLifetimeMs = checkPeriod("maxLifetimeMs", options.maxLifetimeMs, 1);
   return call.retry(async () => {
     const connection = await call.anyBroker(CreateDelegationToken);
     if (owner && connection.versionFor(CreateDelegationToken) < 3) {
@@ -90,10 +101,7 @@ export async function createDelegationToken(
     return {
       tokenId: r.tokenId,
       hmac: r.hmac,
-      owner: `${r.principalType}:${r.principalName}`,
-      requester: r.tokenRequesterPrincipalType
-        ? `${r.tokenRequesterPrincipalType}:${r.tokenRequesterPrincipalName}`
-        : `${r.principalType}:${r.principalName}`,
+      ...ownerAndRequester(r),
       issueTimestamp: Number(r.issueTimestampMs),
       expiryTimestamp: Number(r.expiryTimestampMs),
       maxTimestamp: Number(r.maxTimestampMs),
@@ -109,16 +117,8 @@ export async function renewDelegationToken(
   renewPeriodMs?: number,
 ): Promise<{ expiryTimestamp: number }> {
   const mac = checkHmac(hmac);
-  const period =
-    renewPeriodMs === undefined ? -1n : BigInt(checkInt("renewPeriodMs", renewPeriodMs, 0, Number.MAX_SAFE_INTEGER));
-  return call.retry(async () => {
-    const r = await call.sendToAny(RenewDelegationToken, {
-      hmac: mac,
-      renewPeriodMs: period,
-    });
-    if (r.errorCode !== 0) throw kafkaError(r.errorCode);
-    return { expiryTimestamp: Number(r.expiryTimestampMs) };
-  });
+  const period = checkPeriod("renewPeriodMs", renewPeriodMs, 0);
+  return call.retryAny(RenewDelegationToken, { hmac: mac, renewPeriodMs: period }, expiryOf);
 }
 
 /**
@@ -131,18 +131,17 @@ export async function expireDelegationToken(
   expiryTimePeriodMs?: number,
 ): Promise<{ expiryTimestamp: number }> {
   const mac = checkHmac(hmac);
-  const period =
-    expiryTimePeriodMs === undefined
-      ? -1n
-      : BigInt(checkInt("expiryTimePeriodMs", expiryTimePeriodMs, -1, Number.MAX_SAFE_INTEGER));
-  return call.retry(async () => {
-    const r = await call.sendToAny(ExpireDelegationToken, {
-      hmac: mac,
-      expiryTimePeriodMs: period,
-    });
-    if (r.errorCode !== 0) throw kafkaError(r.errorCode);
-    return { expiryTimestamp: Number(r.expiryTimestampMs) };
-  });
+  const period = checkPeriod("expiryTimePeriodMs", expiryTimePeriodMs, -1);
+  return call.retryAny(ExpireDelegationToken, { hmac: mac, expiryTimePeriodMs: period }, expiryOf);
+}
+
+/** A token period on the wire: -1 when left out (the broker's default, or "at once"), else checked. */
+function checkPeriod(argument: string, periodMs: number | undefined, min: number): bigint {
+  return periodMs === undefined ? -1n : BigInt(checkInt(argument, periodMs, min, Number.MAX_SAFE_INTEGER));
+}
+
+function expiryOf(r: { expiryTimestampMs: bigint }): { expiryTimestamp: number } {
+  return { expiryTimestamp: Number(r.expiryTimestampMs) };
 }
 
 /** DescribeDelegationToken. */
@@ -154,20 +153,15 @@ export async function describeDelegationTokens(
     options.owners === undefined
       ? null
       : checkArray<string>("owners", options.owners).map((o, i) => parsePrincipal(`owners[${i}]`, o));
-  return call.retry(async () => {
-    const r = await call.sendToAny(DescribeDelegationToken, { owners });
-    if (r.errorCode !== 0) throw kafkaError(r.errorCode);
-    return r.tokens.map((t) => ({
+  return call.retryAny(DescribeDelegationToken, { owners }, (r) =>
+    r.tokens.map((t) => ({
       tokenId: t.tokenId,
       hmac: t.hmac,
-      owner: `${t.principalType}:${t.principalName}`,
-      requester: t.tokenRequesterPrincipalType
-        ? `${t.tokenRequesterPrincipalType}:${t.tokenRequesterPrincipalName}`
-        : `${t.principalType}:${t.principalName}`,
+      ...ownerAndRequester(t),
       issueTimestamp: Number(t.issueTimestamp),
       expiryTimestamp: Number(t.expiryTimestamp),
       maxTimestamp: Number(t.maxTimestamp),
       renewers: t.renewers.map((x) => `${x.principalType}:${x.principalName}`),
-    }));
-  });
+    })),
+  );
 }

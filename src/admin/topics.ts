@@ -8,7 +8,6 @@
 
 import { ZERO_UUID } from "../protocol/api.js";
 import { InvalidArgumentError, ProtocolError, UnsupportedVersionError } from "../protocol/errors.js";
-import { kafkaError } from "../protocol/kafka-error.js";
 import {
   CreatePartitions,
   CreateTopics,
@@ -20,7 +19,7 @@ import {
 } from "../protocol/messages/index.js";
 import { type AclOperation, decodeAclOperations } from "./acls.js";
 import { type ConfigEntry, configEntry } from "./configs.js";
-import { matchOutcomes } from "./outcomes.js";
+import { matchOutcomes, type ResponseEntry } from "./outcomes.js";
 import type { AdminCall } from "./routing.js";
 import { checkArray, checkEach, checkInt, checkObject, checkTopicName, checkUnique } from "./validate.js";
 
@@ -166,40 +165,58 @@ export async function createTopics(
       configs: checkConfigs(`${at}.configs`, o.configs),
     };
   });
-  checkUnique(
-    "topics",
-    list.map((t) => t.name),
-  );
   const validateOnly = options.validateOnly === true;
-  const created = await call.retryItems(
-    list.map((t) => t.name),
-    async (pending) => {
-      const response = await call.sendToController(
-        CreateTopics,
-        {
-          topics: pending.map((i) => list[i] as (typeof list)[number]),
-          timeoutMs: call.serverTimeoutMs(),
-          validateOnly,
-        },
-        true,
-      );
-      const byName = new Map(response.topics.map((t) => [t.name, t]));
-      return matchOutcomes(
-        pending,
-        (i) => byName.get(list[i]!.name),
-        (t): CreatedTopic => ({
-          name: t.name,
-          topicId: t.topicId,
-          numPartitions: t.numPartitions,
-          replicationFactor: t.replicationFactor,
-          configs: (t.configs ?? []).map(configEntry),
-        }),
-      );
-    },
+  return toController(
+    call,
+    "topics",
+    list,
+    (t) => t.name,
+    validateOnly,
+    async (pending) =>
+      (
+        await call.sendToController(
+          CreateTopics,
+          { topics: pending, timeoutMs: call.serverTimeoutMs(), validateOnly },
+          true,
+        )
+      ).topics,
+    (t): CreatedTopic => ({
+      name: t.name,
+      topicId: t.topicId,
+      numPartitions: t.numPartitions,
+      replicationFactor: t.replicationFactor,
+      configs: (t.configs ?? []).map(configEntry),
+    }),
   );
-  // Our metadata may have cached these names as unknown; the next leader lookup must refresh.
+}
+
+/**
+ * CreateTopics and CreatePartitions: items named by topic (once each) go to the controller,
+ * whose answer names each topic again; `send` sends the pending items and returns the answers.
+ */
+async function toController<T, E extends ResponseEntry & { name: string }, R>(
+  call: AdminCall,
+  argument: string,
+  list: readonly T[],
+  nameOf: (item: T) => string,
+  validateOnly: boolean,
+  send: (pending: T[]) => Promise<readonly E[]>,
+  value: (entry: E, item: T) => R,
+): Promise<R[]> {
+  const names = list.map(nameOf);
+  checkUnique(argument, names);
+  const done = await call.retryItems(names, async (pending) => {
+    const byName = new Map((await send(pending.map((i) => list[i] as T))).map((e) => [e.name, e]));
+    return matchOutcomes(
+      pending,
+      (i) => byName.get(names[i]!),
+      (e, i) => value(e, list[i] as T),
+    );
+  });
+  // Our metadata may have cached these names as unknown, or with their old partition counts:
+  // the next leader lookup must refresh.
   if (!validateOnly) call.client.invalidateLeader();
-  return created;
+  return done;
 }
 
 /** DeleteTopics on the controller, by name or by topic id. */
@@ -252,15 +269,14 @@ export async function deleteTopics(call: AdminCall, topics: readonly TopicToDele
 /** Metadata for every topic, sorted by name. */
 export async function listTopics(call: AdminCall, options: ListTopicsOptions = {}): Promise<TopicListing[]> {
   const includeInternal = options.includeInternal === true;
-  return call.retry(async () => {
-    const response = await call.sendToAny(Metadata, {
-      topics: null,
-      allowAutoTopicCreation: false,
-      includeClusterAuthorizedOperations: false,
-      includeTopicAuthorizedOperations: false,
-    });
-    if (response.errorCode !== 0) throw kafkaError(response.errorCode);
-    return response.topics
+  const request = {
+    topics: null,
+    allowAutoTopicCreation: false,
+    includeClusterAuthorizedOperations: false,
+    includeTopicAuthorizedOperations: false,
+  };
+  return call.retryAny(Metadata, request, (response) =>
+    response.topics
       .filter((t) => t.name !== null && t.errorCode === 0 && (includeInternal || !t.isInternal))
       .map((t) => ({
         name: t.name as string,
@@ -268,8 +284,8 @@ export async function listTopics(call: AdminCall, options: ListTopicsOptions = {
         isInternal: t.isInternal,
         partitionCount: t.partitions.length,
       }))
-      .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-  });
+      .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)),
+  );
 }
 
 /** A topic being assembled from one or more DescribeTopicPartitions pages. */
@@ -463,38 +479,26 @@ export async function createPartitions(
     const assignments = o.assignments === undefined ? undefined : checkAssignments(`${at}.assignments`, o.assignments);
     return { topic, count, ...(assignments ? { assignments } : {}) };
   });
-  checkUnique(
-    "increases",
-    list.map((p) => p.topic),
-  );
   const validateOnly = options.validateOnly === true;
-  const done = await call.retryItems(
-    list.map((p) => p.topic),
+  return toController(
+    call,
+    "increases",
+    list,
+    (p) => p.topic,
+    validateOnly,
     async (pending) => {
+      const topics = pending.map((p) => ({
+        name: p.topic,
+        count: p.count,
+        assignments: p.assignments ? p.assignments.map((brokerIds) => ({ brokerIds })) : null,
+      }));
       const response = await call.sendToController(
         CreatePartitions,
-        {
-          topics: pending.map((i) => {
-            const p = list[i] as (typeof list)[number];
-            return {
-              name: p.topic,
-              count: p.count,
-              assignments: p.assignments ? p.assignments.map((brokerIds) => ({ brokerIds })) : null,
-            };
-          }),
-          timeoutMs: call.serverTimeoutMs(),
-          validateOnly,
-        },
+        { topics, timeoutMs: call.serverTimeoutMs(), validateOnly },
         true,
       );
-      const byName = new Map(response.results.map((r) => [r.name, r]));
-      return matchOutcomes(
-        pending,
-        (i) => byName.get(list[i]!.topic),
-        (_, i) => list[i]!,
-      );
+      return response.results;
     },
+    (_, p) => p,
   );
-  if (!validateOnly) call.client.invalidateLeader();
-  return done;
 }

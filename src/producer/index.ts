@@ -13,7 +13,15 @@ export {
   roundRobinPartitioner,
   toPositive,
 } from "./partitioner.js";
-export { type CloseOptions, type DeliveryCallback, Producer, type ProducerRecord } from "./producer.js";
+export {
+  type CloseOptions,
+  type DeliveryCallback,
+  Producer,
+  type ProducerRecord,
+  type SendCallback,
+  type SendFunction,
+  type SendInput,
+} from "./producer.js";
 export { Transaction, type TransactionOptions } from "./transaction.js";
 export {
   type ConsumerGroupMetadata,

@@ -69,6 +69,25 @@ export interface ProducerStats {
 /** Node-style callback of the fire-and-forget form of `send`. */
 export type DeliveryCallback<T> = (err: Error | null, result?: T) => void;
 
+/**
+ * The four call forms of `send`, shared by `Producer.send` and `Transaction.send`: one record
+ * or an array of them, answered by a promise or (fire-and-forget) by a callback.
+ */
+export interface SendFunction<K = RecordData, V = RecordData> {
+  /** Sends one record; resolves with its delivery report once the broker acknowledged it. */
+  (record: ProducerRecord<K, V>): Promise<RecordMetadata>;
+  /** Sends several records; resolves with their reports, in order, once all are acknowledged. */
+  (records: readonly ProducerRecord<K, V>[]): Promise<RecordMetadata[]>;
+  /** Fire-and-forget: no promise; `callback` gets the report or the error. */
+  (record: ProducerRecord<K, V>, callback: DeliveryCallback<RecordMetadata>): void;
+  (records: readonly ProducerRecord<K, V>[], callback: DeliveryCallback<RecordMetadata[]>): void;
+}
+
+/** The first argument of {@link SendFunction}, its forms merged: one record or several. */
+export type SendInput<K, V> = ProducerRecord<K, V> | readonly ProducerRecord<K, V>[];
+/** The callback of {@link SendFunction}, its forms merged. */
+export type SendCallback = DeliveryCallback<RecordMetadata | RecordMetadata[]>;
+
 /** Options of `close`. */
 export interface CloseOptions {
   /** When it aborts, records not yet acknowledged are failed with AbortedError. */
@@ -197,16 +216,15 @@ export class Producer<K = RecordData, V = RecordData> {
     };
   }
 
-  /** Sends one record; resolves with its delivery report once the broker acknowledged it. */
-  send(record: ProducerRecord<K, V>): Promise<RecordMetadata>;
-  /** Sends several records; resolves with their reports, in order, once all are acknowledged. */
-  send(records: readonly ProducerRecord<K, V>[]): Promise<RecordMetadata[]>;
-  /** Fire-and-forget: no promise; `callback` gets the report or the error. */
-  send(record: ProducerRecord<K, V>, callback: DeliveryCallback<RecordMetadata>): void;
-  send(records: readonly ProducerRecord<K, V>[], callback: DeliveryCallback<RecordMetadata[]>): void;
-  send(
-    input: ProducerRecord<K, V> | readonly ProducerRecord<K, V>[],
-    callback?: DeliveryCallback<RecordMetadata> | DeliveryCallback<RecordMetadata[]>,
+  /** Sends records; see {@link SendFunction} for its four forms. */
+  readonly send = ((input: SendInput<K, V>, callback?: SendCallback) => this.#send(input, callback)) as SendFunction<
+    K,
+    V
+  >;
+
+  #send(
+    input: SendInput<K, V>,
+    callback: SendCallback | undefined,
   ): Promise<RecordMetadata | RecordMetadata[]> | undefined {
     const single = !Array.isArray(input);
     const records = (single ? [input] : input) as readonly ProducerRecord<K, V>[];
@@ -220,14 +238,13 @@ export class Producer<K = RecordData, V = RecordData> {
       }
     }
     if (callback) {
-      const cb = callback as DeliveryCallback<RecordMetadata | RecordMetadata[]>;
       const delivery = new Delivery(
         records.length,
-        (results) => cb(null, single ? results[0] : results),
+        (results) => callback(null, single ? results[0] : results),
         (err) => {
           // A record of the transaction that will not be written: it cannot commit any more.
           transactions?.batchFailed(err, false);
-          cb(err);
+          callback(err);
         },
       );
       this.#sendAll(records, delivery);

@@ -7,7 +7,7 @@ import { AbortedError } from "../network/errors.js";
 import type { RecordData } from "../protocol/records/index.js";
 import type { RecordMetadata } from "./delivery.js";
 import { TransactionStateError } from "./errors.js";
-import type { DeliveryCallback, Producer, ProducerRecord } from "./producer.js";
+import type { DeliveryCallback, Producer, SendCallback, SendFunction, SendInput } from "./producer.js";
 import type { ConsumerGroupMetadata, TransactionOffset, TransactionOffsetsSource } from "./transaction-manager.js";
 
 /**
@@ -53,14 +53,7 @@ export class Transaction<K = RecordData, V = RecordData> {
    * Sends within the transaction; the same forms as `Producer.send`. A promise left
    * unawaited does not go unhandled: a record that fails makes the commit fail instead.
    */
-  send(record: ProducerRecord<K, V>): Promise<RecordMetadata>;
-  send(records: readonly ProducerRecord<K, V>[]): Promise<RecordMetadata[]>;
-  send(record: ProducerRecord<K, V>, callback: DeliveryCallback<RecordMetadata>): void;
-  send(records: readonly ProducerRecord<K, V>[], callback: DeliveryCallback<RecordMetadata[]>): void;
-  send(
-    input: ProducerRecord<K, V> | readonly ProducerRecord<K, V>[],
-    callback?: DeliveryCallback<RecordMetadata> | DeliveryCallback<RecordMetadata[]>,
-  ): Promise<RecordMetadata | RecordMetadata[]> | undefined {
+  readonly send = ((input: SendInput<K, V>, callback?: SendCallback) => {
     try {
       this.#check("send");
     } catch (err) {
@@ -68,18 +61,15 @@ export class Transaction<K = RecordData, V = RecordData> {
       refused?.catch(() => {});
       return refused;
     }
-    const send = this.#producer.send.bind(this.#producer) as (
-      input: ProducerRecord<K, V> | readonly ProducerRecord<K, V>[],
-      callback?: DeliveryCallback<RecordMetadata | RecordMetadata[]>,
-    ) => Promise<RecordMetadata | RecordMetadata[]> | undefined;
+    const send = this.#producer.send as (input: SendInput<K, V>, callback?: SendCallback) => unknown;
     if (callback) {
-      send(input, callback as DeliveryCallback<RecordMetadata | RecordMetadata[]>);
+      send(input, callback);
       return undefined;
     }
     const result = send(input) as Promise<RecordMetadata | RecordMetadata[]>;
     result.catch(() => {});
     return result;
-  }
+  }) as SendFunction<K, V>;
 
   /** Adds the consumer's offsets to this transaction; see `Producer.sendOffsets`. */
   async sendOffsets(
