@@ -1,8 +1,8 @@
 /**
  * One transactional producer benchmark run in its own process: samsa's transactional producer
  * doing what Java's ProducerPerformance does with `--transactional-id` and
- * `--transaction-duration-ms`: begin, send until the transaction is `durationMs` old, commit
- * (which flushes), begin the next. Sends in calls of `chunk` records with at most `window`
+ * `--transaction-duration-ms`: begin, send until the transaction is `durationMs` old (or holds
+ * `recordsPerTransaction` records), commit (which flushes), begin the next. Sends in calls of `chunk` records with at most `window`
  * calls outstanding, like producer-worker.ts; prints one JSON line of results.
  */
 import { Client } from "../../src/client.js";
@@ -18,7 +18,10 @@ export interface TransactionsWorkerParams {
   codec: CompressionCodec;
   chunk: number;
   window: number;
+  /** Commit when the open transaction is this old (ms); 0: by record count only. */
   durationMs: number;
+  /** Commit when the open transaction holds this many records; 0: by age only. */
+  recordsPerTransaction: number;
 }
 
 /** What a worker reports. */
@@ -68,8 +71,9 @@ async function main(): Promise<void> {
     await producer.beginTransaction();
     const opened = performance.now();
     const inFlight = new Set<Promise<unknown>>();
-    while (sent < p.records && performance.now() - opened < p.durationMs) {
-      const n = Math.min(p.chunk, p.records - sent);
+    const until = p.recordsPerTransaction > 0 ? Math.min(p.records, sent + p.recordsPerTransaction) : p.records;
+    while (sent < until && (p.durationMs <= 0 || performance.now() - opened < p.durationMs)) {
+      const n = Math.min(p.chunk, until - sent);
       const t = performance.now();
       const call = producer.send(chunkOf(sent, n)).then(() => {
         latencies.push(performance.now() - t);

@@ -17,6 +17,8 @@ import type { TransactionsWorkerParams, TransactionsWorkerResult } from "./trans
 /** One client's measured run. */
 export interface TransactionsRow {
   client: "samsa" | "java";
+  /** When each transaction commits: "100 ms" or "1,000 records". */
+  commitEvery: string;
   records: number;
   recordsPerSec: number;
   mbPerSec: number;
@@ -24,8 +26,9 @@ export interface TransactionsRow {
   transactions?: number;
   p50Ms: number;
   p99Ms: number;
-  /** samsa: commitTransaction() p50 (flush of the tail + EndTxn). */
+  /** samsa: commitTransaction() p50 and p99 (flush of the tail + EndTxn). */
   commitP50Ms?: number;
+  commitP99Ms?: number;
   cpuSeconds: number;
   peakRssMb: number;
   /** Sum of the partitions' last stable offsets afterwards (records + one marker per partition per transaction). */
@@ -40,6 +43,8 @@ export interface TransactionsBenchOptions {
   records?: number;
   /** Commit interval, as ProducerPerformance's --transaction-duration-ms; default 100. */
   durationMs?: number;
+  /** samsa's second row commits every this many records (Java's tool commits by time only); default 1,000, 0 to skip. */
+  recordsPerTransaction?: number;
   clients?: ("samsa" | "java")[];
   log?: (line: string) => void;
 }
@@ -78,7 +83,33 @@ async function ends(client: Client, topic: string): Promise<{ committedOffsets: 
   return out;
 }
 
-/** Runs samsa then Java; see the module comment. */
+/** A samsa worker's result as a table row, with the topic's offsets checked. */
+async function samsaRow(
+  client: Client,
+  topic: string,
+  commitEvery: string,
+  run: { result: TransactionsWorkerResult; cpuSeconds: number; peakRssMb: number },
+): Promise<TransactionsRow> {
+  const { result, cpuSeconds, peakRssMb } = run;
+  const recordsPerSec = (result.records / result.elapsedMs) * 1000;
+  return {
+    client: "samsa",
+    commitEvery,
+    records: result.records,
+    recordsPerSec,
+    mbPerSec: (recordsPerSec * VALUE_SIZE) / 1e6,
+    transactions: result.transactions,
+    p50Ms: result.p50Ms,
+    p99Ms: result.p99Ms,
+    commitP50Ms: result.commitP50Ms,
+    commitP99Ms: result.commitP99Ms,
+    cpuSeconds,
+    peakRssMb,
+    ...(await ends(client, topic)),
+  };
+}
+
+/** Runs samsa then Java (a commit every `durationMs`), then samsa by record count; see the module comment. */
 export async function runTransactionsBench(options: TransactionsBenchOptions): Promise<TransactionsRow[]> {
   const records = options.records ?? 1_000_000;
   const durationMs = options.durationMs ?? 100;
@@ -86,7 +117,14 @@ export async function runTransactionsBench(options: TransactionsBenchOptions): P
   const log = options.log ?? ((line: string) => console.error(line));
   const client = new Client({ bootstrap: options.bootstrap, clientId: "bench-admin" });
   const rows: TransactionsRow[] = [];
-  const runSamsa = (topic: string, idPrefix: string, count: number, onLog: (line: string) => void) =>
+  const recordsPerTransaction = options.recordsPerTransaction ?? 1_000;
+  const runSamsa = (
+    topic: string,
+    idPrefix: string,
+    count: number,
+    onLog: (line: string) => void,
+    every: { durationMs: number; recordsPerTransaction: number } = { durationMs, recordsPerTransaction: 0 },
+  ) =>
     runWorker<TransactionsWorkerResult>(
       "transactions-worker.ts",
       {
@@ -98,7 +136,7 @@ export async function runTransactionsBench(options: TransactionsBenchOptions): P
         codec: "none",
         chunk: 1000,
         window: 32,
-        durationMs,
+        ...every,
       } satisfies TransactionsWorkerParams,
       onLog,
     );
@@ -132,28 +170,28 @@ export async function runTransactionsBench(options: TransactionsBenchOptions): P
         );
         row = {
           client: name,
+          commitEvery: `${durationMs} ms`,
           records,
           ...r,
           mbPerSec: (r.recordsPerSec * VALUE_SIZE) / 1e6,
           ...(await ends(client, topic)),
         };
       } else {
-        const { result, cpuSeconds, peakRssMb } = await runSamsa(topic, "bench-samsa-txn", records, log);
-        const recordsPerSec = (result.records / result.elapsedMs) * 1000;
-        row = {
-          client: name,
-          records: result.records,
-          recordsPerSec,
-          mbPerSec: (recordsPerSec * VALUE_SIZE) / 1e6,
-          transactions: result.transactions,
-          p50Ms: result.p50Ms,
-          p99Ms: result.p99Ms,
-          commitP50Ms: result.commitP50Ms,
-          cpuSeconds,
-          peakRssMb,
-          ...(await ends(client, topic)),
-        };
+        row = await samsaRow(client, topic, `${durationMs} ms`, await runSamsa(topic, "bench-samsa-txn", records, log));
       }
+      rows.push(row);
+      log(`  ${Math.round(row.recordsPerSec).toLocaleString("en-US")} records/s`);
+    }
+    if (recordsPerTransaction > 0 && clients.includes("samsa")) {
+      // By count: a commit per 1,000 records, as many transactions as a stream processor
+      // committing per input batch would make. Fewer records: each transaction costs a commit.
+      const count = Math.min(records, 200_000);
+      const topic = `bench-txn-samsa-count-${randomUUID().slice(0, 8)}`;
+      await createTopic(client, topic, PARTITIONS);
+      const every = `${recordsPerTransaction.toLocaleString("en-US")} records`;
+      log(`▶ samsa, a transaction every ${every}: ${count.toLocaleString("en-US")} records → ${topic}`);
+      const run = await runSamsa(topic, "bench-samsa-txn-count", count, log, { durationMs: 0, recordsPerTransaction });
+      const row = await samsaRow(client, topic, every, run);
       rows.push(row);
       log(`  ${Math.round(row.recordsPerSec).toLocaleString("en-US")} records/s`);
     }
@@ -166,20 +204,24 @@ export async function runTransactionsBench(options: TransactionsBenchOptions): P
 /** Markdown table of the rows, with samsa's ratio to each client. */
 export function formatTransactionsBench(rows: TransactionsRow[]): string {
   const lines = [
-    "| client | records/s | MB/s | transactions | send→ack p50 ms | p99 ms | commit p50 ms | CPU s | peak RSS MB | LSO = HW | samsa ÷ client |",
-    "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    "| client | commit every | records | records/s | MB/s | transactions | send→ack p50 ms | p99 ms | commit p50 ms | commit p99 ms | CPU s | peak RSS MB | LSO = HW | samsa ÷ client |",
+    "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
   ];
+  // The ratio compares runs at the same commit interval.
   const samsa = rows.find((r) => r.client === "samsa");
   for (const r of rows) {
-    const ratio = samsa && r.recordsPerSec > 0 ? (samsa.recordsPerSec / r.recordsPerSec).toFixed(2) : "";
+    const ratio =
+      samsa && r.recordsPerSec > 0 && r.commitEvery === samsa.commitEvery
+        ? (samsa.recordsPerSec / r.recordsPerSec).toFixed(2)
+        : "";
     const name = r.client === "java" ? "java ProducerPerformance" : "samsa";
     lines.push(
-      `| ${name} | ${Math.round(r.recordsPerSec).toLocaleString("en-US")} | ${r.mbPerSec.toFixed(1)} | ${r.transactions ?? ""} | ${r.p50Ms.toFixed(1)} | ${r.p99Ms.toFixed(1)} | ${r.commitP50Ms?.toFixed(1) ?? ""} | ${r.cpuSeconds.toFixed(1)} | ${Math.round(r.peakRssMb)} | ${r.committedOffsets === r.endOffsets ? "yes" : `no (${r.committedOffsets} < ${r.endOffsets})`} | ${ratio} |`,
+      `| ${name} | ${r.commitEvery} | ${r.records.toLocaleString("en-US")} | ${Math.round(r.recordsPerSec).toLocaleString("en-US")} | ${r.mbPerSec.toFixed(1)} | ${r.transactions ?? ""} | ${r.p50Ms.toFixed(1)} | ${r.p99Ms.toFixed(1)} | ${r.commitP50Ms?.toFixed(1) ?? ""} | ${r.commitP99Ms?.toFixed(1) ?? ""} | ${r.cpuSeconds.toFixed(1)} | ${Math.round(r.peakRssMb)} | ${r.committedOffsets === r.endOffsets ? "yes" : `no (${r.committedOffsets} < ${r.endOffsets})`} | ${ratio} |`,
     );
   }
   lines.push(
     "",
-    "Both commit when the open transaction is 100 ms old (ProducerPerformance's --transaction-duration-ms; samsa: beginTransaction, send 1,000-record calls with ≤ 32 outstanding until then, commitTransaction). ProducerPerformance prints no transaction count. LSO = HW: afterwards every partition's last stable offset equals its high watermark, so every transaction ended. send→ack is per send call for samsa (1,000 records), per record for Java.",
+    "Both commit when the open transaction is 100 ms old (ProducerPerformance's --transaction-duration-ms; samsa: beginTransaction, send 1,000-record calls with ≤ 32 outstanding until then, commitTransaction); samsa's last row commits every 1,000 records instead (ProducerPerformance commits by time only). ProducerPerformance prints no transaction count. LSO = HW: afterwards every partition's last stable offset equals its high watermark, so every transaction ended. send→ack is per send call for samsa (1,000 records), per record for Java.",
   );
   return lines.join("\n");
 }

@@ -10,7 +10,7 @@
 import type { BackgroundErrorContext } from "../network/background-errors.js";
 import type { Cluster } from "../network/cluster.js";
 import { newConnectionOwner } from "../network/connection-classes.js";
-import type { ConsumerGroupMetadata, TransactionOffset } from "../producer/transaction-manager.js";
+import type { ConsumerGroupMetadata, TransactionOffset } from "../producer/transaction-offsets.js";
 import { ErrorCode } from "../protocol/error-table.js";
 import { ClosedError, InvalidArgumentError } from "../protocol/errors.js";
 import { kafkaError } from "../protocol/kafka-error.js";

@@ -23,11 +23,5 @@ export {
   type SendInput,
 } from "./producer.js";
 export { Transaction, type TransactionOptions } from "./transaction.js";
-export {
-  type ConsumerGroupMetadata,
-  isFatalTransactionError,
-  type TransactionalOperation,
-  type TransactionOffset,
-  type TransactionOffsetsSource,
-  type TransactionState,
-} from "./transaction-manager.js";
+export { isFatalTransactionError, type TransactionalOperation, type TransactionState } from "./transaction-manager.js";
+export type { ConsumerGroupMetadata, TransactionOffset, TransactionOffsetsSource } from "./transaction-offsets.js";

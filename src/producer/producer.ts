@@ -27,14 +27,13 @@ import {
 import { partitionForKey, StickyPartitioner } from "./partitioner.js";
 import { Sender } from "./sender.js";
 import { refuseSend, runTransaction, type Transaction, type TransactionOptions } from "./transaction.js";
+import { TransactionManager, type TransactionState } from "./transaction-manager.js";
 import {
   type ConsumerGroupMetadata,
   resolveOffsets,
-  TransactionManager,
   type TransactionOffset,
   type TransactionOffsetsSource,
-  type TransactionState,
-} from "./transaction-manager.js";
+} from "./transaction-offsets.js";
 
 /** A record to send. */
 export interface ProducerRecord<K = RecordData, V = RecordData> {

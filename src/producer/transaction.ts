@@ -8,7 +8,7 @@ import type { RecordData } from "../protocol/records/index.js";
 import type { RecordMetadata } from "./delivery.js";
 import { TransactionStateError } from "./errors.js";
 import type { DeliveryCallback, Producer, SendCallback, SendFunction, SendInput } from "./producer.js";
-import type { ConsumerGroupMetadata, TransactionOffset, TransactionOffsetsSource } from "./transaction-manager.js";
+import type { ConsumerGroupMetadata, TransactionOffset, TransactionOffsetsSource } from "./transaction-offsets.js";
 
 /**
  * Answers a send refused before it took any record, in the form its caller chose: a rejected
