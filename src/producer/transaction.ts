@@ -5,9 +5,10 @@
  */
 import { AbortedError } from "../network/errors.js";
 import type { RecordData } from "../protocol/records/index.js";
+import type { DeliveryCallback, SendCallback, SendFunction, SendInput } from "./api.js";
 import type { RecordMetadata } from "./delivery.js";
 import { TransactionStateError } from "./errors.js";
-import type { DeliveryCallback, Producer, SendCallback, SendFunction, SendInput } from "./producer.js";
+import type { Producer } from "./producer.js";
 import type { ConsumerGroupMetadata, TransactionOffset, TransactionOffsetsSource } from "./transaction-offsets.js";
 
 /**
