@@ -178,7 +178,8 @@ export class Cluster extends BackgroundErrors {
     for (const t of topics) this.#topics.add(t);
     const maxAge = options.maxAgeMs ?? this.#metadataMaxAgeMs;
     const current = this.#metadata;
-    const fresh = Date.now() - current.fetchedAt <= maxAge && current.brokers.size > 0;
+    // Strictly younger: maxAgeMs 0 must refresh even when the last answer came this millisecond.
+    const fresh = Date.now() - current.fetchedAt < maxAge && current.brokers.size > 0;
     if (fresh && topics.every((t) => current.topics.has(t))) return current;
     return this.refreshMetadata(options);
   }

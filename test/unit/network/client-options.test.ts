@@ -3,6 +3,8 @@ import { Client, Client as UserClient } from "../../../src/client.js";
 import { backoffDelay } from "../../../src/network/backoff.js";
 import { parseBootstrap } from "../../../src/network/cluster.js";
 import { InvalidArgumentError } from "../../../src/protocol/errors.js";
+import { Metadata } from "../../../src/protocol/messages/index.js";
+import { FakeBroker } from "../../../tools/fault/fake-broker.js";
 
 function invalid(fn: () => unknown): InvalidArgumentError {
   try {
@@ -71,5 +73,33 @@ describe("one option shape everywhere", () => {
       "lingerMS: is not a producer option (did you mean lingerMs?)",
     ]);
     client.close();
+  });
+});
+
+describe("metadata freshness", () => {
+  it("maxAgeMs 0 asks the broker every time, even within one millisecond of the last answer", async () => {
+    const broker = await FakeBroker.start({ topics: [{ name: "t", partitions: 1 }] });
+    const client = new Client({ bootstrap: broker.bootstrap });
+    try {
+      await client.metadata(["t"]);
+      const before = broker.received(Metadata).length;
+      const realNow = Date.now;
+      const frozen = realNow();
+      Date.now = () => frozen; // the same millisecond for the whole check
+      try {
+        await client.metadata(["t"], { maxAgeMs: 0 });
+        await client.metadata(["t"], { maxAgeMs: 0 });
+      } finally {
+        Date.now = realNow;
+      }
+      expect(broker.received(Metadata).length - before).toBe(2);
+      // The default age is honoured: a cached answer serves the next plain lookup.
+      const cached = broker.received(Metadata).length;
+      await client.metadata(["t"]);
+      expect(broker.received(Metadata).length).toBe(cached);
+    } finally {
+      client.close();
+      await broker.close();
+    }
   });
 });
