@@ -8,7 +8,7 @@ import { kafkaError } from "../protocol/kafka-error.js";
 import { ApiVersions, DescribeCluster, UpdateFeatures } from "../protocol/messages/index.js";
 import { type AclOperation, decodeAclOperations } from "./acls.js";
 import type { AdminCall, ItemOutcome } from "./routing.js";
-import { checkEach, checkInt, checkNonEmpty, checkOneOf, checkUnique } from "./validate.js";
+import { checkInt, checkNonEmpty, checkOneOf, checkUnique, defineOperation } from "./validate.js";
 
 /** One broker as DescribeCluster reports it. */
 export interface ClusterBroker {
@@ -144,61 +144,60 @@ export async function describeFeatures(call: AdminCall): Promise<FeatureDescript
  * UpdateFeatures on the controller. v2 responses carry no per-feature results: the top-level
  * error then covers every update, and success means all were applied.
  */
-export async function updateFeatures(
-  call: AdminCall,
-  updates: readonly FeatureUpdate[],
-  options: UpdateFeaturesOptions = {},
-): Promise<FeatureUpdate[]> {
-  const list = checkEach("updates", updates, (o, at) => {
+export const updateFeatures = defineOperation({
+  argument: "updates",
+  each: (o, at) => {
     return {
       feature: checkNonEmpty(`${at}.feature`, o.feature),
       level: checkInt(`${at}.level`, o.level, 0, 32767),
       upgradeType: checkOneOf(`${at}.upgradeType`, o.upgradeType ?? "upgrade", UPGRADE_TYPES),
     };
-  });
-  checkUnique(
-    "updates",
-    list.map((u) => u.feature),
-  );
-  const validateOnly = options.validateOnly === true;
-  return call.retryItems(
-    list.map((u) => `feature ${u.feature}`),
-    async (pending) => {
-      const connection = await call.controller(UpdateFeatures);
-      const version = connection.versionFor(UpdateFeatures);
-      if (validateOnly && version < 1) {
-        throw new InvalidArgumentError("validateOnly", "needs UpdateFeatures v1+ (Kafka 3.3+)");
-      }
-      const response = await call.send(
-        connection,
-        UpdateFeatures,
-        {
-          timeoutMs: call.serverTimeoutMs(),
-          validateOnly,
-          featureUpdates: pending.map((i) => {
-            const u = list[i] as (typeof list)[number];
-            return {
-              feature: u.feature,
-              maxVersionLevel: u.level,
-              // v0 has only a flag; v1+ says which kind of downgrade (KIP-778).
-              allowDowngrade: version === 0 && u.upgradeType !== "upgrade",
-              upgradeType: version === 0 ? 1 : UPGRADE_TYPES.indexOf(u.upgradeType) + 1,
-            };
-          }),
-        },
-        true,
-      );
-      const out = new Map<number, ItemOutcome<FeatureUpdate>>();
-      const topLevel = response.errorCode !== 0 ? kafkaError(response.errorCode, response.errorMessage) : undefined;
-      const results = new Map(response.results.map((r) => [r.feature, r]));
-      for (const i of pending) {
-        const u = list[i] as (typeof list)[number];
-        const r = results.get(u.feature);
-        if (r && r.errorCode !== 0) out.set(i, { error: kafkaError(r.errorCode, r.errorMessage) });
-        else if (topLevel) out.set(i, { error: topLevel });
-        else out.set(i, { value: u });
-      }
-      return out;
-    },
-  );
-}
+  },
+  run: async (call, list, options: UpdateFeaturesOptions): Promise<FeatureUpdate[]> => {
+    checkUnique(
+      "updates",
+      list.map((u) => u.feature),
+    );
+    const validateOnly = options.validateOnly === true;
+    return call.retryItems(
+      list.map((u) => `feature ${u.feature}`),
+      async (pending) => {
+        const connection = await call.controller(UpdateFeatures);
+        const version = connection.versionFor(UpdateFeatures);
+        if (validateOnly && version < 1) {
+          throw new InvalidArgumentError("validateOnly", "needs UpdateFeatures v1+ (Kafka 3.3+)");
+        }
+        const response = await call.send(
+          connection,
+          UpdateFeatures,
+          {
+            timeoutMs: call.serverTimeoutMs(),
+            validateOnly,
+            featureUpdates: pending.map((i) => {
+              const u = list[i] as (typeof list)[number];
+              return {
+                feature: u.feature,
+                maxVersionLevel: u.level,
+                // v0 has only a flag; v1+ says which kind of downgrade (KIP-778).
+                allowDowngrade: version === 0 && u.upgradeType !== "upgrade",
+                upgradeType: version === 0 ? 1 : UPGRADE_TYPES.indexOf(u.upgradeType) + 1,
+              };
+            }),
+          },
+          true,
+        );
+        const out = new Map<number, ItemOutcome<FeatureUpdate>>();
+        const topLevel = response.errorCode !== 0 ? kafkaError(response.errorCode, response.errorMessage) : undefined;
+        const results = new Map(response.results.map((r) => [r.feature, r]));
+        for (const i of pending) {
+          const u = list[i] as (typeof list)[number];
+          const r = results.get(u.feature);
+          if (r && r.errorCode !== 0) out.set(i, { error: kafkaError(r.errorCode, r.errorMessage) });
+          else if (topLevel) out.set(i, { error: topLevel });
+          else out.set(i, { value: u });
+        }
+        return out;
+      },
+    );
+  },
+});

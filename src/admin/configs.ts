@@ -12,12 +12,12 @@ import { groupBy, matchOutcomes } from "./outcomes.js";
 import { type AdminApi, type AdminCall, ANY_BROKER, type BrokerSend } from "./routing.js";
 import {
   checkArray,
-  checkEach,
   checkNonEmpty,
   checkObject,
   checkOneOf,
   checkTopicName,
   checkUnique,
+  defineOperation,
 } from "./validate.js";
 
 /** What a config belongs to. */
@@ -293,12 +293,9 @@ export async function describeConfigs(
 }
 
 /** IncrementalAlterConfigs: applies each resource's operations; returns the resources in input order. */
-export async function incrementalAlterConfigs(
-  call: AdminCall,
-  changes: readonly IncrementalConfigChange[],
-  options: AlterConfigsOptions = {},
-): Promise<ConfigResource[]> {
-  const list = checkEach("changes", changes, (o, at) => {
+export const incrementalAlterConfigs = defineOperation({
+  argument: "changes",
+  each: (o, at) => {
     const checked = checkResource(`${at}.resource`, o.resource);
     const ops = checkArray<ConfigOperation>(`${at}.ops`, o.ops).map((op, j) => {
       const opAt = `${at}.ops[${j}]`;
@@ -320,9 +317,11 @@ export async function incrementalAlterConfigs(
       ops.map((op) => op.name),
     );
     return { ...checked, configs: ops };
-  });
-  return alterOnOwners(call, IncrementalAlterConfigs, "changes", list, options.validateOnly === true);
-}
+  },
+  run: async (call, list, options: AlterConfigsOptions): Promise<ConfigResource[]> => {
+    return alterOnOwners(call, IncrementalAlterConfigs, "changes", list, options.validateOnly === true);
+  },
+});
 
 /**
  * Both alters: one request per broker owning some of the resources, each with its configs;
@@ -354,12 +353,9 @@ function alterOnOwners<C>(
  * AlterConfigs (legacy): replaces the whole set of dynamic configs of each resource. Prefer
  * {@link incrementalAlterConfigs}, which touches only the configs it names.
  */
-export async function alterConfigs(
-  call: AdminCall,
-  replacements: readonly ConfigReplacement[],
-  options: AlterConfigsOptions = {},
-): Promise<ConfigResource[]> {
-  const list = checkEach("replacements", replacements, (o, at) => {
+export const alterConfigs = defineOperation({
+  argument: "replacements",
+  each: (o, at) => {
     const checked = checkResource(`${at}.resource`, o.resource);
     const configs = Object.entries(checkObject(`${at}.configs`, o.configs)).map(([name, value]) => {
       if (typeof value !== "string") {
@@ -368,6 +364,8 @@ export async function alterConfigs(
       return { name, value };
     });
     return { ...checked, configs };
-  });
-  return alterOnOwners(call, AlterConfigs, "replacements", list, options.validateOnly === true);
-}
+  },
+  run: async (call, list, options: AlterConfigsOptions): Promise<ConfigResource[]> => {
+    return alterOnOwners(call, AlterConfigs, "replacements", list, options.validateOnly === true);
+  },
+});

@@ -20,7 +20,7 @@ import {
   valuesOf,
 } from "./outcomes.js";
 import { listOffsets, type OffsetSpec } from "./records.js";
-import type { AdminCall } from "./routing.js";
+import type { AdminCall, ItemOutcome } from "./routing.js";
 import {
   checkArray,
   checkInt,
@@ -219,36 +219,51 @@ export async function alterGroupOffsets(
       leaderEpoch: obj.leaderEpoch === undefined ? -1 : checkInt(`${at}.leaderEpoch`, obj.leaderEpoch, -1),
     };
   });
-  const labels = list.map((o) => partitionLabel(o.topic, o.partition));
-  checkUnique("offsets", labels);
+  return onGroupCoordinator(call, group, "offsets", list, async (pending, labels) => {
+    const { connection } = await call.coordinator("group", group, OffsetCommit);
+    const version = Math.min(connection.versionFor(OffsetCommit), MAX_NAMED_OFFSET_COMMIT);
+    const response = await connection.request(
+      OffsetCommit,
+      {
+        groupId: group,
+        generationIdOrMemberEpoch: -1,
+        memberId: "",
+        groupInstanceId: null,
+        retentionTimeMs: -1n,
+        topics: [...groupByTopic(pending.map((i) => list[i]!))].map(([name, offsets]) => ({
+          name,
+          topicId: ZERO_UUID, // by name (v9 is the last version that takes names)
+          partitions: offsets.map((o) => ({
+            partitionIndex: o.partition,
+            committedOffset: o.offset,
+            committedLeaderEpoch: o.leaderEpoch,
+            committedMetadata: o.metadata,
+          })),
+        })),
+      },
+      { ...call.requestOptions(), version },
+    );
+    return partitionOutcomes(pending, labels, response.topics, (_, i): OffsetToCommit => list[i]!);
+  });
+}
+
+/**
+ * A batch over distinct partitions of one group, run on the group's coordinator: `attempt`
+ * gets the pending items and their `topic-partition` labels; a retry after NOT_COORDINATOR
+ * looks the coordinator up again.
+ */
+function onGroupCoordinator<R>(
+  call: AdminCall,
+  group: string,
+  argument: string,
+  list: readonly { topic: string; partition: number }[],
+  attempt: (pending: number[], labels: readonly string[]) => Promise<Map<number, ItemOutcome<R>>>,
+): Promise<R[]> {
+  const labels = list.map((p) => partitionLabel(p.topic, p.partition));
+  checkUnique(argument, labels);
   return call.retryItems(
     labels,
-    async (pending) => {
-      const { connection } = await call.coordinator("group", group, OffsetCommit);
-      const version = Math.min(connection.versionFor(OffsetCommit), MAX_NAMED_OFFSET_COMMIT);
-      const response = await connection.request(
-        OffsetCommit,
-        {
-          groupId: group,
-          generationIdOrMemberEpoch: -1,
-          memberId: "",
-          groupInstanceId: null,
-          retentionTimeMs: -1n,
-          topics: [...groupByTopic(pending.map((i) => list[i]!))].map(([name, offsets]) => ({
-            name,
-            topicId: ZERO_UUID, // by name (v9 is the last version that takes names)
-            partitions: offsets.map((o) => ({
-              partitionIndex: o.partition,
-              committedOffset: o.offset,
-              committedLeaderEpoch: o.leaderEpoch,
-              committedMetadata: o.metadata,
-            })),
-          })),
-        },
-        { ...call.requestOptions(), version },
-      );
-      return partitionOutcomes(pending, labels, response.topics, (_, i): OffsetToCommit => list[i]!);
-    },
+    (pending) => attempt(pending, labels),
     () => ({ type: "group", key: group }),
   );
 }
@@ -329,25 +344,19 @@ export async function deleteGroupOffsets(
 ): Promise<{ topic: string; partition: number }[]> {
   const group = checkNonEmpty("groupId", groupId);
   const list = checkArray<unknown>("partitions", partitions).map((p, i) => checkPartition(`partitions[${i}]`, p));
-  const labels = list.map((p) => partitionLabel(p.topic, p.partition));
-  checkUnique("partitions", labels);
-  return call.retryItems(
-    labels,
-    async (pending) => {
-      const { connection } = await call.coordinator("group", group, OffsetDelete);
-      const response = await call.send(connection, OffsetDelete, {
-        groupId: group,
-        topics: topicPartitionIndexes(pending.map((i) => list[i]!)).map((t) => ({
-          name: t.name,
-          partitions: t.partitionIndexes.map((partitionIndex) => ({ partitionIndex })),
-        })),
-      });
-      // A group-level error (GROUP_ID_NOT_FOUND, NOT_COORDINATOR…) concerns every partition.
-      if (response.errorCode !== 0) return failAll(pending, { error: kafkaError(response.errorCode) });
-      return partitionOutcomes(pending, labels, response.topics, (_, i) => list[i]!);
-    },
-    () => ({ type: "group", key: group }),
-  );
+  return onGroupCoordinator(call, group, "partitions", list, async (pending, labels) => {
+    const { connection } = await call.coordinator("group", group, OffsetDelete);
+    const response = await call.send(connection, OffsetDelete, {
+      groupId: group,
+      topics: topicPartitionIndexes(pending.map((i) => list[i]!)).map((t) => ({
+        name: t.name,
+        partitions: t.partitionIndexes.map((partitionIndex) => ({ partitionIndex })),
+      })),
+    });
+    // A group-level error (GROUP_ID_NOT_FOUND, NOT_COORDINATOR…) concerns every partition.
+    if (response.errorCode !== 0) return failAll(pending, { error: kafkaError(response.errorCode) });
+    return partitionOutcomes(pending, labels, response.topics, (_, i) => list[i]!);
+  });
 }
 
 /** Committed offset against the end of each partition the group has committed to. */

@@ -21,9 +21,17 @@ import {
 } from "../protocol/messages/index.js";
 import { Reader } from "../protocol/primitives/reader.js";
 import { type AclOperation, decodeAclOperations } from "./acls.js";
-import { failAll, matchOutcomes, outcomeOf } from "./outcomes.js";
+import { failAll, keyedOutcomes, matchOutcomes, outcomeOf } from "./outcomes.js";
 import type { AdminCall, ItemOutcome } from "./routing.js";
-import { checkArray, checkEach, checkIds, checkNonEmpty, checkStrings, checkUnique } from "./validate.js";
+import {
+  checkArray,
+  checkEach,
+  checkIds,
+  checkNonEmpty,
+  checkStrings,
+  checkUnique,
+  defineOperation,
+} from "./validate.js";
 
 /** Group protocol families (KIP-848 `consumer`, the older `classic`, KIP-932 `share`, KIP-1071 `streams`). */
 export type GroupType = "classic" | "consumer" | "share" | "streams";
@@ -241,65 +249,58 @@ function classicGroup(g: DescribeGroupsResponseDescribedGroup, coordinator: numb
  * group", which a classic group is not). A group that exists in neither form fails with
  * GROUP_ID_NOT_FOUND (Kafka 4.0+; older brokers describe it as state `Dead`).
  */
-export async function describeGroups(
-  call: AdminCall,
-  groupIds: readonly string[],
-  options: DescribeGroupsOptions = {},
-): Promise<GroupDescription[]> {
-  const ids = checkIds("groupIds", groupIds);
-  const includeAuthorizedOperations = options.includeAuthorizedOperations === true;
-  return call.toCoordinators("group", ConsumerGroupDescribe, ids, async (connection, nodeId, indices) => {
-    let out = new Map<number, ItemOutcome<GroupDescription>>();
-    let classic = indices;
-    let supportsConsumer = true;
-    try {
-      connection.versionFor(ConsumerGroupDescribe);
-    } catch {
-      supportsConsumer = false;
-    }
-    if (supportsConsumer) {
-      const response = await call.send(connection, ConsumerGroupDescribe, {
-        groupIds: indices.map((i) => ids[i]!),
-        includeAuthorizedOperations,
-      });
-      const byId = new Map(response.groups.map((g) => [g.groupId, g]));
-      const isConsumer = (i: number) =>
-        (byId.get(ids[i]!)?.errorCode ?? ErrorCode.GROUP_ID_NOT_FOUND) !== ErrorCode.GROUP_ID_NOT_FOUND;
-      classic = indices.filter((i) => !isConsumer(i));
-      out = matchOutcomes(
-        indices.filter(isConsumer),
-        (i) => byId.get(ids[i]!),
-        (g) => consumerGroup(g, nodeId),
-      );
-    }
-    if (classic.length > 0) {
-      const response = await call.send(connection, DescribeGroups, {
-        groups: classic.map((i) => ids[i]!),
-        includeAuthorizedOperations,
-      });
-      const byId = new Map(response.groups.map((g) => [g.groupId, g]));
-      const described = matchOutcomes(
-        classic,
-        (i) => byId.get(ids[i]!),
-        (g) => classicGroup(g, nodeId),
-      );
-      for (const [i, outcome] of described) out.set(i, outcome);
-    }
-    return out;
-  });
-}
+export const describeGroups = defineOperation({
+  ids: "groupIds",
+  run: async (call, ids, options: DescribeGroupsOptions): Promise<GroupDescription[]> => {
+    const includeAuthorizedOperations = options.includeAuthorizedOperations === true;
+    return call.toCoordinators("group", ConsumerGroupDescribe, ids, async (connection, nodeId, indices) => {
+      let out = new Map<number, ItemOutcome<GroupDescription>>();
+      let classic = indices;
+      let supportsConsumer = true;
+      try {
+        connection.versionFor(ConsumerGroupDescribe);
+      } catch {
+        supportsConsumer = false;
+      }
+      if (supportsConsumer) {
+        const response = await call.send(connection, ConsumerGroupDescribe, {
+          groupIds: indices.map((i) => ids[i]!),
+          includeAuthorizedOperations,
+        });
+        const byId = new Map(response.groups.map((g) => [g.groupId, g]));
+        const isConsumer = (i: number) =>
+          (byId.get(ids[i]!)?.errorCode ?? ErrorCode.GROUP_ID_NOT_FOUND) !== ErrorCode.GROUP_ID_NOT_FOUND;
+        classic = indices.filter((i) => !isConsumer(i));
+        out = matchOutcomes(
+          indices.filter(isConsumer),
+          (i) => byId.get(ids[i]!),
+          (g) => consumerGroup(g, nodeId),
+        );
+      }
+      if (classic.length > 0) {
+        const response = await call.send(connection, DescribeGroups, {
+          groups: classic.map((i) => ids[i]!),
+          includeAuthorizedOperations,
+        });
+        const byId = new Map(response.groups.map((g) => [g.groupId, g]));
+        const described = matchOutcomes(
+          classic,
+          (i) => byId.get(ids[i]!),
+          (g) => classicGroup(g, nodeId),
+        );
+        for (const [i, outcome] of described) out.set(i, outcome);
+      }
+      return out;
+    });
+  },
+});
 
 /** DeleteGroups on each group's coordinator. Only empty groups can be deleted (NON_EMPTY_GROUP). */
 export async function deleteGroups(call: AdminCall, groupIds: readonly string[]): Promise<string[]> {
   const ids = checkIds("groupIds", groupIds);
   return call.toCoordinators("group", DeleteGroups, ids, async (connection, _nodeId, indices) => {
     const response = await call.send(connection, DeleteGroups, { groupsNames: indices.map((i) => ids[i]!) });
-    const byId = new Map(response.results.map((r) => [r.groupId, r]));
-    return matchOutcomes(
-      indices,
-      (i) => byId.get(ids[i]!),
-      (r) => r.groupId,
-    );
+    return keyedOutcomes(indices, ids, response.results, (r) => r.groupId);
   });
 }
 

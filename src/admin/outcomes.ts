@@ -12,6 +12,11 @@ export function partitionLabel(topic: string, partition: number): string {
   return `${topic}-${partition}`;
 }
 
+/** The `{ topic, partition }` of an item that carries more (a query, an offset to delete before). */
+export function topicPartition(item: { topic: string; partition: number }): { topic: string; partition: number } {
+  return { topic: item.topic, partition: item.partition };
+}
+
 /** The outcome for a response's error code and message: a value when the code is 0. */
 export function outcomeOf<R>(
   errorCode: number,
@@ -47,6 +52,24 @@ export function matchOutcomes<E extends ResponseEntry, R>(
       );
   }
   return out;
+}
+
+/**
+ * {@link matchOutcomes} for a response that names its entries: item `i` finds the entry whose
+ * `keyOf` is `keys[i]` (a group id, a user) and becomes that key when the entry's code is 0.
+ */
+export function keyedOutcomes<E extends ResponseEntry>(
+  pending: readonly number[],
+  keys: readonly string[],
+  entries: readonly E[],
+  keyOf: (entry: E) => string,
+): Map<number, ItemOutcome<string>> {
+  const byKey = new Map(entries.map((e) => [keyOf(e), e]));
+  return matchOutcomes(
+    pending,
+    (i) => byKey.get(keys[i]!),
+    (e) => keyOf(e),
+  );
 }
 
 /**

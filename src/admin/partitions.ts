@@ -15,7 +15,7 @@ import {
 } from "../protocol/messages/index.js";
 import { groupByTopic, partitionLabel, partitionOutcomes, topicPartitionIndexes, valuesOf } from "./outcomes.js";
 import type { AdminCall, ItemOutcome } from "./routing.js";
-import { checkArray, checkEach, checkInt, checkOneOf, checkPartition, checkUnique } from "./validate.js";
+import { checkArray, checkInt, checkOneOf, checkPartition, checkUnique, defineOperation } from "./validate.js";
 
 /** A reassignment to start (`replicas`: the new replica list, preferred leader first) or cancel (`null`). */
 export interface PartitionReassignment {
@@ -60,12 +60,9 @@ function sortPartitions<T extends { topic: string; partition: number }>(list: T[
 }
 
 /** AlterPartitionReassignments on the controller. Returns the requests in input order. */
-export async function alterPartitionReassignments(
-  call: AdminCall,
-  reassignments: readonly PartitionReassignment[],
-  options: AlterReassignmentsOptions = {},
-): Promise<PartitionReassignment[]> {
-  const list = checkEach("reassignments", reassignments, (o, at) => {
+export const alterPartitionReassignments = defineOperation({
+  argument: "reassignments",
+  each: (o, at) => {
     if (o.replicas === undefined)
       throw new InvalidArgumentError(`${at}.replicas`, "must be a broker id list, or null to cancel");
     const replicas =
@@ -74,35 +71,37 @@ export async function alterPartitionReassignments(
         : checkArray<unknown>(`${at}.replicas`, o.replicas).map((b, j) => checkInt(`${at}.replicas[${j}]`, b, 0));
     if (replicas) checkUnique(`${at}.replicas`, replicas.map(String));
     return { ...checkPartition(at, o), replicas };
-  });
-  const labels = list.map((r) => partitionLabel(r.topic, r.partition));
-  checkUnique("reassignments", labels);
-  const allowReplicationFactorChange = options.allowReplicationFactorChange !== false;
-  return call.retryItems(labels, async (pending) => {
-    const connection = await call.controller(AlterPartitionReassignments);
-    if (!allowReplicationFactorChange && connection.versionFor(AlterPartitionReassignments) < 1) {
-      throw new InvalidArgumentError(
-        "allowReplicationFactorChange",
-        "false needs AlterPartitionReassignments v1 (Kafka 4.1+)",
+  },
+  run: async (call, list, options: AlterReassignmentsOptions): Promise<PartitionReassignment[]> => {
+    const labels = list.map((r) => partitionLabel(r.topic, r.partition));
+    checkUnique("reassignments", labels);
+    const allowReplicationFactorChange = options.allowReplicationFactorChange !== false;
+    return call.retryItems(labels, async (pending) => {
+      const connection = await call.controller(AlterPartitionReassignments);
+      if (!allowReplicationFactorChange && connection.versionFor(AlterPartitionReassignments) < 1) {
+        throw new InvalidArgumentError(
+          "allowReplicationFactorChange",
+          "false needs AlterPartitionReassignments v1 (Kafka 4.1+)",
+        );
+      }
+      const response = await call.send(
+        connection,
+        AlterPartitionReassignments,
+        {
+          timeoutMs: call.serverTimeoutMs(),
+          allowReplicationFactorChange,
+          topics: [...groupByTopic(pending.map((i) => list[i]!))].map(([name, rs]) => ({
+            name,
+            partitions: rs.map((r) => ({ partitionIndex: r.partition, replicas: r.replicas })),
+          })),
+        },
+        true,
       );
-    }
-    const response = await call.send(
-      connection,
-      AlterPartitionReassignments,
-      {
-        timeoutMs: call.serverTimeoutMs(),
-        allowReplicationFactorChange,
-        topics: [...groupByTopic(pending.map((i) => list[i]!))].map(([name, rs]) => ({
-          name,
-          partitions: rs.map((r) => ({ partitionIndex: r.partition, replicas: r.replicas })),
-        })),
-      },
-      true,
-    );
-    if (response.errorCode !== 0) throw kafkaError(response.errorCode, response.errorMessage);
-    return partitionOutcomes(pending, labels, response.responses, (_, i) => list[i]!);
-  });
-}
+      if (response.errorCode !== 0) throw kafkaError(response.errorCode, response.errorMessage);
+      return partitionOutcomes(pending, labels, response.responses, (_, i) => list[i]!);
+    });
+  },
+});
 
 /** ListPartitionReassignments on the controller: those in progress, optionally only among `partitions`. */
 export async function listPartitionReassignments(

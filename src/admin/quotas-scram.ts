@@ -14,7 +14,7 @@ import {
   DescribeClientQuotas,
   DescribeUserScramCredentials,
 } from "../protocol/messages/index.js";
-import { matchOutcomes } from "./outcomes.js";
+import { keyedOutcomes, matchOutcomes } from "./outcomes.js";
 import type { AdminCall } from "./routing.js";
 import {
   checkArray,
@@ -25,6 +25,7 @@ import {
   checkOneOf,
   checkStrings,
   checkUnique,
+  defineOperation,
 } from "./validate.js";
 
 const pbkdf2Async = promisify(pbkdf2);
@@ -156,12 +157,9 @@ export async function describeClientQuotas(
 }
 
 /** AlterClientQuotas. Returns the entities in input order. */
-export async function alterClientQuotas(
-  call: AdminCall,
-  alterations: readonly QuotaAlteration[],
-  options: AlterQuotasOptions = {},
-): Promise<QuotaEntity[]> {
-  const list = checkEach("alterations", alterations, (o, at) => {
+export const alterClientQuotas = defineOperation({
+  argument: "alterations",
+  each: (o, at) => {
     const entity = checkEntity(`${at}.entity`, o.entity);
     const set = Object.entries(o.set === undefined ? {} : checkObject(`${at}.set`, o.set)).map(([key, value]) => {
       if (typeof value !== "number" || !Number.isFinite(value) || value < 0) {
@@ -186,23 +184,25 @@ export async function alterClientQuotas(
       }
     }
     return { entity, ops };
-  });
-  const labels = list.map((a) => entityKey(a.entity));
-  checkUnique("alterations", labels);
-  const validateOnly = options.validateOnly === true;
-  return call.retryItems(labels, async (pending) => {
-    const r = await call.sendToAny(AlterClientQuotas, {
-      entries: pending.map((i) => list[i] as (typeof list)[number]),
-      validateOnly,
+  },
+  run: async (call, list, options: AlterQuotasOptions): Promise<QuotaEntity[]> => {
+    const labels = list.map((a) => entityKey(a.entity));
+    checkUnique("alterations", labels);
+    const validateOnly = options.validateOnly === true;
+    return call.retryItems(labels, async (pending) => {
+      const r = await call.sendToAny(AlterClientQuotas, {
+        entries: pending.map((i) => list[i] as (typeof list)[number]),
+        validateOnly,
+      });
+      const byKey = new Map(r.entries.map((e) => [entityKey(e.entity), e]));
+      return matchOutcomes(
+        pending,
+        (i) => byKey.get(labels[i]!),
+        (_, i) => entityOf(list[i]!.entity),
+      );
     });
-    const byKey = new Map(r.entries.map((e) => [entityKey(e.entity), e]));
-    return matchOutcomes(
-      pending,
-      (i) => byKey.get(labels[i]!),
-      (_, i) => entityOf(list[i]!.entity),
-    );
-  });
-}
+  },
+});
 
 /**
  * DescribeUserScramCredentials for `users` (in input order; a user without credentials fails
@@ -262,12 +262,7 @@ async function alterScram(
       deletions: pending.flatMap((i) => (built[i]?.deletion ? [built[i].deletion] : [])),
       upsertions: pending.flatMap((i) => (built[i]?.upsertion ? [built[i].upsertion] : [])),
     });
-    const byUser = new Map(r.results.map((x) => [x.user, x]));
-    return matchOutcomes(
-      pending,
-      (i) => byUser.get(users[i]!),
-      (x) => x.user,
-    );
+    return keyedOutcomes(pending, users, r.results, (x) => x.user);
   });
 }
 

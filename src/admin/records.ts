@@ -16,6 +16,7 @@ import {
   outcomeOf,
   partitionLabel,
   partitionOutcomes,
+  topicPartition,
 } from "./outcomes.js";
 import type { AdminCall } from "./routing.js";
 import {
@@ -196,8 +197,7 @@ export async function listOffsets(
       true,
     );
     return partitionOutcomes(indices, labels, response.topics, (r, i) => ({
-      topic: list[i]!.topic,
-      partition: list[i]!.partition,
+      ...topicPartition(list[i]!),
       offset: r.offset,
       timestamp: Number(r.timestamp),
       leaderEpoch: r.leaderEpoch,
@@ -230,8 +230,7 @@ export async function deleteRecords(
       true,
     );
     return partitionOutcomes(indices, labels, response.topics, (r, i) => ({
-      topic: list[i]!.topic,
-      partition: list[i]!.partition,
+      ...topicPartition(list[i]!),
       lowWatermark: r.lowWatermark,
     }));
   });

@@ -110,29 +110,22 @@ export async function createDelegationToken(
   });
 }
 
+/** What renewing or expiring a token answers: its new expiry, epoch milliseconds. */
+type Expiry = { expiryTimestamp: number };
+
 /** RenewDelegationToken: pushes the expiry out by `renewPeriodMs` (default the broker's renew interval). */
-export async function renewDelegationToken(
-  call: AdminCall,
-  hmac: Buffer,
-  renewPeriodMs?: number,
-): Promise<{ expiryTimestamp: number }> {
-  const mac = checkHmac(hmac);
-  const period = checkPeriod("renewPeriodMs", renewPeriodMs, 0);
-  return call.retryAny(RenewDelegationToken, { hmac: mac, renewPeriodMs: period }, expiryOf);
+export async function renewDelegationToken(call: AdminCall, hmac: Buffer, renewPeriodMs?: number): Promise<Expiry> {
+  const request = { hmac: checkHmac(hmac), renewPeriodMs: checkPeriod("renewPeriodMs", renewPeriodMs, 0) };
+  return call.retryAny(RenewDelegationToken, request, expiryOf);
 }
 
 /**
- * ExpireDelegationToken: moves the expiry to now + `expiryTimePeriodMs`; left out (or negative)
- * expires the token at once.
+ * ExpireDelegationToken: moves the expiry to now + `periodMs` (the request's `expiryTimePeriodMs`);
+ * left out (or negative) expires the token at once.
  */
-export async function expireDelegationToken(
-  call: AdminCall,
-  hmac: Buffer,
-  expiryTimePeriodMs?: number,
-): Promise<{ expiryTimestamp: number }> {
-  const mac = checkHmac(hmac);
-  const period = checkPeriod("expiryTimePeriodMs", expiryTimePeriodMs, -1);
-  return call.retryAny(ExpireDelegationToken, { hmac: mac, expiryTimePeriodMs: period }, expiryOf);
+export async function expireDelegationToken(call: AdminCall, hmac: Buffer, periodMs?: number): Promise<Expiry> {
+  const request = { hmac: checkHmac(hmac), expiryTimePeriodMs: checkPeriod("expiryTimePeriodMs", periodMs, -1) };
+  return call.retryAny(ExpireDelegationToken, request, expiryOf);
 }
 
 /** A token period on the wire: -1 when left out (the broker's default, or "at once"), else checked. */
@@ -140,7 +133,7 @@ function checkPeriod(argument: string, periodMs: number | undefined, min: number
   return periodMs === undefined ? -1n : BigInt(checkInt(argument, periodMs, min, Number.MAX_SAFE_INTEGER));
 }
 
-function expiryOf(r: { expiryTimestampMs: bigint }): { expiryTimestamp: number } {
+function expiryOf(r: { expiryTimestampMs: bigint }): Expiry {
   return { expiryTimestamp: Number(r.expiryTimestampMs) };
 }
 

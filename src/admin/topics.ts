@@ -21,7 +21,15 @@ import { type AclOperation, decodeAclOperations } from "./acls.js";
 import { type ConfigEntry, configEntry } from "./configs.js";
 import { matchOutcomes, type ResponseEntry } from "./outcomes.js";
 import type { AdminCall } from "./routing.js";
-import { checkArray, checkEach, checkInt, checkObject, checkTopicName, checkUnique } from "./validate.js";
+import {
+  checkArray,
+  checkInt,
+  checkObject,
+  checkTopicName,
+  checkUnique,
+  defineOperation,
+  type Operation,
+} from "./validate.js";
 
 /** A topic to create. */
 export interface NewTopic {
@@ -144,12 +152,9 @@ function checkConfigs(argument: string, value: unknown): { name: string; value: 
 }
 
 /** CreateTopics on the controller. */
-export async function createTopics(
-  call: AdminCall,
-  topics: readonly NewTopic[],
-  options: ValidateOnlyOptions = {},
-): Promise<CreatedTopic[]> {
-  const list = checkEach("topics", topics, (o, at) => {
+export const createTopics = toController({
+  argument: "topics",
+  each: (o, at) => {
     const name = checkTopicName(`${at}.name`, o.name);
     const assignments = o.assignments === undefined ? [] : checkAssignments(`${at}.assignments`, o.assignments);
     if (assignments.length > 0 && (o.numPartitions !== undefined || o.replicationFactor !== undefined)) {
@@ -164,59 +169,67 @@ export async function createTopics(
       assignments: assignments.map((brokerIds, partitionIndex) => ({ partitionIndex, brokerIds })),
       configs: checkConfigs(`${at}.configs`, o.configs),
     };
-  });
-  const validateOnly = options.validateOnly === true;
-  return toController(
-    call,
-    "topics",
-    list,
-    (t) => t.name,
-    validateOnly,
-    async (pending) =>
-      (
-        await call.sendToController(
-          CreateTopics,
-          { topics: pending, timeoutMs: call.serverTimeoutMs(), validateOnly },
-          true,
-        )
-      ).topics,
-    (t): CreatedTopic => ({
-      name: t.name,
-      topicId: t.topicId,
-      numPartitions: t.numPartitions,
-      replicationFactor: t.replicationFactor,
-      configs: (t.configs ?? []).map(configEntry),
-    }),
-  );
-}
+  },
+  nameOf: (t) => t.name,
+  send: async (call, pending, validateOnly) =>
+    (
+      await call.sendToController(
+        CreateTopics,
+        { topics: pending, timeoutMs: call.serverTimeoutMs(), validateOnly },
+        true,
+      )
+    ).topics,
+  value: (t): CreatedTopic => ({
+    name: t.name,
+    topicId: t.topicId,
+    numPartitions: t.numPartitions,
+    replicationFactor: t.replicationFactor,
+    configs: (t.configs ?? []).map(configEntry),
+  }),
+});
 
 /**
  * CreateTopics and CreatePartitions: items named by topic (once each) go to the controller,
  * whose answer names each topic again; `send` sends the pending items and returns the answers.
+ * Defines the operation: `each` checks an item, as for {@link defineOperation}.
  */
-async function toController<T, E extends ResponseEntry & { name: string }, R>(
-  call: AdminCall,
-  argument: string,
-  list: readonly T[],
-  nameOf: (item: T) => string,
-  validateOnly: boolean,
-  send: (pending: T[]) => Promise<readonly E[]>,
-  value: (entry: E, item: T) => R,
-): Promise<R[]> {
-  const names = list.map(nameOf);
-  checkUnique(argument, names);
-  const done = await call.retryItems(names, async (pending) => {
-    const byName = new Map((await send(pending.map((i) => list[i] as T))).map((e) => [e.name, e]));
-    return matchOutcomes(
-      pending,
-      (i) => byName.get(names[i]!),
-      (e, i) => value(e, list[i] as T),
-    );
+function toController<T, E extends ResponseEntry & { name: string }, R>(spec: {
+  argument: string;
+  each: (item: Record<string, unknown>, at: string) => T;
+  nameOf: (item: T) => string;
+  send: (call: AdminCall, pending: T[], validateOnly: boolean) => Promise<readonly E[]>;
+  value: (entry: E, item: T) => R;
+}): Operation<ValidateOnlyOptions, R[]> {
+  const { argument, each, nameOf, send, value } = spec;
+  return defineOperation({
+    argument,
+    each,
+    run: async (call, list, options: ValidateOnlyOptions) => {
+      const validateOnly = options.validateOnly === true;
+      const names = list.map(nameOf);
+      checkUnique(argument, names);
+      const done = await call.retryItems(names, async (pending) => {
+        const byName = new Map(
+          (
+            await send(
+              call,
+              pending.map((i) => list[i] as T),
+              validateOnly,
+            )
+          ).map((e) => [e.name, e]),
+        );
+        return matchOutcomes(
+          pending,
+          (i) => byName.get(names[i]!),
+          (e, i) => value(e, list[i] as T),
+        );
+      });
+      // Our metadata may have cached these names as unknown, or with their old partition counts:
+      // the next leader lookup must refresh.
+      if (!validateOnly) call.client.invalidateLeader();
+      return done;
+    },
   });
-  // Our metadata may have cached these names as unknown, or with their old partition counts:
-  // the next leader lookup must refresh.
-  if (!validateOnly) call.client.invalidateLeader();
-  return done;
 }
 
 /** DeleteTopics on the controller, by name or by topic id. */
@@ -468,37 +481,27 @@ async function describeByMetadata(
 }
 
 /** CreatePartitions on the controller. */
-export async function createPartitions(
-  call: AdminCall,
-  increases: readonly NewPartitions[],
-  options: ValidateOnlyOptions = {},
-): Promise<NewPartitions[]> {
-  const list = checkEach("increases", increases, (o, at) => {
+export const createPartitions = toController({
+  argument: "increases",
+  each: (o, at) => {
     const topic = checkTopicName(`${at}.topic`, o.topic);
     const count = checkInt(`${at}.count`, o.count, 1);
     const assignments = o.assignments === undefined ? undefined : checkAssignments(`${at}.assignments`, o.assignments);
     return { topic, count, ...(assignments ? { assignments } : {}) };
-  });
-  const validateOnly = options.validateOnly === true;
-  return toController(
-    call,
-    "increases",
-    list,
-    (p) => p.topic,
-    validateOnly,
-    async (pending) => {
-      const topics = pending.map((p) => ({
-        name: p.topic,
-        count: p.count,
-        assignments: p.assignments ? p.assignments.map((brokerIds) => ({ brokerIds })) : null,
-      }));
-      const response = await call.sendToController(
-        CreatePartitions,
-        { topics, timeoutMs: call.serverTimeoutMs(), validateOnly },
-        true,
-      );
-      return response.results;
-    },
-    (_, p) => p,
-  );
-}
+  },
+  nameOf: (p) => p.topic,
+  send: async (call, pending, validateOnly) => {
+    const topics = pending.map((p) => ({
+      name: p.topic,
+      count: p.count,
+      assignments: p.assignments ? p.assignments.map((brokerIds) => ({ brokerIds })) : null,
+    }));
+    const response = await call.sendToController(
+      CreatePartitions,
+      { topics, timeoutMs: call.serverTimeoutMs(), validateOnly },
+      true,
+    );
+    return response.results;
+  },
+  value: (_, p): NewPartitions => p,
+});

@@ -23,6 +23,7 @@ import {
   checkPartition,
   checkStrings,
   checkUnique,
+  defineOperation,
 } from "./validate.js";
 
 /** Options of {@link listTransactions}. */
@@ -203,32 +204,32 @@ export async function describeProducers(
 }
 
 /** InitProducerId for each transactional id on its coordinator; see the module comment. */
-export async function fenceProducers(
-  call: AdminCall,
-  transactionalIds: readonly string[],
-  options: FenceProducersOptions = {},
-): Promise<FencedProducer[]> {
-  const ids = checkIds("transactionalIds", transactionalIds);
-  const transactionTimeoutMs =
-    options.transactionTimeoutMs === undefined ? 1 : checkInt("transactionTimeoutMs", options.transactionTimeoutMs, 1);
-  return call.toCoordinators("transaction", InitProducerId, ids, async (connection, _nodeId, indices) => {
-    // InitProducerId takes one transactional id per request; they share the connection.
-    const answers = await Promise.all(
-      indices.map((i) =>
-        call.send(connection, InitProducerId, {
-          transactionalId: ids[i]!,
-          transactionTimeoutMs,
-          producerId: -1n,
-          producerEpoch: -1,
-          enable2Pc: false,
-          keepPreparedTxn: false,
-        }),
-      ),
-    );
-    return matchOutcomes(
-      indices,
-      (_, at) => answers[at],
-      (r, i) => ({ transactionalId: ids[i]!, producerId: r.producerId, producerEpoch: r.producerEpoch }),
-    );
-  });
-}
+export const fenceProducers = defineOperation({
+  ids: "transactionalIds",
+  run: async (call, ids, options: FenceProducersOptions): Promise<FencedProducer[]> => {
+    const transactionTimeoutMs =
+      options.transactionTimeoutMs === undefined
+        ? 1
+        : checkInt("transactionTimeoutMs", options.transactionTimeoutMs, 1);
+    return call.toCoordinators("transaction", InitProducerId, ids, async (connection, _nodeId, indices) => {
+      // InitProducerId takes one transactional id per request; they share the connection.
+      const answers = await Promise.all(
+        indices.map((i) =>
+          call.send(connection, InitProducerId, {
+            transactionalId: ids[i]!,
+            transactionTimeoutMs,
+            producerId: -1n,
+            producerEpoch: -1,
+            enable2Pc: false,
+            keepPreparedTxn: false,
+          }),
+        ),
+      );
+      return matchOutcomes(
+        indices,
+        (_, at) => answers[at],
+        (r, i) => ({ transactionalId: ids[i]!, producerId: r.producerId, producerEpoch: r.producerEpoch }),
+      );
+    });
+  },
+});

@@ -4,6 +4,7 @@
  * the argument (`topics[2].numPartitions`) and the allowed range.
  */
 import { InvalidArgumentError } from "../protocol/errors.js";
+import type { AdminCall } from "./routing.js";
 
 /** Kafka's topic name rule: 1–249 of `[a-zA-Z0-9._-]`, and not `.` or `..`. */
 const TOPIC_NAME = /^[a-zA-Z0-9._-]{1,249}$/;
@@ -113,5 +114,38 @@ export function checkPartition(argument: string, value: unknown): { topic: strin
   return {
     topic: checkTopicName(`${argument}.topic`, o.topic),
     partition: checkInt(`${argument}.partition`, o.partition, 0),
+  };
+}
+
+/** An admin operation as {@link defineOperation} makes it: the call, the list argument, the options. */
+export type Operation<O, R> = (call: AdminCall, items: unknown, options?: O) => Promise<R>;
+
+/**
+ * An operation's opening, written once: the returned function checks its list argument
+ * (before any request, so a bad list costs no round trip), defaults the options to `{}`, and
+ * hands both to `run`, which states only what differs. The list is either objects named
+ * `argument`, each checked by `each` as {@link checkEach} does, or distinct ids named `ids`
+ * (group or transactional ids, checked by {@link checkIds}).
+ */
+export function defineOperation<T, O, R>(spec: {
+  argument: string;
+  each: (item: Record<string, unknown>, at: string) => T;
+  run: (call: AdminCall, list: T[], options: O) => Promise<R>;
+}): Operation<O, R>;
+export function defineOperation<O, R>(spec: {
+  ids: string;
+  run: (call: AdminCall, ids: string[], options: O) => Promise<R>;
+}): Operation<O, R>;
+export function defineOperation<O, R>(spec: {
+  argument?: string;
+  each?: (item: Record<string, unknown>, at: string) => unknown;
+  ids?: string;
+  // Method syntax: its parameters are bivariant, so both overloads' `run` fit.
+  run(call: AdminCall, list: unknown, options: O): Promise<R>;
+}): Operation<O, R> {
+  const { argument, each, ids, run } = spec;
+  return async (call, items, options) => {
+    const list = ids === undefined ? checkEach(argument!, items, each!) : checkIds(ids, items);
+    return run(call, list, options === undefined ? ({} as O) : options);
   };
 }
