@@ -6,15 +6,7 @@
 import { InvalidArgumentError } from "../protocol/errors.js";
 import type { CompressionCodec } from "../protocol/records/compression/index.js";
 import type { RecordData } from "../protocol/records/index.js";
-import {
-  boolOption,
-  checkOptionsObject,
-  intOption,
-  type OptionKeys,
-  oneOfOption,
-  optionalFunctionOption,
-  optionalStringOption,
-} from "../util/options.js";
+import * as option from "../util/options.js";
 import { type Partitioner, roundRobinPartitioner } from "./partitioner.js";
 
 /** Turns a user key or value into bytes (or a string, written as UTF-8). */
@@ -99,7 +91,7 @@ const PRODUCER_OPTION_KEYS = {
   valueSerializer: true,
   transactionalId: true,
   transactionTimeoutMs: true,
-} satisfies OptionKeys<ProducerOptions>;
+} satisfies option.OptionKeys<ProducerOptions>;
 
 /** Options after defaults and checks. */
 export interface ResolvedProducerOptions {
@@ -129,13 +121,13 @@ const CODECS: readonly CompressionCodec[] = ["none", "gzip", "snappy", "lz4", "z
 
 /** Applies defaults and checks every option; throws InvalidArgumentError naming the option. */
 export function resolveProducerOptions(options: ProducerOptions<never, never> = {}): ResolvedProducerOptions {
-  checkOptionsObject(options, PRODUCER_OPTION_KEYS, "producer");
+  option.checkOptionsObject(options, PRODUCER_OPTION_KEYS, "producer");
   const acksRaw = options.acks ?? "all";
   if (acksRaw !== "all" && acksRaw !== 0 && acksRaw !== 1 && acksRaw !== -1) {
     throw new InvalidArgumentError("acks", `must be 0, 1, -1 or "all", got ${JSON.stringify(acksRaw)}`);
   }
   const acks = acksRaw === "all" ? -1 : acksRaw;
-  const transactionalId = optionalStringOption(options, "transactionalId");
+  const transactionalId = option.optionalStringOption(options, "transactionalId");
   if (transactionalId !== undefined) {
     // Transactions are built on idempotence: the coordinator tracks the producer id/epoch.
     if (options.idempotent === false) {
@@ -153,22 +145,28 @@ export function resolveProducerOptions(options: ProducerOptions<never, never> = 
       "applies only to a transactional producer (set transactionalId)",
     );
   }
-  const idempotent = boolOption(options, "idempotent", true);
+  const idempotent = option.boolOption(options, "idempotent", true);
   if (idempotent && acks !== -1) {
     throw new InvalidArgumentError(
       "acks",
       'must be "all" when idempotent is true (set idempotent: false to use acks 0 or 1)',
     );
   }
-  const compression = oneOfOption(options, "compression", CODECS, "none");
-  const maxInFlight = intOption(options, "maxInFlight", 5, 1, idempotent ? 5 : 1000);
-  const maxRequestBytes = intOption(options, "maxRequestBytes", 1024 * 1024, 1024);
+  const compression = option.oneOfOption(options, "compression", CODECS, "none");
+  const maxInFlight = option.intOption(options, "maxInFlight", 5, 1, idempotent ? 5 : 1000);
+  const maxRequestBytes = option.intOption(options, "maxRequestBytes", 1024 * 1024, 1024);
   // The default yields to a smaller maxRequestBytes; an explicit batchBytes must fit in it.
-  const batchBytes = intOption(options, "batchBytes", Math.min(256 * 1024, maxRequestBytes - 2048), 1, maxRequestBytes);
-  const retryBackoffMs = intOption(options, "retryBackoffMs", 100, 0);
-  const requestTimeoutMs = intOption(options, "requestTimeoutMs", 30_000, 1, 2_147_483_647);
-  const lingerMs = intOption(options, "lingerMs", 5, 0);
-  const deliveryTimeoutMs = intOption(options, "deliveryTimeoutMs", 120_000, 1);
+  const batchBytes = option.intOption(
+    options,
+    "batchBytes",
+    Math.min(256 * 1024, maxRequestBytes - 2048),
+    1,
+    maxRequestBytes,
+  );
+  const retryBackoffMs = option.intOption(options, "retryBackoffMs", 100, 0);
+  const requestTimeoutMs = option.intOption(options, "requestTimeoutMs", 30_000, 1, 2_147_483_647);
+  const lingerMs = option.intOption(options, "lingerMs", 5, 0);
+  const deliveryTimeoutMs = option.intOption(options, "deliveryTimeoutMs", 120_000, 1);
   if (deliveryTimeoutMs < lingerMs + requestTimeoutMs) {
     throw new InvalidArgumentError(
       "deliveryTimeoutMs",
@@ -185,8 +183,8 @@ export function resolveProducerOptions(options: ProducerOptions<never, never> = 
   if (level !== undefined && (typeof level !== "number" || !Number.isInteger(level))) {
     throw new InvalidArgumentError("compressionLevel", "must be an integer");
   }
-  optionalFunctionOption(options, "keySerializer");
-  optionalFunctionOption(options, "valueSerializer");
+  option.optionalFunctionOption(options, "keySerializer");
+  option.optionalFunctionOption(options, "valueSerializer");
   return {
     acks,
     idempotent,
@@ -198,13 +196,13 @@ export function resolveProducerOptions(options: ProducerOptions<never, never> = 
     deliveryTimeoutMs,
     requestTimeoutMs,
     retryBackoffMs,
-    retryBackoffMaxMs: Math.max(retryBackoffMs, intOption(options, "retryBackoffMaxMs", 1000, 0)),
-    bufferMemory: intOption(options, "bufferMemory", 32 * 1024 * 1024, 1024),
-    maxBlockMs: intOption(options, "maxBlockMs", 60_000, 0),
+    retryBackoffMaxMs: Math.max(retryBackoffMs, option.intOption(options, "retryBackoffMaxMs", 1000, 0)),
+    bufferMemory: option.intOption(options, "bufferMemory", 32 * 1024 * 1024, 1024),
+    maxBlockMs: option.intOption(options, "maxBlockMs", 60_000, 0),
     maxRequestBytes,
     partitioner,
-    allowAutoTopicCreation: boolOption(options, "allowAutoTopicCreation", true),
+    allowAutoTopicCreation: option.boolOption(options, "allowAutoTopicCreation", true),
     transactionalId,
-    transactionTimeoutMs: intOption(options, "transactionTimeoutMs", 60_000, 1),
+    transactionTimeoutMs: option.intOption(options, "transactionTimeoutMs", 60_000, 1),
   };
 }

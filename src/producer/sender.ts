@@ -51,6 +51,9 @@ export interface SenderHooks {
   onRequestDone(): void;
 }
 
+/** Work the sender starts in the background and must not start twice. */
+type BackgroundTask = "identity" | "metadata";
+
 /** See the module comment. */
 export class Sender {
   readonly #client: Cluster;
@@ -69,8 +72,8 @@ export class Sender {
   /** A partition lost a sequenced batch (or the broker lost our state): bump before sending more. */
   #bumpNeeded = false;
   #bumpingEpoch = false;
-  #gettingIdentity = false;
-  #refreshing = false;
+  /** Background work under way, each kind at most once at a time. */
+  readonly #running: Record<BackgroundTask, boolean> = { identity: false, metadata: false };
   /** Produce requests sent (for tests and metrics). */
   requests = 0;
   /** Batches put back for another attempt (for tests and metrics). */
@@ -238,26 +241,20 @@ export class Sender {
   }
 
   #ensureIdentity(): void {
-    if (this.#gettingIdentity || !this.#idempotence) return;
-    this.#gettingIdentity = true;
-    this.#idempotence.ensure().then(
-      () => {
-        this.#gettingIdentity = false;
-        this.wake();
-      },
-      (err: Error) => {
-        this.#gettingIdentity = false;
-        // No broker reachable (yet): keep trying; the batches' delivery deadlines bound the
-        // wait. A refusal (e.g. authorization) stays a refusal: fail what is waiting.
-        if (isRetriable(err)) {
-          this.#noteError(err);
-          this.#schedule(Date.now() + this.#options.retryBackoffMs);
-        } else {
-          for (const q of this.#accumulator.queues()) for (const b of q.ready.splice(0)) this.#fail(b, err);
-        }
-      },
-    );
+    if (this.#running.identity || !this.#idempotence) return;
+    this.#running.identity = true;
+    this.#whenDone("identity", this.#idempotence.ensure(), this.#onIdentityError);
   }
+
+  // No broker reachable (yet): keep trying; the batches' delivery deadlines bound the wait. A
+  // refusal (e.g. authorization) stays a refusal: fail what is waiting.
+  readonly #onIdentityError = (err: Error): void => {
+    if (isRetriable(err)) {
+      this.#retryLater(err);
+    } else {
+      for (const q of this.#accumulator.queues()) for (const b of q.ready.splice(0)) this.#fail(b, err);
+    }
+  };
 
   /** Remembers a failure that is not any one batch's, as the cause for batches that then time out. */
   #noteError(err: unknown): void {
@@ -265,17 +262,30 @@ export class Sender {
   }
 
   #refreshMetadata(): void {
-    if (this.#refreshing) return;
-    this.#refreshing = true;
-    this.#client.refreshMetadata().then(
+    if (this.#running.metadata) return;
+    this.#running.metadata = true;
+    this.#whenDone("metadata", this.#client.refreshMetadata(), this.#retryLater);
+  }
+
+  /** Notes `err` for the waiting batches and runs the loop again after the retry backoff. */
+  readonly #retryLater = (err: unknown): void => {
+    this.#noteError(err);
+    this.#schedule(Date.now() + this.#options.retryBackoffMs);
+  };
+
+  /**
+   * Clears `task`'s running flag once `work` settles, then wakes the loop or hands the error to
+   * `onError`. The handlers are fields, so starting a task makes no closures beyond these two.
+   */
+  #whenDone(task: BackgroundTask, work: Promise<unknown>, onError: (err: Error) => void): void {
+    work.then(
       () => {
-        this.#refreshing = false;
+        this.#running[task] = false;
         this.wake();
       },
-      (err: unknown) => {
-        this.#refreshing = false;
-        this.#noteError(err);
-        this.#schedule(Date.now() + this.#options.retryBackoffMs);
+      (err: Error) => {
+        this.#running[task] = false;
+        onError(err);
       },
     );
   }

@@ -133,24 +133,22 @@ export function emitApi(request: MessageSpec, response: MessageSpec): ApiModule 
       : Number.isFinite(firstFlexible)
         ? `responseHeaderVersion: (v: number) => (v >= ${firstFlexible} ? 1 : 0),`
         : "responseHeaderVersion: (_v: number) => 0,",
-    `encodeRequest(w: Writer, m: ${request.name}, v: number): void {`,
-    `checkVersion(CONTEXT_REQ, v, ${floor}, ${maxCodecVersion});`,
-    `write${request.name}(w, m, v);`,
-    "},",
-    `decodeRequest(r: Reader, v: number): ${request.name} {`,
-    `checkVersion(CONTEXT_REQ, v, ${floor}, ${maxCodecVersion});`,
-    'r.context = CONTEXT_REQ + " v" + v;',
-    `return read${request.name}(r, v);`,
-    "},",
-    `encodeResponse(w: Writer, m: ${response.name}, v: number): void {`,
-    `checkVersion(CONTEXT_RES, v, ${floor}, ${maxCodecVersion});`,
-    `write${response.name}(w, m, v);`,
-    "},",
-    `decodeResponse(r: Reader, v: number): ${response.name} {`,
-    `checkVersion(CONTEXT_RES, v, ${floor}, ${maxCodecVersion});`,
-    'r.context = CONTEXT_RES + " v" + v;',
-    `return read${response.name}(r, v);`,
-    "},",
+    ...(
+      [
+        ["Request", "CONTEXT_REQ", request.name],
+        ["Response", "CONTEXT_RES", response.name],
+      ] as const
+    ).flatMap(([side, context, type]) => [
+      `encode${side}(w: Writer, m: ${type}, v: number): void {`,
+      `checkVersion(${context}, v, ${floor}, ${maxCodecVersion});`,
+      `write${type}(w, m, v);`,
+      "},",
+      `decode${side}(r: Reader, v: number): ${type} {`,
+      `checkVersion(${context}, v, ${floor}, ${maxCodecVersion});`,
+      `r.context = ${context} + " v" + v;`,
+      `return read${type}(r, v);`,
+      "},",
+    ]),
     "};",
   ];
   const text = body.join("\n");

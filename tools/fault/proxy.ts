@@ -426,6 +426,26 @@ export class FaultProxy {
     }
   }
 
+  /** One direction of `link`: delayed by that direction's latency and counted in its stats. */
+  #pipe(
+    link: Link,
+    direction: keyof Latency,
+    from: Socket,
+    to: Socket,
+    transform: (frame: Buffer) => Buffer | Promise<Buffer>,
+  ): Pipe {
+    const counter = direction === "toBroker" ? "framesToBroker" : "framesToClient";
+    return new Pipe(
+      this,
+      link,
+      from,
+      to,
+      () => this.#latency[direction],
+      transform,
+      () => this.#stats[counter]++,
+    );
+  }
+
   #accept(upstream: string, client: Socket): void {
     if (this.#closed) {
       client.destroy();
@@ -436,24 +456,8 @@ export class FaultProxy {
     const upstreamSocket = netConnect({ host, port, noDelay: true });
     const link: Link = { client, upstream: upstreamSocket, pending: new Map(), closed: false };
     this.#links.add(link);
-    const toBroker = new Pipe(
-      this,
-      link,
-      client,
-      upstreamSocket,
-      () => this.#latency.toBroker,
-      (frame) => this.#onRequest(link, frame),
-      () => this.#stats.framesToBroker++,
-    );
-    const toClient = new Pipe(
-      this,
-      link,
-      upstreamSocket,
-      client,
-      () => this.#latency.toClient,
-      (frame) => this.#onResponse(link, frame),
-      () => this.#stats.framesToClient++,
-    );
+    const toBroker = this.#pipe(link, "toBroker", client, upstreamSocket, (frame) => this.#onRequest(link, frame));
+    const toClient = this.#pipe(link, "toClient", upstreamSocket, client, (frame) => this.#onResponse(link, frame));
     const wire = (socket: Socket, pipe: Pipe) => {
       const decoder = new FrameDecoder(MAX_FRAME_BYTES, (frame) => pipe.push(frame));
       socket.on("data", (chunk: Buffer) => {

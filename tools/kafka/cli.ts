@@ -25,6 +25,16 @@ async function readState(): Promise<KafkaClusterInfo | undefined> {
   return JSON.parse(await readFile(CLI_STATE_FILE, "utf8")) as KafkaClusterInfo;
 }
 
+/** The broker this CLI recorded, or undefined after telling `report` that there is none. */
+async function recordedState(
+  missing: string,
+  report: (line: string) => void = console.log,
+): Promise<KafkaClusterInfo | undefined> {
+  const state = await readState();
+  if (!state) report(missing);
+  return state;
+}
+
 function describe(info: KafkaClusterInfo): string {
   const lines = [`mode:       ${info.mode}`, `bootstrap:  ${info.bootstrap}`];
   if (info.transactionVersion !== undefined) lines.push(`txn ver.:   transaction.version=${info.transactionVersion}`);
@@ -53,11 +63,8 @@ function envLine(info: KafkaClusterInfo): string {
 }
 
 async function stop(): Promise<void> {
-  const state = await readState();
-  if (!state) {
-    console.log("no broker started by this CLI is recorded");
-    return;
-  }
+  const state = await recordedState("no broker started by this CLI is recorded");
+  if (!state) return;
   await stopPids(state.nodes.map((n) => n.pid));
   await rm(state.dataDir, { recursive: true, force: true });
   await rm(CLI_STATE_FILE, { force: true });
@@ -96,11 +103,11 @@ async function main(argv: string[]): Promise<number> {
       return 0;
     }
     case "env": {
-      const state = await readState();
-      if (!state) {
-        console.error("no broker started by this CLI is recorded (npm run kafka -- start)");
-        return 1;
-      }
+      const state = await recordedState(
+        "no broker started by this CLI is recorded (npm run kafka -- start)",
+        console.error,
+      );
+      if (!state) return 1;
       console.log(envLine(state));
       return 0;
     }
@@ -108,11 +115,8 @@ async function main(argv: string[]): Promise<number> {
       await stop();
       return 0;
     case "status": {
-      const state = await readState();
-      if (!state) {
-        console.log("not running (nothing recorded)");
-        return 1;
-      }
+      const state = await recordedState("not running (nothing recorded)");
+      if (!state) return 1;
       console.log(describe(state));
       const first = state.nodes[0];
       try {

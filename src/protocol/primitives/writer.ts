@@ -32,15 +32,19 @@ export class Writer {
     this.buf = initialSize > 0 ? Buffer.allocUnsafe(initialSize) : EMPTY;
   }
 
-  /** Makes room for `n` more bytes, doubling so that appends stay amortised O(1). */
-  ensure(n: number): void {
+  /**
+   * Makes room for `n` more bytes, doubling so that appends stay amortised O(1); returns the
+   * buffer to write them into (a new one when it grew, so take it from here, not before).
+   */
+  ensure(n: number): Buffer {
     const need = this.pos + n;
-    if (need <= this.buf.length) return;
+    if (need <= this.buf.length) return this.buf;
     let size = this.buf.length * 2 || 256;
     while (size < need) size *= 2;
     const next = Buffer.allocUnsafe(size);
     this.buf.copy(next, 0, 0, this.pos);
     this.buf = next;
+    return next;
   }
 
   /** The written bytes, as a view on the backing buffer (no copy). */
@@ -57,34 +61,25 @@ export class Writer {
     this.int8(value ? 1 : 0);
   }
 
+  // Buffer's write*BE methods return the offset just past what they wrote.
   int16(value: number): void {
-    this.ensure(2);
-    this.buf.writeInt16BE(value, this.pos);
-    this.pos += 2;
+    this.pos = this.ensure(2).writeInt16BE(value, this.pos);
   }
 
   uint16(value: number): void {
-    this.ensure(2);
-    this.buf.writeUInt16BE(value, this.pos);
-    this.pos += 2;
+    this.pos = this.ensure(2).writeUInt16BE(value, this.pos);
   }
 
   int32(value: number): void {
-    this.ensure(4);
-    this.buf.writeInt32BE(value, this.pos);
-    this.pos += 4;
+    this.pos = this.ensure(4).writeInt32BE(value, this.pos);
   }
 
   uint32(value: number): void {
-    this.ensure(4);
-    this.buf.writeUInt32BE(value, this.pos);
-    this.pos += 4;
+    this.pos = this.ensure(4).writeUInt32BE(value, this.pos);
   }
 
   int64(value: bigint): void {
-    this.ensure(8);
-    this.buf.writeBigInt64BE(value, this.pos);
-    this.pos += 8;
+    this.pos = this.ensure(8).writeBigInt64BE(value, this.pos);
   }
 
   /**
@@ -92,17 +87,14 @@ export class Writer {
    * avoids a BigInt on hot paths.
    */
   int64Number(value: number): void {
-    this.ensure(8);
+    const buf = this.ensure(8);
     const high = Math.floor(value / TWO_POW_32);
-    this.buf.writeInt32BE(high, this.pos);
-    this.buf.writeUInt32BE(value - high * TWO_POW_32, this.pos + 4);
-    this.pos += 8;
+    buf.writeInt32BE(high, this.pos);
+    this.pos = buf.writeUInt32BE(value - high * TWO_POW_32, this.pos + 4);
   }
 
   float64(value: number): void {
-    this.ensure(8);
-    this.buf.writeDoubleBE(value, this.pos);
-    this.pos += 8;
+    this.pos = this.ensure(8).writeDoubleBE(value, this.pos);
   }
 
   /** A uuid given in Kafka's string form (22 characters of unpadded base64url). */
@@ -115,8 +107,7 @@ export class Writer {
 
   /** Unsigned varint (protocol lengths, tags, counts); 0 ≤ value < 2^32. */
   uvarint(value: number): void {
-    this.ensure(5);
-    const buf = this.buf;
+    const buf = this.ensure(5);
     let v = value >>> 0;
     while (v >= 0x80) {
       buf[this.pos++] = (v & 0x7f) | 0x80;
@@ -150,46 +141,34 @@ export class Writer {
 
   /** String with an int16 length; `null` as length -1 (callers check nullability). */
   string(value: string | null): void {
-    if (value === null) {
-      this.int16(-1);
-      return;
-    }
-    const length = Buffer.byteLength(value);
+    const length = value === null ? -1 : Buffer.byteLength(value);
     this.int16(length);
-    this.ensure(length);
-    this.pos += this.buf.write(value, this.pos, length, "utf8");
+    if (value !== null) this.#utf8(value, length);
   }
 
   /** String with an unsigned-varint length+1; `null` as 0. */
   compactString(value: string | null): void {
-    if (value === null) {
-      this.uvarint(0);
-      return;
-    }
-    const length = Buffer.byteLength(value);
+    const length = value === null ? -1 : Buffer.byteLength(value);
     this.uvarint(length + 1);
+    if (value !== null) this.#utf8(value, length);
+  }
+
+  /** The `length` UTF-8 bytes of `value`, no prefix. */
+  #utf8(value: string, length: number): void {
     this.ensure(length);
     this.pos += this.buf.write(value, this.pos, length, "utf8");
   }
 
   /** Bytes with an int32 length; `null` as -1. */
   bytes(value: Uint8Array | null): void {
-    if (value === null) {
-      this.int32(-1);
-      return;
-    }
-    this.int32(value.length);
-    this.raw(value);
+    this.int32(value === null ? -1 : value.length);
+    if (value !== null) this.raw(value);
   }
 
   /** Bytes with an unsigned-varint length+1; `null` as 0. */
   compactBytes(value: Uint8Array | null): void {
-    if (value === null) {
-      this.uvarint(0);
-      return;
-    }
-    this.uvarint(value.length + 1);
-    this.raw(value);
+    this.uvarint(value === null ? 0 : value.length + 1);
+    if (value !== null) this.raw(value);
   }
 
   /** Array length, int32 (-1 for null). */

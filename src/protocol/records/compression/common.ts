@@ -71,6 +71,33 @@ export function decompressFailed(codec: string, err: unknown): SamsaError {
  */
 export const SYNC_COMPRESS_MAX = 16 * 1024;
 
+/** A block codec's two ways to compress one block: on this thread, or on the pool. */
+export interface BlockCompressor {
+  compress(block: Buffer): Promise<Buffer>;
+  compressSync(block: Buffer): Buffer;
+}
+
+/**
+ * Cuts `data` into views of `blockSize` bytes (the last may be shorter) and compresses each
+ * on its own, as the lz4 and xerial frames want: on this thread up to {@link SYNC_COMPRESS_MAX},
+ * else on several pool threads at once. Returns the views and their compressed blocks.
+ */
+export async function compressBlocks(
+  lib: BlockCompressor,
+  data: Buffer,
+  blockSize: number,
+): Promise<{ chunks: Buffer[]; blocks: Buffer[] }> {
+  const chunks: Buffer[] = [];
+  for (let at = 0; at < data.length; at += blockSize) {
+    chunks.push(data.subarray(at, Math.min(at + blockSize, data.length)));
+  }
+  const blocks =
+    data.length <= SYNC_COMPRESS_MAX
+      ? chunks.map((c) => lib.compressSync(c))
+      : await Promise.all(chunks.map((c) => lib.compress(c)));
+  return { chunks, blocks };
+}
+
 /**
  * Compressed inputs up to this size are decompressed on the calling thread. Smaller than the
  * compress limit because the output is unknown in advance: LZ4 expands at most ~255x, so 4 KiB

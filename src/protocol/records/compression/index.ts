@@ -28,6 +28,25 @@ export const COMPRESSION_CODEC_MASK = 0x07;
 const CODEC_BY_ID: readonly CompressionCodec[] = ["none", "gzip", "snappy", "lz4", "zstd"];
 const CODEC_NAMES = CODEC_BY_ID.join(", ");
 
+interface Codec {
+  compress(data: Buffer, level?: number): Promise<Buffer>;
+  decompress(data: Buffer, limit?: DecompressionLimit): Promise<Buffer>;
+}
+
+const NONE: Codec = { compress: (data) => Promise.resolve(data), decompress: (data) => Promise.resolve(data) };
+
+/** Each codec by its name and by its attribute id; a Map, so no inherited key names a codec. */
+const CODECS = new Map<CompressionCodec | number, Codec>();
+for (const [name, codec] of [
+  ["none", NONE],
+  ["gzip", { compress: compressGzip, decompress: decompressGzip }],
+  ["snappy", { compress: compressSnappy, decompress: decompressSnappy }],
+  ["lz4", { compress: compressLz4, decompress: decompressLz4 }],
+  ["zstd", { compress: compressZstd, decompress: decompressZstd }],
+] as const) {
+  CODECS.set(name, codec).set(CompressionCodecId[name], codec);
+}
+
 /** The codec named by a batch's attributes; ids 5-7 are a ProtocolError. */
 export function codecFromAttributes(attributes: number): CompressionCodec {
   const id = attributes & COMPRESSION_CODEC_MASK;
@@ -43,22 +62,13 @@ export function codecFromAttributes(attributes: number): CompressionCodec {
  * CompressionCodecMissingError; an unknown codec or a bad level with RangeError.
  */
 export function compress(codec: CompressionCodec | number, data: Buffer, level?: number): Promise<Buffer> {
-  switch (typeof codec === "number" ? CODEC_BY_ID[codec] : codec) {
-    case "none":
-      return Promise.resolve(data);
-    case "gzip":
-      return compressGzip(data, level);
-    case "snappy":
-      return compressSnappy(data);
-    case "lz4":
-      return compressLz4(data, level);
-    case "zstd":
-      return compressZstd(data, level);
-    default:
-      return Promise.reject(
-        new RangeError(`compression codec must be one of ${CODEC_NAMES} or its id 0-4, got ${String(codec)}`),
-      );
+  const impl = CODECS.get(codec);
+  if (impl === undefined) {
+    return Promise.reject(
+      new RangeError(`compression codec must be one of ${CODEC_NAMES} or its id 0-4, got ${String(codec)}`),
+    );
   }
+  return impl.compress(data, level);
 }
 
 /**
@@ -74,21 +84,10 @@ export function decompress(
   data: Buffer,
   limit?: DecompressionLimit,
 ): Promise<Buffer> {
-  switch (typeof codec === "number" ? CODEC_BY_ID[codec] : codec) {
-    case "none":
-      return Promise.resolve(data);
-    case "gzip":
-      return decompressGzip(data, limit);
-    case "snappy":
-      return decompressSnappy(data, limit);
-    case "lz4":
-      return decompressLz4(data, limit);
-    case "zstd":
-      return decompressZstd(data, limit);
-    default:
-      // Usually an id read off the wire, so a malformed batch rather than a caller's mistake.
-      return Promise.reject(new ProtocolError(`unknown compression codec ${String(codec)}`));
-  }
+  const impl = CODECS.get(codec);
+  // Usually an id read off the wire, so a malformed batch rather than a caller's mistake.
+  if (impl === undefined) return Promise.reject(new ProtocolError(`unknown compression codec ${String(codec)}`));
+  return impl.decompress(data, limit);
 }
 
 export {

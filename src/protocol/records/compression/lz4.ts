@@ -5,11 +5,11 @@
 import { CompressionCodecMissingError, DecompressionLimitError, ProtocolError } from "../../errors.js";
 import {
   budgetOf,
+  compressBlocks,
   type DecompressionBudget,
   type DecompressionLimit,
   decompressFailed,
   OptionalModule,
-  SYNC_COMPRESS_MAX,
   SYNC_DECOMPRESS_MAX,
   walkFrames,
 } from "./common.js";
@@ -66,16 +66,7 @@ export async function compressLz4(data: Buffer, level?: number): Promise<Buffer>
     // lz4_flex has a single fast level; the range is checked so a config typo still fails.
     throw new RangeError(`lz4 compression level must be an integer from 1 to 17, got ${level}`);
   }
-  const lib = lz4.get();
-  const chunks: Buffer[] = [];
-  for (let at = 0; at < data.length; at += LZ4_BLOCK_SIZE) {
-    chunks.push(data.subarray(at, Math.min(at + LZ4_BLOCK_SIZE, data.length)));
-  }
-  // Blocks are independent, so a large batch compresses on several pool threads at once.
-  const compressed =
-    data.length <= SYNC_COMPRESS_MAX
-      ? chunks.map((c) => lib.compressSync(c))
-      : await Promise.all(chunks.map((c) => lib.compress(c)));
+  const { chunks, blocks: compressed } = await compressBlocks(lz4.get(), data, LZ4_BLOCK_SIZE);
   let size = LZ4_FRAME_HEADER.length + 4;
   for (let i = 0; i < chunks.length; i++) {
     const block = compressed[i]!;

@@ -5,10 +5,10 @@
 import { ProtocolError } from "../../errors.js";
 import {
   budgetOf,
+  compressBlocks,
   type DecompressionLimit,
   decompressFailed,
   OptionalModule,
-  SYNC_COMPRESS_MAX,
   SYNC_DECOMPRESS_MAX,
 } from "./common.js";
 
@@ -36,16 +36,7 @@ export const XERIAL_BLOCK_SIZE = 32 * 1024;
 
 /** Compresses `data` into xerial framing: the header, then `[int32 BE length][raw block]`s. */
 export async function compressSnappy(data: Buffer): Promise<Buffer> {
-  const lib = snappy.get();
-  const chunks: Buffer[] = [];
-  for (let at = 0; at < data.length; at += XERIAL_BLOCK_SIZE) {
-    chunks.push(data.subarray(at, Math.min(at + XERIAL_BLOCK_SIZE, data.length)));
-  }
-  // Chunks are independent, so large inputs compress on several pool threads at once.
-  const blocks =
-    data.length <= SYNC_COMPRESS_MAX
-      ? chunks.map((c) => lib.compressSync(c))
-      : await Promise.all(chunks.map((c) => lib.compress(c)));
+  const { blocks } = await compressBlocks(snappy.get(), data, XERIAL_BLOCK_SIZE);
   let size = XERIAL_HEADER.length;
   for (const b of blocks) size += 4 + b.length;
   const out = Buffer.allocUnsafe(size);
