@@ -5,6 +5,7 @@
  * the coordinator cache, and routes a request to the broker that must answer it.
  */
 
+import { ErrorCode } from "../protocol/error-table.js";
 import { ClosedError, InvalidArgumentError, type SamsaError } from "../protocol/errors.js";
 import { kafkaError } from "../protocol/kafka-error.js";
 import { FindCoordinator, Metadata, type MetadataResponse } from "../protocol/messages/index.js";
@@ -100,8 +101,6 @@ export interface ClientStats {
   /** Times the client went back to its bootstrap list (KIP-1102). */
   rebootstraps: number;
 }
-
-const REBOOTSTRAP_REQUIRED = 129;
 
 /** Same host and port: a broker object for `a` can serve `b`. */
 function sameAddress(a: BrokerNode, b: BrokerNode): boolean {
@@ -232,7 +231,7 @@ export class Cluster extends BackgroundErrors {
             },
             { ...(options.signal ? { signal: options.signal } : {}) },
           );
-          if (response.errorCode === REBOOTSTRAP_REQUIRED) {
+          if (response.errorCode === ErrorCode.REBOOTSTRAP_REQUIRED) {
             this.#rebootstrap();
             lastError = kafkaError(response.errorCode);
             break;

@@ -7,6 +7,7 @@
 import { connect as netConnect, type Socket } from "node:net";
 import { type ConnectionOptions as TlsConnectionOptions, connect as tlsConnect } from "node:tls";
 import type { ApiDefinition } from "../protocol/api.js";
+import { ErrorCode } from "../protocol/error-table.js";
 import { ProtocolError, SamsaError, UnsupportedVersionError } from "../protocol/errors.js";
 import { kafkaError } from "../protocol/kafka-error.js";
 import {
@@ -293,11 +294,11 @@ export class Connection {
     for (let attempt = 0; attempt < 2; attempt++) {
       const frame = (await this.#send(ApiVersions, request, version, {}, true, true)) as unknown as Buffer;
       // An ApiVersions response always has header v0. When the broker lacks our version it
-      // answers in v0 with UNSUPPORTED_VERSION (35) and its own range for ApiVersions.
+      // answers in v0 with UNSUPPORTED_VERSION and its own range for ApiVersions.
       const r = new Reader(frame);
       decodeResponseHeader(r, 0);
       const errorCode = frame.length >= 6 ? frame.readInt16BE(4) : -1;
-      if (errorCode === 35) {
+      if (errorCode === ErrorCode.UNSUPPORTED_VERSION) {
         const fallback = ApiVersions.decodeResponse(r, 0);
         const theirs = fallback.apiKeys.find((k) => k.apiKey === ApiVersions.apiKey);
         version = Math.min(ApiVersions.maxVersion, theirs?.maxVersion ?? 0);
