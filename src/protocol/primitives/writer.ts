@@ -3,6 +3,7 @@
  * are reserved and back-filled; nothing is allocated per field. Generated encoders and the
  * record batch encoder both write through it.
  */
+import { InvalidArgumentError } from "../errors.js";
 
 const EMPTY = Buffer.alloc(0);
 const TWO_POW_32 = 0x1_0000_0000;
@@ -101,7 +102,8 @@ export class Writer {
   uuid(value: string): void {
     this.ensure(16);
     const written = this.buf.write(value, this.pos, 16, "base64url");
-    if (written !== 16 || value.length !== 22) throw new TypeError(`not a Kafka uuid: ${JSON.stringify(value)}`);
+    if (written !== 16 || value.length !== 22)
+      throw new InvalidArgumentError("uuid", `not a Kafka uuid: ${JSON.stringify(value)}`);
     this.pos += 16;
   }
 

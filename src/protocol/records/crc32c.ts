@@ -4,6 +4,7 @@
  * installed and the range is long enough to repay the call, else a slice-by-16 JS fallback.
  */
 import { createRequire } from "node:module";
+import { InvalidArgumentError } from "../errors.js";
 
 /** Reflected Castagnoli polynomial. */
 const POLY = 0x82f63b78;
@@ -158,6 +159,6 @@ function checkRange(buf: Uint8Array, start: number, end: number): void {
   // Out-of-range typed-array reads yield undefined, which bit operations turn into 0: without
   // this check a bad offset would give a plausible but wrong checksum instead of an error.
   if (!(start >= 0 && end <= buf.length && start <= end)) {
-    throw new RangeError(`crc32c range [${start}, ${end}) is outside the buffer of ${buf.length} bytes`);
+    throw new InvalidArgumentError("range", `crc32c [${start}, ${end}) is outside the buffer of ${buf.length} bytes`);
   }
 }

@@ -4,6 +4,7 @@
  */
 import { promisify } from "node:util";
 import { constants, createGunzip, gzip } from "node:zlib";
+import { InvalidArgumentError } from "../../errors.js";
 import { budgetOf, type DecompressionLimit, decompressFailed } from "./common.js";
 
 const gzipAsync = promisify(gzip);
@@ -23,7 +24,7 @@ export const GZIP_MAX_LEVEL = 9;
 /** gzip-compresses `data` at `level` (-1 to 9; default -1, zlib's default, as Java's). */
 export async function compressGzip(data: Buffer, level = constants.Z_DEFAULT_COMPRESSION): Promise<Buffer> {
   if (!Number.isInteger(level) || level < GZIP_MIN_LEVEL || level > GZIP_MAX_LEVEL) {
-    throw new RangeError(`gzip compression level must be an integer from -1 to 9, got ${level}`);
+    throw new InvalidArgumentError("compressionLevel", `gzip: must be an integer from -1 to 9, got ${level}`);
   }
   return gzipAsync(data, { level });
 }

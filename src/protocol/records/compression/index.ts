@@ -3,7 +3,7 @@
  * id lives in the low three bits of a v2 batch's attributes; the native packages behind
  * snappy, lz4 and zstd are optional and load on first use.
  */
-import { ProtocolError } from "../../errors.js";
+import { InvalidArgumentError, ProtocolError } from "../../errors.js";
 import type { DecompressionLimit } from "./common.js";
 import { compressGzip, decompressGzip } from "./gzip.js";
 import { compressLz4, decompressLz4 } from "./lz4.js";
@@ -59,13 +59,13 @@ export function codecFromAttributes(attributes: number): CompressionCodec {
  * Compresses a batch's records section with `codec`, given by name or attribute id (0-4).
  * `level` is the codec's own scale (gzip -1 to 9, lz4 1 to 17 and unused, zstd -131072 to 22);
  * snappy and none ignore it; none returns `data` itself. A missing optional package rejects with
- * CompressionCodecMissingError; an unknown codec or a bad level with RangeError.
+ * CompressionCodecMissingError; an unknown codec or a bad level with InvalidArgumentError.
  */
 export function compress(codec: CompressionCodec | number, data: Buffer, level?: number): Promise<Buffer> {
   const impl = CODECS.get(codec);
   if (impl === undefined) {
     return Promise.reject(
-      new RangeError(`compression codec must be one of ${CODEC_NAMES} or its id 0-4, got ${String(codec)}`),
+      new InvalidArgumentError("codec", `must be one of ${CODEC_NAMES} or its id 0-4, got ${String(codec)}`),
     );
   }
   return impl.compress(data, level);

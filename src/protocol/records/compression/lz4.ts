@@ -2,7 +2,12 @@
  * lz4 (Kafka codec 3): the LZ4 frame format, framed here over `lz4-napi`'s block codec so the
  * frame is what Java writes (independent 64 KiB blocks, no checksums) and any valid frame reads.
  */
-import { CompressionCodecMissingError, DecompressionLimitError, ProtocolError } from "../../errors.js";
+import {
+  CompressionCodecMissingError,
+  DecompressionLimitError,
+  InvalidArgumentError,
+  ProtocolError,
+} from "../../errors.js";
 import {
   budgetOf,
   compressBlocks,
@@ -64,7 +69,7 @@ export const LZ4_FRAME_HEADER: Buffer = (() => {
 export async function compressLz4(data: Buffer, level?: number): Promise<Buffer> {
   if (level !== undefined && (!Number.isInteger(level) || level < 1 || level > 17)) {
     // lz4_flex has a single fast level; the range is checked so a config typo still fails.
-    throw new RangeError(`lz4 compression level must be an integer from 1 to 17, got ${level}`);
+    throw new InvalidArgumentError("compressionLevel", `lz4: must be an integer from 1 to 17, got ${level}`);
   }
   const { chunks, blocks: compressed } = await compressBlocks(lz4.get(), data, LZ4_BLOCK_SIZE);
   let size = LZ4_FRAME_HEADER.length + 4;
@@ -76,7 +81,7 @@ export async function compressLz4(data: Buffer, level?: number): Promise<Buffer>
       throw new CompressionCodecMissingError(
         "lz4",
         "lz4-napi@2",
-        new RangeError("block output lacks the u32 LE length prefix"),
+        new ProtocolError("lz4-napi block output lacks the u32 LE length prefix"),
       );
     }
     size += 4 + Math.min(block.length - 4, chunk.length);

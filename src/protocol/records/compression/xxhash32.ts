@@ -2,6 +2,7 @@
  * xxHash32, the checksum of the LZ4 frame format: its header checksum byte, and the optional
  * block and content checksums a decoder may find. Little-endian words, as the spec defines.
  */
+import { InvalidArgumentError } from "../../errors.js";
 
 const P1 = 0x9e3779b1;
 const P2 = 0x85ebca77;
@@ -27,7 +28,7 @@ function word(buf: Uint8Array, i: number): number {
  */
 export function xxhash32(buf: Uint8Array, start = 0, end = buf.length, seed = 0): number {
   if (!(start >= 0 && end <= buf.length && start <= end)) {
-    throw new RangeError(`xxhash32 range [${start}, ${end}) is outside the buffer of ${buf.length} bytes`);
+    throw new InvalidArgumentError("range", `xxhash32 [${start}, ${end}) is outside the buffer of ${buf.length} bytes`);
   }
   let i = start;
   let h: number;

@@ -3,7 +3,7 @@
  * always run on the libuv thread pool. Frames without a content size, as Java's streaming
  * encoder writes them, and concatenated frames both decode.
  */
-import { ProtocolError } from "../../errors.js";
+import { InvalidArgumentError, ProtocolError } from "../../errors.js";
 import { budgetOf, type DecompressionLimit, decompressFailed, OptionalModule, walkFrames } from "./common.js";
 
 /** `@mongodb-js/zstd` 1.2.x's native binding: async only, level defaulting to 3. */
@@ -26,7 +26,7 @@ export const ZSTD_MAX_LEVEL = 22;
 /** zstd-compresses `data` at `level` (-131072 to 22, default 3). */
 export async function compressZstd(data: Buffer, level = ZSTD_DEFAULT_LEVEL): Promise<Buffer> {
   if (!Number.isInteger(level) || level < ZSTD_MIN_LEVEL || level > ZSTD_MAX_LEVEL) {
-    throw new RangeError(`zstd compression level must be an integer from -131072 to 22, got ${level}`);
+    throw new InvalidArgumentError("compressionLevel", `zstd: must be an integer from -131072 to 22, got ${level}`);
   }
   return zstd.get().compress(data, level);
 }

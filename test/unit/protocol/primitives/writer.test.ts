@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { InvalidArgumentError } from "../../../../src/protocol/errors.js";
 import { uvarintSize, varintSize, Writer } from "../../../../src/protocol/primitives/writer.js";
 
 function bytes(write: (w: Writer) => void, initial = 1): string {
@@ -86,7 +87,7 @@ describe("Writer", () => {
   it("writes uuids from Kafka's base64url form and refuses anything else", () => {
     expect(bytes((w) => w.uuid("AAAAAAAAAAAAAAAAAAAAAA"))).toBe("00".repeat(16));
     expect(bytes((w) => w.uuid("AQIDBAUGBwgJCgsMDQ4PEA"))).toBe("0102030405060708090a0b0c0d0e0f10");
-    expect(() => new Writer().uuid("short")).toThrow(TypeError);
+    expect(() => new Writer().uuid("short")).toThrow(InvalidArgumentError);
   });
 
   it("back-fills reserved int32 lengths and inserts varint lengths", () => {

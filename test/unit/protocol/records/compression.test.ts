@@ -1,6 +1,6 @@
 import { createRequire } from "node:module";
 import { describe, expect, it } from "vitest";
-import { CompressionCodecMissingError, ProtocolError } from "../../../../src/protocol/errors.js";
+import { CompressionCodecMissingError, InvalidArgumentError, ProtocolError } from "../../../../src/protocol/errors.js";
 import { OptionalModule } from "../../../../src/protocol/records/compression/common.js";
 import {
   type CompressionCodec,
@@ -60,9 +60,9 @@ describe("codec ids", () => {
     for (const id of [5, 6, 7]) expect(() => codecFromAttributes(id)).toThrow(ProtocolError);
   });
 
-  it("reject unknown codecs: RangeError to compress, ProtocolError to decompress", async () => {
-    await expect(compress(5, Buffer.from("x"))).rejects.toThrow(RangeError);
-    await expect(compress("brotli" as CompressionCodec, Buffer.from("x"))).rejects.toThrow(RangeError);
+  it("reject unknown codecs: InvalidArgumentError to compress, ProtocolError to decompress", async () => {
+    await expect(compress(5, Buffer.from("x"))).rejects.toThrow(InvalidArgumentError);
+    await expect(compress("brotli" as CompressionCodec, Buffer.from("x"))).rejects.toThrow(InvalidArgumentError);
     await expect(decompress(7, Buffer.from("x"))).rejects.toThrow(ProtocolError);
   });
 });
@@ -97,8 +97,10 @@ describe("gzip", () => {
   });
 
   it("rejects levels outside -1..9", async () => {
-    await expect(compress("gzip", Buffer.from("x"), 10)).rejects.toThrow(/gzip compression level/);
-    await expect(compress("gzip", Buffer.from("x"), 1.5)).rejects.toThrow(RangeError);
+    await expect(compress("gzip", Buffer.from("x"), 10)).rejects.toThrow(
+      /compressionLevel: gzip: must be an integer from -1 to 9/,
+    );
+    await expect(compress("gzip", Buffer.from("x"), 1.5)).rejects.toThrow(InvalidArgumentError);
   });
 });
 
@@ -162,7 +164,7 @@ describe("zstd", () => {
   });
 
   it("rejects levels outside -131072..22", async () => {
-    await expect(compress("zstd", Buffer.from("x"), 23)).rejects.toThrow(/zstd compression level/);
+    await expect(compress("zstd", Buffer.from("x"), 23)).rejects.toThrow(/compressionLevel: zstd: must be an integer/);
   });
 });
 
