@@ -30,6 +30,22 @@ export async function readIsolated(client: Client, topic: string, isolationLevel
   if (!t) throw new Error(`unknown topic ${topic}`);
   const out: Seen[] = [];
   for (const p of t.partitions) {
+    if (isolationLevel === 1) {
+      // commitTransaction() returns once the coordinator decided; the markers reach the
+      // partitions a moment later. Wait (a while) for the last stable offset to catch up, so a
+      // read right after a commit sees it, as a consumer polling a little later would.
+      for (let wait = 0; wait < 50; wait++) {
+        const probe = await fetchPage(client, {
+          topic,
+          topicId: t.topicId,
+          partition: p.partition,
+          offset: 0n,
+          isolationLevel,
+        });
+        if (probe.lastStableOffset >= probe.highWatermark) break;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    }
     let offset = 0n;
     // Producers whose transaction the fetch response said was aborted at or before the batch
     // being read, until their abort marker closes it.
