@@ -1,8 +1,9 @@
 /**
  * samsa: a pure-TypeScript Apache Kafka client for Node.js. This entry point exports the
  * public API (clients, their options, errors and types); the wire protocol is the separate
- * `samsa/protocol` entry. The layers live in src/protocol, src/network, src/producer,
- * src/consumer and src/admin.
+ * `samsa/protocol` entry; the OpenTelemetry and Prometheus outlets are `samsa/otel` and
+ * `samsa/prometheus`. The layers live in src/protocol, src/network, src/producer,
+ * src/consumer, src/admin and src/observability.
  */
 
 /** The client software name samsa sends in ApiVersions (KIP-511). */
@@ -33,6 +34,7 @@ export {
   type TopicMetadata,
 } from "./network/index.js";
 export { isRetriable, needsCoordinatorLookup, needsMetadataRefresh } from "./network/retry.js";
+export * from "./observability/index.js";
 export * from "./producer/errors.js";
 export * from "./producer/index.js";
 // The protocol layer (every generated message, the record codec) stays at `samsa/protocol`;

@@ -5,6 +5,7 @@
  * one would overwrite a newer offset), and each success leaves its committed mark on the
  * partitions it stored, so an unchanged offset is not committed again.
  */
+import type { Instrumentation } from "../observability/instrumentation.js";
 import { InvalidArgumentError } from "../protocol/errors.js";
 import type { CommitOffset } from "./api.js";
 import type { GroupCoordinator } from "./group/coordinator.js";
@@ -23,6 +24,9 @@ export interface CommitsHost {
   assigned(name: string, p: TopicPartition): PartitionState;
   /** A commit no caller awaits failed: to the client's `error` event under `operation`. */
   background(error: unknown, operation: string): void;
+  readonly groupId: string | undefined;
+  /** Where the commit events go. */
+  readonly instrumentation: Instrumentation;
 }
 
 /** Commits of one consumer; see the module comment. */
@@ -103,17 +107,33 @@ export class Commits {
     const coordinator = this.#host.coordinator;
     if (coordinator === undefined || entries.length === 0) return Promise.resolve();
     const run = this.#chain.then(async () => {
+      const started = Date.now();
       try {
         await commitOffsets(coordinator, entries, () => this.#host.member());
         this.stats.commits++;
         for (const e of entries) this.#host.states.get(partitionKey(e.topic, e.partition))?.markCommitted(e.offset);
+        this.#event("consumer:offsets-committed", entries, { durationMs: Date.now() - started });
       } catch (err) {
         this.stats.commitErrors++;
+        this.#event("consumer:offsets-commit-failed", entries, {
+          error: err instanceof Error ? err : new Error(String(err)),
+        });
         throw err;
       }
     });
     // The chain only orders commits; each failure reaches its caller or the `error` event.
     this.#chain = run.catch(() => {});
     return operation === undefined ? run : run.catch((error: unknown) => this.#host.background(error, operation));
+  }
+
+  #event(
+    name: "consumer:offsets-committed" | "consumer:offsets-commit-failed",
+    entries: readonly CommitEntry[],
+    extra: { durationMs: number } | { error: Error },
+  ): void {
+    const inst = this.#host.instrumentation;
+    if (!inst.wants(name)) return;
+    const offsets = entries.map((e) => ({ topic: e.topic, partition: e.partition, offset: e.offset }));
+    inst.emit(name, { clientId: inst.clientId, groupId: this.#host.groupId ?? "", offsets, ...extra } as never);
   }
 }

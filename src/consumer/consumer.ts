@@ -125,6 +125,8 @@ export class Consumer<K = Buffer | null, V = Buffer | null> implements AsyncIter
       member: () => this.#membership?.identity() ?? NO_MEMBER,
       assigned: (name, p) => this.#assigned(name, p),
       background: (error, operation) => this.#background(error, operation),
+      groupId: o.groupId,
+      instrumentation: client.instrumentation,
     });
     this.#rebalancer = new Rebalancer({
       options: o,
@@ -136,6 +138,7 @@ export class Consumer<K = Buffer | null, V = Buffer | null> implements AsyncIter
       iterating: () => this.#iterating,
       closing: () => this.#closing !== undefined,
       report: (error) => this.#report(error),
+      instrumentation: client.instrumentation,
     });
     if (o.groupId !== undefined && o.autoCommit) this.#commits.startAutoCommit(o.autoCommitIntervalMs);
   }
@@ -155,8 +158,8 @@ export class Consumer<K = Buffer | null, V = Buffer | null> implements AsyncIter
     return this.#membership?.protocol;
   }
 
-  /** Counters for tests and metrics. */
-  get stats(): ConsumerStats {
+  /** A snapshot of this consumer's counters (a new object each call). */
+  stats(): ConsumerStats {
     return {
       fetch: { ...this.#fetcher.stats },
       bufferedBytes: this.#buffer.bufferedBytes,
@@ -340,6 +343,13 @@ export class Consumer<K = Buffer | null, V = Buffer | null> implements AsyncIter
     return new ConsumerIterator(
       this.#source(() => this.#reader.nextMessage()),
       options.signal,
+      (m) => ({
+        clientId: this.#client.instrumentation.clientId,
+        groupId: this.#options.groupId ?? null,
+        topic: m.topic,
+        partition: m.partition,
+        record: m,
+      }),
     );
   }
 
@@ -348,6 +358,13 @@ export class Consumer<K = Buffer | null, V = Buffer | null> implements AsyncIter
     return new ConsumerIterator(
       this.#source(() => this.#reader.nextBatch()),
       options.signal,
+      (b) => ({
+        clientId: this.#client.instrumentation.clientId,
+        groupId: this.#options.groupId ?? null,
+        topic: b.topic,
+        partition: b.partition,
+        records: b.messages,
+      }),
     );
   }
 

@@ -106,6 +106,9 @@ export interface FetcherStats {
   validations: number;
   /** Fetch requests that failed (connection dropped, timed out). */
   requestErrors: number;
+  /** Records and bytes fetched (from batch headers, before filtering aborted or control records). */
+  records: number;
+  bytes: number;
 }
 
 /** All broker loops of one consumer; see the module comment. */
@@ -127,6 +130,8 @@ export class Fetcher {
     leaderHints: 0,
     validations: 0,
     requestErrors: 0,
+    records: 0,
+    bytes: 0,
   };
   /** What position validations (KIP-320) need. */
   readonly validation: ValidationHost;
@@ -333,6 +338,7 @@ class BrokerFetcher {
       let response: FetchResponse | undefined;
       let requestError: unknown;
       let version = 0;
+      const started = Date.now();
       try {
         const connection =
           client.readyConnection(this.#nodeId, this.#route) ??
@@ -390,7 +396,7 @@ class BrokerFetcher {
         }
         return failures;
       }
-      this.#handle(request, response, version);
+      this.#handle(request, response, version, started);
       if (response.throttleTimeMs > 0) await sleep(response.throttleTimeMs);
       failures = 0;
     }
@@ -439,8 +445,10 @@ class BrokerFetcher {
     return out;
   }
 
-  #handle(request: SessionRequest, response: FetchResponse, version: number): void {
+  #handle(request: SessionRequest, response: FetchResponse, version: number, started: number): void {
     const { client, buffer, options } = this.#host;
+    const inst = client.instrumentation;
+    const report = inst.wants("consumer:fetch-answered");
     const readCommitted = options.isolationLevel === "read_committed";
     let idByName: Map<string, string> | undefined;
     if (version < 13) {
@@ -460,8 +468,18 @@ class BrokerFetcher {
         if (code === ErrorCode.NONE) {
           state.answered(part.highWatermark, part.lastStableOffset, part.logStartOffset);
           const records = part.records;
-          if (records === null || records.length === 0) continue;
+          if (records === null || records.length === 0) {
+            if (report) this.#report(state, entry.fetchOffset, part, 0, 0, readCommitted, started);
+            continue;
+          }
           const scan = scanBatchHeaders(records);
+          const stats = this.#fetcher.stats;
+          stats.records += scan.records;
+          stats.bytes += records.length;
+          if (report) {
+            const next = scan.nextOffset ?? entry.fetchOffset;
+            this.#report(state, next, part, scan.records, records.length, readCommitted, started);
+          }
           if (scan.nextOffset === undefined && scan.problem !== undefined) {
             // Not one readable batch: fetching the same offset again would bring the same bytes
             // for ever, so the partition stops with the reason (until the application seeks).
@@ -516,5 +534,34 @@ class BrokerFetcher {
     }
     if (leaderMoved) this.#fetcher.refreshMetadata();
     this.#fetcher.wake();
+  }
+
+  /** The `consumer:fetch-answered` event of one partition (callers check `wants`). */
+  #report(
+    state: PartitionState,
+    fetchOffset: bigint,
+    part: { highWatermark: bigint; lastStableOffset: bigint },
+    records: number,
+    bytes: number,
+    readCommitted: boolean,
+    started: number,
+  ): void {
+    const inst = this.#host.client.instrumentation;
+    const end = readCommitted && part.lastStableOffset >= 0n ? part.lastStableOffset : part.highWatermark;
+    const lag = end - fetchOffset;
+    inst.emit("consumer:fetch-answered", {
+      clientId: inst.clientId,
+      groupId: this.#host.options.groupId ?? null,
+      nodeId: this.#nodeId,
+      topic: state.topic,
+      partition: state.partition,
+      records,
+      bytes,
+      highWatermark: part.highWatermark,
+      lastStableOffset: part.lastStableOffset,
+      fetchOffset,
+      lag: lag > 0n ? lag : 0n,
+      durationMs: Date.now() - started,
+    });
   }
 }

@@ -3,6 +3,7 @@
  * `for await` itself costs one promise per step; everything else stays synchronous while
  * records are buffered, and only an empty buffer (or a chunk still decompressing) waits.
  */
+import { type ProcessContext, tracing } from "../observability/events.js";
 import { PENDING } from "./reader.js";
 
 /** What an iterator reads from. */
@@ -23,19 +24,45 @@ export interface ReadSource<T> {
 
 const DONE: IteratorReturnResult<undefined> = Object.freeze({ value: undefined, done: true });
 
-/** An async iterator over a {@link ReadSource}; ends on abort or close, throws consumer errors. */
+/**
+ * An async iterator over a {@link ReadSource}; ends on abort or close, throws consumer errors.
+ * While someone traces processing (`samsa:consumer:process`), each item handed out opens a
+ * span that the next step (or the end) closes: the loop body's work is inside it.
+ */
 export class ConsumerIterator<T> implements AsyncIterableIterator<T> {
   readonly #source: ReadSource<T>;
   readonly #signal: AbortSignal | undefined;
+  readonly #describe: (item: T) => ProcessContext;
   #done = false;
+  /** The open process span's context, if one is open. */
+  #span: ProcessContext | undefined;
 
-  constructor(source: ReadSource<T>, signal: AbortSignal | undefined) {
+  constructor(source: ReadSource<T>, signal: AbortSignal | undefined, describe: (item: T) => ProcessContext) {
     this.#source = source;
     this.#signal = signal;
+    this.#describe = describe;
+  }
+
+  /** An item goes out: open its span when traced. */
+  #handOut(value: T): IteratorYieldResult<T> {
+    if (tracing.process.hasSubscribers) {
+      const span = this.#describe(value);
+      this.#span = span;
+      tracing.process.start.publish(span);
+    }
+    return { value, done: false };
+  }
+
+  #closeSpan(): void {
+    const span = this.#span;
+    if (span === undefined) return;
+    this.#span = undefined;
+    tracing.process.end.publish(span);
   }
 
   /** Synchronous while items are buffered (one resolved promise); waits only when empty. */
   next(): Promise<IteratorResult<T, undefined>> {
+    if (this.#span !== undefined) this.#closeSpan();
     if (this.#done) return Promise.resolve(DONE);
     if (this.#signal?.aborted === true || this.#source.ended) return Promise.resolve(this.#end());
     let value: T | undefined | typeof PENDING;
@@ -45,7 +72,7 @@ export class ConsumerIterator<T> implements AsyncIterableIterator<T> {
       this.#end();
       return Promise.reject(err);
     }
-    if (value !== undefined && value !== PENDING) return Promise.resolve({ value, done: false });
+    if (value !== undefined && value !== PENDING) return Promise.resolve(this.#handOut(value));
     return this.#slow();
   }
 
@@ -61,7 +88,7 @@ export class ConsumerIterator<T> implements AsyncIterableIterator<T> {
         this.#end();
         throw err;
       }
-      if (value !== undefined && value !== PENDING) return { value, done: false };
+      if (value !== undefined && value !== PENDING) return this.#handOut(value);
     }
   }
 
@@ -75,6 +102,7 @@ export class ConsumerIterator<T> implements AsyncIterableIterator<T> {
   }
 
   #end(): IteratorReturnResult<undefined> {
+    this.#closeSpan();
     if (!this.#done) {
       this.#done = true;
       this.#source.finish();

@@ -5,6 +5,7 @@
  * listener, then their starting offsets). Lost partitions (fenced, session expired) are
  * dropped without a commit: another member may own them already.
  */
+import type { Instrumentation } from "../observability/instrumentation.js";
 import type { RebalanceListener } from "./api.js";
 import type { Commits } from "./commits.js";
 import type { FetchBuffer } from "./fetch-buffer.js";
@@ -28,6 +29,8 @@ export interface RebalanceHost {
   closing(): boolean;
   /** A listener threw: the iterator throws it. */
   report(error: Error): void;
+  /** Where the partition events go. */
+  readonly instrumentation: Instrumentation;
 }
 
 /** Rebalance handling of one consumer; see the module comment. */
@@ -88,6 +91,7 @@ export class Rebalancer {
       added.push(state);
     }
     if (added.length === 0) return;
+    this.#event("consumer:partitions-assigned", added);
     await this.#callListener("assigned", added);
     positions.start(added.filter((s) => !s.revoked));
   }
@@ -114,6 +118,7 @@ export class Rebalancer {
       });
     }
     if (options.autoCommit) await commits.consumed(states, operation);
+    this.#event("consumer:partitions-revoked", states);
     await this.#callListener("revoked", states);
     for (const s of states) this.#host.states.delete(s.key);
   }
@@ -124,8 +129,22 @@ export class Rebalancer {
     if (states.length === 0) return;
     this.drop(states);
     this.#host.reader.dropLast();
+    this.#event("consumer:partitions-lost", states);
     await this.#callListener(this.#listener.lost ? "lost" : "revoked", states);
     for (const s of states) this.#host.states.delete(s.key);
+  }
+
+  #event(
+    name: "consumer:partitions-assigned" | "consumer:partitions-revoked" | "consumer:partitions-lost",
+    states: readonly PartitionState[],
+  ): void {
+    const inst = this.#host.instrumentation;
+    if (states.length === 0 || !inst.wants(name)) return;
+    inst.emit(name, {
+      clientId: inst.clientId,
+      groupId: this.#host.options.groupId ?? "",
+      partitions: states.map((s) => ({ topic: s.topic, partition: s.partition })),
+    });
   }
 
   async #callListener(name: keyof RebalanceListener, states: readonly PartitionState[]): Promise<void> {

@@ -5,6 +5,8 @@
  * the coordinator cache, and routes a request to the broker that must answer it.
  */
 
+import { Instrumentation } from "../observability/instrumentation.js";
+import { isLogger, type Logger } from "../observability/logger.js";
 import { ErrorCode } from "../protocol/error-table.js";
 import { ClosedError, InvalidArgumentError, type SamsaError } from "../protocol/errors.js";
 import { kafkaError } from "../protocol/kafka-error.js";
@@ -25,7 +27,7 @@ import { saslMechanism } from "./sasl/index.js";
  * Options of {@link Cluster} (and so of the user's `Client`). Times are milliseconds. The per-connection settings (clientId,
  * tls, sasl, timeouts, maxInFlight, maxFrameBytes) are those of {@link ConnectionOptions}.
  */
-export interface ClientOptions extends Omit<ConnectionOptions, "host" | "port"> {
+export interface ClientOptions extends Omit<ConnectionOptions, "host" | "port" | "instrumentation"> {
   /** Bootstrap brokers: `"host:port,host:port"` or an array of `host:port` (IPv6 as `[::1]:9092`). */
   bootstrap: string | readonly string[];
   /** Metadata older than this is refreshed before use; default 300,000 (Kafka's). */
@@ -38,6 +40,12 @@ export interface ClientOptions extends Omit<ConnectionOptions, "host" | "port"> 
   reconnectBackoffMaxMs?: number;
   /** Idle connections close after this; default 540,000 (Kafka's). */
   connectionsMaxIdleMs?: number;
+  /**
+   * A pino-compatible logger for this client and every producer, consumer and admin made from
+   * it (docs/observability.md). Default: warnings and errors as one line each on stderr, debug
+   * lines too with `NODE_DEBUG=samsa`.
+   */
+  logger?: Logger;
 }
 
 const CLIENT_OPTION_KEYS = {
@@ -57,6 +65,7 @@ const CLIENT_OPTION_KEYS = {
   reconnectBackoffMs: true,
   reconnectBackoffMaxMs: true,
   connectionsMaxIdleMs: true,
+  logger: true,
 } satisfies OptionKeys<ClientOptions>;
 
 /** Parses and checks a `host:port` list. */
@@ -100,6 +109,17 @@ export interface ClientStats {
   metadataRequests: number;
   /** Times the client went back to its bootstrap list (KIP-1102). */
   rebootstraps: number;
+  /** Errors reported in the background (see `on("error")`). */
+  backgroundErrors: number;
+  /** Connections open now, to all brokers. */
+  connections: number;
+  /** Requests sent on this client's connections, by every client made from it. */
+  requests: number;
+  /** Requests that failed as a whole (timeout, connection lost), not counting error codes. */
+  requestErrors: number;
+  /** Bytes written to and read from brokers (request and response frames). */
+  bytesSent: number;
+  bytesReceived: number;
 }
 
 /** Same host and port: a broker object for `a` can serve `b`. */
@@ -122,15 +142,18 @@ export class Cluster extends BackgroundErrors {
   #refresh: { promise: Promise<ClusterMetadata>; topics: Set<string> } | undefined;
   #closed = false;
   readonly #coordinators: CoordinatorCache;
-  /** Counters; see {@link ClientStats}. */
-  readonly stats: ClientStats = { metadataRequests: 0, rebootstraps: 0 };
+  #metadataRequests = 0;
+  #rebootstraps = 0;
 
   constructor(options: ClientOptions) {
-    super();
     checkOptionsObject(options, CLIENT_OPTION_KEYS, "client");
-    this.#bootstrap = parseBootstrap(options.bootstrap);
     const clientId = options.clientId ?? "samsa";
     if (typeof clientId !== "string") throw new InvalidArgumentError("clientId", "must be a string");
+    if (options.logger !== undefined && !isLogger(options.logger)) {
+      throw new InvalidArgumentError("logger", "must have trace, debug, info, warn and error methods (pino's shape)");
+    }
+    super(new Instrumentation(clientId, options.logger));
+    this.#bootstrap = parseBootstrap(options.bootstrap);
     this.#requestTimeoutMs = intOption(options, "requestTimeoutMs", 30_000, 1);
     this.#metadataMaxAgeMs = intOption(options, "metadataMaxAgeMs", 300_000, 1);
     const retryFloor = intOption(options, "retryBackoffMs", 100, 0);
@@ -143,6 +166,7 @@ export class Cluster extends BackgroundErrors {
     if (options.sasl !== undefined) saslMechanism(options.sasl);
     this.#brokerOptions = {
       clientId,
+      instrumentation: this.instrumentation,
       ...(options.tls !== undefined ? { tls: options.tls } : {}),
       ...(options.sasl !== undefined ? { sasl: options.sasl } : {}),
       connectTimeoutMs: intOption(options, "connectTimeoutMs", 10_000, 1),
@@ -156,6 +180,23 @@ export class Cluster extends BackgroundErrors {
       connectionsMaxIdleMs: intOption(options, "connectionsMaxIdleMs", 540_000, 1),
     };
     this.#coordinators = new CoordinatorCache((type, keys, signal) => this.#findCoordinators(type, keys, signal));
+  }
+
+  /** A snapshot of this client's counters (a new object each call). */
+  stats(): ClientStats {
+    const i = this.instrumentation;
+    let connections = 0;
+    for (const broker of this.#brokers.values()) connections += broker.openConnections;
+    return {
+      metadataRequests: this.#metadataRequests,
+      rebootstraps: this.#rebootstraps,
+      backgroundErrors: this.backgroundErrors,
+      connections,
+      requests: i.requests,
+      requestErrors: i.requestErrors,
+      bytesSent: i.bytesSent,
+      bytesReceived: i.bytesReceived,
+    };
   }
 
   /** The latest metadata snapshot (possibly empty or stale). */
@@ -195,10 +236,20 @@ export class Cluster extends BackgroundErrors {
     const topics = new Set(this.#topics);
     const promise = (async () => {
       await previous;
+      const started = Date.now();
       const response = await this.#fetchMetadata([...topics], options);
       this.#metadata = mergeMetadata(this.#metadata, response, Date.now());
       this.#syncBrokers();
-      return this.#metadata;
+      const m = this.#metadata;
+      if (this.instrumentation.wants("network:metadata-refreshed")) {
+        this.instrumentation.emit("network:metadata-refreshed", {
+          clientId: this.instrumentation.clientId,
+          brokers: m.brokers.size,
+          topics: m.topics.size,
+          durationMs: Date.now() - started,
+        });
+      }
+      return m;
     })();
     const entry = { promise, topics };
     this.#refresh = entry;
@@ -220,7 +271,7 @@ export class Cluster extends BackgroundErrors {
       for (const broker of candidates) {
         try {
           const connection = await broker.connection("control", options.signal);
-          this.stats.metadataRequests++;
+          this.#metadataRequests++;
           const response = await connection.request(
             Metadata,
             {
@@ -271,7 +322,7 @@ export class Cluster extends BackgroundErrors {
   }
 
   #rebootstrap(): void {
-    this.stats.rebootstraps++;
+    this.#rebootstraps++;
     this.#metadata = { ...EMPTY_METADATA, topics: this.#metadata.topics, topicNames: this.#metadata.topicNames };
   }
 

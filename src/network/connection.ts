@@ -6,6 +6,8 @@
  */
 import { connect as netConnect, type Socket } from "node:net";
 import { type ConnectionOptions as TlsConnectionOptions, connect as tlsConnect } from "node:tls";
+import { type RequestContext, tracing } from "../observability/events.js";
+import { Instrumentation } from "../observability/instrumentation.js";
 import type { ApiDefinition } from "../protocol/api.js";
 import { ErrorCode } from "../protocol/error-table.js";
 import { ProtocolError, SamsaError, UnsupportedVersionError } from "../protocol/errors.js";
@@ -59,6 +61,8 @@ export interface ConnectionOptions {
   /** Sent in ApiVersions (KIP-511). */
   clientSoftwareName?: string;
   clientSoftwareVersion?: string;
+  /** Where events and counters go; the `Client` passes its own (one per client). */
+  instrumentation?: Instrumentation;
 }
 
 /** Per-request options. */
@@ -94,6 +98,11 @@ interface Pending {
   resolve(value: unknown): void;
   reject(err: Error): void;
   cleanup?: () => void;
+  /** Set when someone traces requests (events.ts `samsa:network:request`). */
+  trace: RequestContext | undefined;
+  started: number;
+  /** Resolved or rejected already (an aborted request is rejected again when the connection closes). */
+  settled: boolean;
 }
 
 const DEFAULT_MAX_FRAME = 100 * 1024 * 1024;
@@ -126,9 +135,11 @@ export class Connection {
   #authentications = 0;
   #connectPromise: Promise<void> | undefined;
   readonly #closeListeners: ((err: SamsaError) => void)[] = [];
+  readonly #inst: Instrumentation;
 
   constructor(options: ConnectionOptions) {
     this.#options = options;
+    this.#inst = options.instrumentation ?? new Instrumentation(options.clientId ?? "samsa");
     this.host = options.host;
     this.port = options.port;
     this.address = `${options.host}:${options.port}`;
@@ -205,6 +216,14 @@ export class Connection {
     this.#state = "negotiating";
     try {
       await this.#negotiate();
+      if (this.#inst.wants("network:connection-opened")) {
+        this.#inst.emit("network:connection-opened", {
+          clientId: this.#inst.clientId,
+          address: this.address,
+          tls: this.#options.tls !== undefined && this.#options.tls !== false,
+          durationMs: timeoutMs - (deadline - Date.now()),
+        });
+      }
       phase = "SASL authentication";
       if (this.#options.sasl) await this.#authenticate();
     } catch (err) {
@@ -353,6 +372,15 @@ export class Connection {
       lifetimeMs = response.sessionLifetimeMs;
     }
     this.#authentications++;
+    if (this.#inst.wants("network:connection-authenticated")) {
+      this.#inst.emit("network:connection-authenticated", {
+        clientId: this.#inst.clientId,
+        address: this.address,
+        mechanism: mechanism.name,
+        reauthentication: this.#authentications > 1,
+        sessionLifetimeMs: Number(lifetimeMs),
+      });
+    }
     this.#scheduleReauth(Number(lifetimeMs));
   }
 
@@ -450,6 +478,22 @@ export class Connection {
       return Promise.reject(err);
     }
     const timeoutMs = options.timeoutMs ?? this.#requestTimeoutMs;
+    const inst = this.#inst;
+    inst.requests++;
+    inst.bytesSent += frame.length;
+    let trace: RequestContext | undefined;
+    if (tracing.request.hasSubscribers || inst.logs("trace")) {
+      trace = {
+        clientId: inst.clientId,
+        address: this.address,
+        apiKey: api.apiKey,
+        apiName: api.name,
+        apiVersion: version,
+        correlationId,
+        requestBytes: frame.length,
+      };
+      if (tracing.request.start.hasSubscribers) tracing.request.start.publish(trace);
+    }
     return new Promise<Res>((resolve, reject) => {
       const pending: Pending = {
         correlationId,
@@ -464,12 +508,15 @@ export class Connection {
         raw,
         resolve: resolve as (value: unknown) => void,
         reject,
+        trace,
+        started: trace ? performance.now() : 0,
+        settled: false,
       };
       const signal = options.signal;
       if (signal) {
         const onAbort = () => {
           if (this.#waiting.removeWhere((p) => p === pending).length === 0) pending.abandoned = true;
-          reject(new AbortedError(`${api.name} request aborted`));
+          this.#reject(pending, new AbortedError(`${api.name} request aborted`));
         };
         signal.addEventListener("abort", onAbort, { once: true });
         pending.cleanup = () => signal.removeEventListener("abort", onAbort);
@@ -499,7 +546,7 @@ export class Connection {
   #write(pending: Pending): void {
     const socket = this.#socket;
     if (!socket || this.closed) {
-      pending.reject(this.#closeError ?? new ConnectionClosedError(this.address, false, "not connected"));
+      this.#reject(pending, this.#closeError ?? new ConnectionClosedError(this.address, false, "not connected"));
       return;
     }
     pending.written = true;
@@ -511,8 +558,8 @@ export class Connection {
       const accepted = socket.write(pending.frame, (err) => {
         if (!this.#unwritten.delete(pending)) return; // already timed out or closed
         pending.cleanup?.();
-        if (err) pending.reject(new ConnectionClosedError(this.address, true, err.message, { cause: err }));
-        else pending.resolve(undefined);
+        if (err) this.#reject(pending, new ConnectionClosedError(this.address, true, err.message, { cause: err }));
+        else this.#resolve(pending, undefined, 0);
       });
       if (!accepted) this.#writable = false;
     } else {
@@ -520,6 +567,51 @@ export class Connection {
       // One write per request; `false` means the kernel buffer is full: stop until 'drain'.
       if (!socket.write(pending.frame)) this.#writable = false;
     }
+  }
+
+  /** Settles a request with its answer; counts and traces it. */
+  #resolve(pending: Pending, value: unknown, responseBytes: number): void {
+    // The frame lost its 4-byte size prefix in the decoder.
+    if (responseBytes > 0) this.#inst.bytesReceived += responseBytes + 4;
+    if (pending.settled) return;
+    pending.settled = true;
+    const t = pending.trace;
+    if (t) {
+      t.responseBytes = responseBytes;
+      t.durationMs = performance.now() - pending.started;
+      const code = (value as { errorCode?: unknown } | undefined)?.errorCode;
+      if (typeof code === "number") t.errorCode = code;
+      if (tracing.request.asyncEnd.hasSubscribers) tracing.request.asyncEnd.publish(t);
+      if (this.#inst.logs("trace")) {
+        const { clientId: _, ...fields } = t;
+        this.#inst.logger.trace(
+          { event: "network:request", ...fields },
+          `${t.apiName} v${t.apiVersion} to ${t.address} answered in ${t.durationMs.toFixed(1)} ms`,
+        );
+      }
+    }
+    pending.resolve(value);
+  }
+
+  /** Fails a request; counts and traces it. */
+  #reject(pending: Pending, err: Error): void {
+    if (pending.settled) return;
+    pending.settled = true;
+    this.#inst.requestErrors++;
+    const t = pending.trace;
+    if (t) {
+      t.error = err;
+      t.durationMs = performance.now() - pending.started;
+      if (tracing.request.error.hasSubscribers) tracing.request.error.publish(t);
+      if (this.#inst.logs("trace")) {
+        const { clientId: _, error, ...fields } = t;
+        this.#inst.logger.trace(
+          { event: "network:request", ...fields, err: error },
+          `${t.apiName} v${t.apiVersion} to ${t.address} failed: ${err.message}`,
+        );
+      }
+    }
+    pending.reject(err);
   }
 
   #onFrame(frame: Buffer): void {
@@ -531,7 +623,8 @@ export class Connection {
     pending.cleanup?.();
     if (frame.length < 4 || frame.readInt32BE(0) !== pending.correlationId) {
       const got = frame.length >= 4 ? frame.readInt32BE(0) : "none";
-      pending.reject(
+      this.#reject(
+        pending,
         new ProtocolError(
           `${this.address}: correlation id ${got}, expected ${pending.correlationId} (${pending.api.name})`,
         ),
@@ -541,14 +634,14 @@ export class Connection {
     }
     if (!pending.abandoned) {
       if (pending.raw) {
-        pending.resolve(frame);
+        this.#resolve(pending, frame, frame.length);
       } else {
         try {
           const r = new Reader(frame);
           decodeResponseHeader(r, pending.api.responseHeaderVersion(pending.version));
-          pending.resolve(pending.api.decodeResponse(r, pending.version));
+          this.#resolve(pending, pending.api.decodeResponse(r, pending.version), frame.length);
         } catch (err) {
-          pending.reject(err as Error);
+          this.#reject(pending, err as Error);
         }
       }
     }
@@ -563,7 +656,7 @@ export class Connection {
         // The broker stopped reading: the socket's buffers are full and nothing drains them.
         this.#unwritten.delete(pending);
         pending.cleanup?.();
-        pending.reject(new RequestTimeoutError(this.address, pending.api.name, pending.timeoutMs));
+        this.#reject(pending, new RequestTimeoutError(this.address, pending.api.name, pending.timeoutMs));
         this.#fail(new ConnectionClosedError(this.address, true, `request not written within ${pending.timeoutMs} ms`));
         return;
       }
@@ -575,7 +668,7 @@ export class Connection {
         // so the connection is closed, as the Java client does.
         pending.cleanup?.();
         this.#inFlight.splice(this.#inFlight.indexOf(pending), 1);
-        pending.reject(err);
+        this.#reject(pending, err);
         this.#fail(new ConnectionClosedError(this.address, true, `request timed out after ${pending.timeoutMs} ms`));
         return;
       }
@@ -601,16 +694,23 @@ export class Connection {
     const why = cause.message;
     for (const pending of this.#inFlight.splice(0)) {
       pending.cleanup?.();
-      pending.reject(new ConnectionClosedError(this.address, true, why, { cause }));
+      this.#reject(pending, new ConnectionClosedError(this.address, true, why, { cause }));
     }
     for (const pending of this.#unwritten) {
       pending.cleanup?.();
-      pending.reject(new ConnectionClosedError(this.address, true, why, { cause }));
+      this.#reject(pending, new ConnectionClosedError(this.address, true, why, { cause }));
     }
     this.#unwritten.clear();
     for (const pending of this.#waiting.drain()) {
       pending.cleanup?.();
-      pending.reject(new ConnectionClosedError(this.address, false, why, { cause }));
+      this.#reject(pending, new ConnectionClosedError(this.address, false, why, { cause }));
+    }
+    if (this.#inst.wants("network:connection-closed")) {
+      this.#inst.emit("network:connection-closed", {
+        clientId: this.#inst.clientId,
+        address: this.address,
+        ...(reason ? { error: reason } : {}),
+      });
     }
     for (const listener of this.#closeListeners.splice(0)) listener(cause);
   }

@@ -22,6 +22,8 @@ export class ProducerBatch {
   builder: RecordBatchBuilder | null;
   /** The finished bytes, sent and re-sent as they are. */
   bytes: Buffer | null = null;
+  /** Size before compression, known once sealed (for events and metrics). */
+  uncompressedBytes = 0;
   recordCount = 0;
   /** Bytes charged to buffer memory for this batch. */
   charged = 0;

@@ -33,6 +33,13 @@ export interface ProducerStats {
   requests: number;
   /** Batches sent again after a retriable error. */
   retries: number;
+  /** Batches, records and wire (compressed) bytes the brokers acknowledged. */
+  batchesAcknowledged: number;
+  recordsAcknowledged: number;
+  bytesAcknowledged: number;
+  /** Batches and records that failed (their senders got the error). */
+  batchesFailed: number;
+  recordsFailed: number;
 }
 
 /** Node-style callback of the fire-and-forget form of `send`. */

@@ -10,6 +10,7 @@ import type { Cluster } from "../network/cluster.js";
 import { AbortedError, TimeoutError } from "../network/errors.js";
 import type { TopicMetadata } from "../network/metadata.js";
 import { isRetriable } from "../network/retry.js";
+import { tracing } from "../observability/events.js";
 import { ClosedError, InvalidArgumentError } from "../protocol/errors.js";
 import { kafkaError } from "../protocol/kafka-error.js";
 import type { RecordData, RecordHeaderInput, RecordInput } from "../protocol/records/index.js";
@@ -26,6 +27,7 @@ import {
   type Serializer,
 } from "./options.js";
 import { partitionForKey, StickyPartitioner } from "./partitioner.js";
+import { tracedSend } from "./send-tracing.js";
 import { Sender } from "./sender.js";
 import { refuseSend, runTransaction, type Transaction, type TransactionOptions } from "./transaction.js";
 import { TransactionManager, type TransactionState } from "./transaction-manager.js";
@@ -137,8 +139,9 @@ export class Producer<K = RecordData, V = RecordData> {
     return this.#sender.requests;
   }
 
-  /** A snapshot of what is buffered, for metrics and for diagnosing a stalled producer. */
+  /** A snapshot of what is buffered and what became of the records (a new object each call). */
   stats(): ProducerStats {
+    const o = this.#sender.outcomes;
     let openBatches = 0;
     let readyBatches = 0;
     let inFlightBatches = 0;
@@ -155,14 +158,32 @@ export class Producer<K = RecordData, V = RecordData> {
       inFlightBatches,
       requests: this.#sender.requests,
       retries: this.#sender.retries,
+      batchesAcknowledged: o.batchesAcknowledged,
+      recordsAcknowledged: o.recordsAcknowledged,
+      bytesAcknowledged: o.bytesAcknowledged,
+      batchesFailed: o.batchesFailed,
+      recordsFailed: o.recordsFailed,
     };
   }
 
-  /** Sends records; see {@link SendFunction} for its four forms. */
-  readonly send = ((input: SendInput<K, V>, callback?: SendCallback) => this.#send(input, callback)) as SendFunction<
-    K,
-    V
-  >;
+  /**
+   * Sends records; see {@link SendFunction} for its four forms. While someone traces sends
+   * (`samsa:producer:send`, e.g. the `samsa/otel` outlet), each call runs inside its span.
+   */
+  readonly send = ((input: SendInput<K, V>, callback?: SendCallback) =>
+    tracing.send.hasSubscribers
+      ? tracedSend(
+          this.#client.instrumentation.clientId,
+          this.#options.propagateTraceContext,
+          input,
+          callback,
+          this.#untraced,
+        )
+      : this.#send(input, callback)) as SendFunction<K, V>;
+
+  readonly #untraced = (input: SendInput<unknown, unknown>, callback: SendCallback): void => {
+    this.#send(input as SendInput<K, V>, callback);
+  };
 
   #send(
     input: SendInput<K, V>,

@@ -25,6 +25,7 @@ import { type KafkaError, kafkaError } from "../protocol/kafka-error.js";
 import { Produce, type ProduceRequest, type ProduceResponse } from "../protocol/messages/index.js";
 import { rewriteProducerState } from "../protocol/records/index.js";
 import type { Accumulator, PartitionQueue, ProducerBatch } from "./accumulator.js";
+import { BatchOutcomes } from "./batch-outcomes.js";
 import { RecordMetadata } from "./delivery.js";
 import type { ProducerIdSource } from "./idempotence.js";
 import type { ResolvedProducerOptions } from "./options.js";
@@ -78,6 +79,8 @@ export class Sender {
   requests = 0;
   /** Batches put back for another attempt (for tests and metrics). */
   retries = 0;
+  /** Counters and events of settled batches (see `ProducerStats`). */
+  readonly outcomes: BatchOutcomes;
 
   constructor(
     client: Cluster,
@@ -93,6 +96,7 @@ export class Sender {
     this.#options = options;
     this.#idempotence = idempotence;
     this.#hooks = hooks;
+    this.outcomes = new BatchOutcomes(client.instrumentation, options.compression);
   }
 
   /** Runs the sender soon (once, however many times it is called before it runs). */
@@ -340,6 +344,7 @@ export class Sender {
       const request = this.#request(batches);
       const connection = await this.#client.connection(nodeId, { api: Produce });
       this.requests++;
+      this.outcomes.sent(batches, nodeId);
       if (this.#options.acks === 0) {
         const written = connection.request(Produce, request, { noResponse: true });
         issued();
@@ -380,6 +385,7 @@ export class Sender {
     if (batch.bytes || !builder) return;
     batch.builder = null;
     const { compression, compressionLevel } = this.#options;
+    batch.uncompressedBytes = builder.sizeInBytes;
     batch.bytes =
       compression === "none" ? builder.build() : await builder.buildCompressed(compression, compressionLevel);
   }
@@ -543,6 +549,7 @@ export class Sender {
   #retry(batch: ProducerBatch): void {
     const q = batch.queue;
     this.retries++;
+    this.outcomes.retried(batch);
     batch.retryAt =
       Date.now() +
       backoffDelay(batch.attempts, {
@@ -580,6 +587,7 @@ export class Sender {
         delivery.complete(start + k, new RecordMetadata(topic, partition, baseOffset, delta++, timestamp));
       }
     }
+    this.outcomes.acknowledged(batch, baseOffset);
     this.#hooks.onBatchSettled(batch);
   }
 
@@ -592,6 +600,7 @@ export class Sender {
       batch.queue.sequencer.lost();
       this.#bumpNeeded = true;
     }
+    this.outcomes.failed(batch, err);
     for (const d of batch.runDeliveries) d.fail(err);
     this.#hooks.onBatchSettled(batch);
   }

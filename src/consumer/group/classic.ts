@@ -34,7 +34,14 @@ import { Writer } from "../../protocol/primitives/writer.js";
 import type { MemberIdentity } from "../offsets.js";
 import { partitionKey, type TopicPartition } from "../partition.js";
 import { type Assignor, type AssignorMember, BUILTIN_ASSIGNORS } from "./assignors.js";
-import { allTopics, type Membership, type MembershipHost, type Subscription } from "./membership.js";
+import {
+  allTopics,
+  type Membership,
+  type MembershipHost,
+  reportFenced,
+  reportJoined,
+  type Subscription,
+} from "./membership.js";
 
 const PROTOCOL_TYPE = "consumer";
 /** ConsumerProtocolSubscription/Assignment version written (v3: rack id, owned partitions, generation). */
@@ -207,7 +214,14 @@ export class ClassicGroupMember implements Membership {
       try {
         const loss = this.#pendingLoss;
         this.#pendingLoss = undefined;
-        if (loss !== undefined) await this.#lost(loss === "member");
+        if (loss !== undefined) {
+          reportFenced(
+            host,
+            this.#memberId,
+            loss === "member" ? ErrorCode.UNKNOWN_MEMBER_ID : ErrorCode.ILLEGAL_GENERATION,
+          );
+          await this.#lost(loss === "member");
+        }
         const subscription = this.#subscription as Subscription;
         this.#topics =
           "topics" in subscription ? [...subscription.topics] : await this.#matchPattern(subscription.pattern);
@@ -246,6 +260,7 @@ export class ClassicGroupMember implements Membership {
           return;
         }
         if (code === ErrorCode.UNKNOWN_MEMBER_ID || code === ErrorCode.ILLEGAL_GENERATION) {
+          reportFenced(host, this.#memberId, code);
           await this.#lost(code === ErrorCode.UNKNOWN_MEMBER_ID);
         } else if (needsCoordinatorLookup(err)) {
           host.coordinator.invalidate();
@@ -326,6 +341,7 @@ export class ClassicGroupMember implements Membership {
         { timeoutMs, signal },
       );
       if (sync.errorCode !== ErrorCode.NONE) throw kafkaError(sync.errorCode);
+      reportJoined(this.#host, this.#memberId, this.#generation, "classic");
       if (sync.assignment.length === 0) return [];
       const decoded = decodeEmbedded(decodeConsumerProtocolAssignment, sync.assignment);
       return decoded.assignedPartitions.flatMap((t) =>

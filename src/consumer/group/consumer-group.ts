@@ -23,7 +23,14 @@ import {
 } from "../../protocol/messages/index.js";
 import type { MemberIdentity } from "../offsets.js";
 import type { TopicPartition } from "../partition.js";
-import { type Membership, type MembershipHost, type Subscription, topicNamesOf } from "./membership.js";
+import {
+  type Membership,
+  type MembershipHost,
+  reportFenced,
+  reportJoined,
+  type Subscription,
+  topicNamesOf,
+} from "./membership.js";
 
 const LEAVE_EPOCH = -1;
 const STATIC_LEAVE_EPOCH = -2;
@@ -226,7 +233,9 @@ export class ConsumerGroupMember implements Membership {
         this.#ownedSent = ownedVersion;
         // A v0 coordinator makes the member id itself.
         if (response.memberId) this.#memberId = response.memberId;
+        const joined = this.#epoch === 0 && response.memberEpoch > 0;
         this.#epoch = response.memberEpoch;
+        if (joined) reportJoined(this.#host, this.#memberId, this.#epoch, "consumer");
         if (response.heartbeatIntervalMs > 0) this.#intervalMs = response.heartbeatIntervalMs;
         if (response.assignment !== null) {
           this.#target = response.assignment.topicPartitions;
@@ -235,6 +244,7 @@ export class ConsumerGroupMember implements Membership {
         }
         delay = this.#intervalMs;
       } else if (REJOIN.has(code)) {
+        reportFenced(this.#host, this.#memberId, code);
         this.#rejoin();
         return;
       } else {

@@ -5,6 +5,7 @@
  */
 import type { Cluster } from "../../network/cluster.js";
 import { ErrorCode } from "../../protocol/error-table.js";
+import { kafkaError } from "../../protocol/kafka-error.js";
 import { Metadata } from "../../protocol/messages/index.js";
 import type { MemberIdentity } from "../offsets.js";
 import type { ResolvedConsumerOptions } from "../options.js";
@@ -98,4 +99,34 @@ export async function topicNamesOf(
   }
   if (found.length > 0) await client.metadata(found, { maxAgeMs: 0, ...(signal ? { signal } : {}) });
   return names;
+}
+
+/** Reports `consumer:group-joined`: the member has a generation (classic) or an epoch (KIP-848). */
+export function reportJoined(
+  host: MembershipHost,
+  memberId: string,
+  generationId: number,
+  protocol: "classic" | "consumer",
+): void {
+  const inst = host.client.instrumentation;
+  if (!inst.wants("consumer:group-joined")) return;
+  inst.emit("consumer:group-joined", {
+    clientId: inst.clientId,
+    groupId: host.coordinator.groupId,
+    memberId,
+    generationId,
+    protocol,
+  });
+}
+
+/** Reports `consumer:member-fenced`: the coordinator no longer knows this member or its generation. */
+export function reportFenced(host: MembershipHost, memberId: string, code: number): void {
+  const inst = host.client.instrumentation;
+  if (!inst.wants("consumer:member-fenced")) return;
+  inst.emit("consumer:member-fenced", {
+    clientId: inst.clientId,
+    groupId: host.coordinator.groupId,
+    memberId,
+    error: kafkaError(code),
+  });
 }

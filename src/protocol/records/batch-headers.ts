@@ -164,6 +164,8 @@ export interface RecordSetScan {
   lastEpoch: number;
   /** Why the scan stopped at a header that cannot be a batch; undefined when the bytes ended. */
   problem: string | undefined;
+  /** Records in the complete batches, as their headers count them (control records included). */
+  records: number;
 }
 
 /**
@@ -177,10 +179,12 @@ export function scanBatchHeaders(buf: Buffer): RecordSetScan {
   let nextOffset: bigint | undefined;
   let compressed = false;
   let lastEpoch = -1;
+  let records = 0;
   while (walk.next()) {
     if (walk.compressed) compressed = true;
     nextOffset = walk.nextOffset;
     lastEpoch = walk.partitionLeaderEpoch;
+    records += walk.recordCount;
   }
-  return { nextOffset, compressed, lastEpoch, problem: walk.problem };
+  return { nextOffset, compressed, lastEpoch, problem: walk.problem, records };
 }

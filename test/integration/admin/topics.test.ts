@@ -136,7 +136,7 @@ describe("Admin topics against one broker", () => {
   });
 
   it("refuses bad input before sending anything", async () => {
-    const before = client.stats.metadataRequests;
+    const before = client.stats().metadataRequests;
     const cases: [() => Promise<unknown>, string][] = [
       [() => admin.createTopics([{ name: "" }]), "topics[0].name"],
       [() => admin.createTopics([{ name: "a/b" }]), "topics[0].name"],
@@ -152,7 +152,7 @@ describe("Admin topics against one broker", () => {
       expect(err, argument).toBeInstanceOf(InvalidArgumentError);
       expect(err.argument).toBe(argument);
     }
-    expect(client.stats.metadataRequests).toBe(before);
+    expect(client.stats().metadataRequests).toBe(before);
   });
 
   it("stops at once on an aborted signal, and when the signal fires while retrying", async () => {

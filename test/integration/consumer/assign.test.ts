@@ -227,17 +227,17 @@ describe("Consumer, assigned partitions (no group membership)", () => {
     const first = await take(consumer, 1);
     expect(first[0]?.offset).toBe(0n);
     // Prefetch fills the buffer up to the bound, then stops.
-    for (let i = 0; i < 100 && consumer.stats.bufferedBytes < bound - 8192; i++) {
+    for (let i = 0; i < 100 && consumer.stats().bufferedBytes < bound - 8192; i++) {
       await new Promise((r) => setTimeout(r, 50));
     }
     await new Promise((r) => setTimeout(r, 200));
-    const stats = consumer.stats;
+    const stats = consumer.stats();
     // ~1 MB waits in the log; at most the bound (plus one batch a response may add) is held.
     expect(stats.bufferedBytes).toBeLessThanOrEqual(bound + 8192);
     expect(stats.bufferedBytes).toBeGreaterThan(0);
     const requestsWhileIdle = stats.fetch.requests;
     await new Promise((r) => setTimeout(r, 500));
-    expect(consumer.stats.fetch.requests).toBe(requestsWhileIdle);
+    expect(consumer.stats().fetch.requests).toBe(requestsWhileIdle);
     const rest = await take(consumer, 999);
     expect(rest.map((m) => m.offset)).toEqual(range(999, 1));
     await consumer.close();
@@ -254,7 +254,7 @@ describe("Consumer, assigned partitions (no group membership)", () => {
       await produceNumbered(client, topic, 1, 4, 40 + round * 4);
       expect(await take(consumer, 1)).toHaveLength(1);
     }
-    const { fetch } = consumer.stats;
+    const { fetch } = consumer.stats();
     expect(fetch.requests).toBeGreaterThan(4);
     expect(fetch.fullRequests).toBe(1);
     expect(fetch.sessionErrors).toBe(0);

@@ -193,7 +193,7 @@ describe("Consumers of one Client do not wait behind each other's held requests"
       // Observably on another socket than the held JoinGroup.
       const beatSockets = new Set(beats.map((s) => s.connection));
       expect(beatSockets.has(join.connection)).toBe(false);
-      expect(a.stats.rebalances).toBe(1);
+      expect(a.stats().rebalances).toBe(1);
 
       await Promise.all([a.close(), b.close()]);
       await Promise.all([loopA, loopB]);

@@ -39,7 +39,7 @@ describe("Consumer across leader changes (3-node cluster)", () => {
       expect(m.error).toBeUndefined();
       expect(ordered(m)).toBe(true);
       expect(m.seen).toHaveLength(6000);
-      const stats = m.consumer.stats;
+      const stats = m.consumer.stats();
       // The old leader answered NOT_LEADER_OR_FOLLOWER, or its connection dropped: either way
       // the fetcher found the new leader and went on.
       expect(stats.fetch.leaderErrors + stats.fetch.requestErrors).toBeGreaterThan(0);

@@ -158,7 +158,7 @@ describe("Consumer reliability", () => {
       const r = reported.find((x) => x.context.operation === "autoCommit");
       expect(r?.context).toMatchObject({ source: "consumer", groupId });
       expect(r?.error).toBeInstanceOf(KafkaError);
-      expect(outsider.stats.commitErrors).toBeGreaterThan(0);
+      expect(outsider.stats().commitErrors).toBeGreaterThan(0);
     } finally {
       await outsider.close();
       own.close();
@@ -180,7 +180,7 @@ describe("Consumer reliability", () => {
     const operations = reported.map((r) => r.context.operation);
     expect(operations).toContain("commitOnClose");
     expect(operations).toContain("leaveGroup");
-    expect(consumer.stats.commitErrors).toBe(1);
+    expect(consumer.stats().commitErrors).toBe(1);
   });
 
   it("pending errors stay bounded when nobody iterates: one per partition, 64 in all, the rest to the error event", async () => {
@@ -196,18 +196,18 @@ describe("Consumer reliability", () => {
       let most = 0;
       for (let i = 0; i < 10; i++) {
         const before = own.backgroundErrors;
-        await until("out of range", () => consumer.stats.pendingErrors === 1);
-        most = Math.max(most, consumer.stats.pendingErrors);
+        await until("out of range", () => consumer.stats().pendingErrors === 1);
+        most = Math.max(most, consumer.stats().pendingErrors);
         consumer.seek({ topic, partition: 0, offset: BigInt(1_001 + i) });
         await new Promise((r) => setTimeout(r, 200));
-        most = Math.max(most, consumer.stats.pendingErrors);
+        most = Math.max(most, consumer.stats().pendingErrors);
         expect(own.backgroundErrors).toBe(before);
       }
       expect(most).toBe(1);
       // 70 partitions without a committed offset: 64 wait for the loop, 6 are reported.
       consumer.assign(Array.from({ length: 70 }, (_, partition) => ({ topic, partition })));
-      await until("all reported", () => consumer.stats.pendingErrors + reported.length >= 70, 30_000);
-      expect(consumer.stats.pendingErrors).toBe(64);
+      await until("all reported", () => consumer.stats().pendingErrors + reported.length >= 70, 30_000);
+      expect(consumer.stats().pendingErrors).toBe(64);
       expect(
         reported.every((r) => r.error instanceof NoOffsetForPartitionError && r.context.operation === "read"),
       ).toBe(true);
@@ -220,7 +220,7 @@ describe("Consumer reliability", () => {
         if (e instanceof NoOffsetForPartitionError || e instanceof OffsetOutOfRangeError) thrown++;
       }
       expect(thrown).toBe(64);
-      expect(consumer.stats.pendingErrors).toBe(0);
+      expect(consumer.stats().pendingErrors).toBe(0);
     } finally {
       await consumer.close();
       own.close();

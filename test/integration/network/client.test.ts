@@ -39,17 +39,17 @@ describe("Client against one broker", () => {
     const t = metadata.topics.get(topic);
     expect(t?.partitions.map((p) => p.partition)).toEqual([0, 1, 2]);
     expect(metadata.topicNames.get(t?.topicId as string)).toBe(topic);
-    const before = client.stats.metadataRequests;
+    const before = client.stats().metadataRequests;
     await client.metadata([topic]);
-    expect(client.stats.metadataRequests).toBe(before); // served from the cache
+    expect(client.stats().metadataRequests).toBe(before); // served from the cache
     const leader = await client.leader(topic, 2);
     expect(`${leader.host}:${leader.port}`).toBe(bootstrap.split(",")[0]);
   });
 
   it("coalesces concurrent refreshes into one Metadata request", async () => {
-    const before = client.stats.metadataRequests;
+    const before = client.stats().metadataRequests;
     const snapshots = await Promise.all(Array.from({ length: 10 }, () => client.refreshMetadata()));
-    expect(client.stats.metadataRequests - before).toBe(1);
+    expect(client.stats().metadataRequests - before).toBe(1);
     expect(new Set(snapshots).size).toBe(1);
   });
 

@@ -198,7 +198,7 @@ describe("Admin input validation", () => {
   });
 
   it("sent nothing for any of them", () => {
-    expect(client.stats.metadataRequests).toBe(0);
+    expect(client.stats().metadataRequests).toBe(0);
   });
 
   it("checks its own options", () => {

@@ -146,7 +146,7 @@ describe("Fetcher, failures that persist", () => {
     expect(err).toMatchObject({ topic: "t", partition: 0, attempts: 10 });
     expect((err as FetchError).cause).toBeInstanceOf(KafkaError);
     expect(((err as FetchError).cause as KafkaError).errorCode).toBe(ErrorCode.NOT_LEADER_OR_FOLLOWER);
-    expect(consumer.stats.fetch.leaderErrors).toBeGreaterThanOrEqual(10);
+    expect(consumer.stats().fetch.leaderErrors).toBeGreaterThanOrEqual(10);
     // Not stopped: the partition is still fetched (backing off at most 1 s), so it recovers
     // once the leader does; another streak of 10 would be reported again.
     const before = fetches();

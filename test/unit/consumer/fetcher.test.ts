@@ -309,8 +309,8 @@ describe("Fetcher against scripted Fetch answers", () => {
       { node: moveTo.id, offset: 0n, epoch: moveTo.epoch },
     ]);
     expect(cluster.metadataAt.filter((n) => n >= 1).length).toBeGreaterThanOrEqual(1);
-    expect(consumer.stats.fetch.leaderHints).toBe(0);
-    expect(consumer.stats.fetch.leaderErrors).toBeGreaterThanOrEqual(1);
+    expect(consumer.stats().fetch.leaderHints).toBe(0);
+    expect(consumer.stats().fetch.leaderErrors).toBeGreaterThanOrEqual(1);
     await consumer.close();
   });
 
@@ -327,7 +327,7 @@ describe("Fetcher against scripted Fetch answers", () => {
     ]);
     // Metadata was read before the first Fetch only: none between the hint and the retry.
     expect(cluster.metadataAt).not.toContain(1);
-    expect(consumer.stats.fetch).toMatchObject({ leaderErrors: 1, leaderHints: 1 });
+    expect(consumer.stats().fetch).toMatchObject({ leaderErrors: 1, leaderHints: 1 });
     await consumer.close();
   });
 
@@ -342,7 +342,7 @@ describe("Fetcher against scripted Fetch answers", () => {
     // Long enough for a refresh to have shown up (one arrives within a few fetches when due).
     await until(() => (cluster?.fetches.length ?? 0) >= 10);
     expect(cluster.metadataAt).toEqual([0]);
-    expect(consumer.stats.fetch.leaderErrors).toBe(0);
+    expect(consumer.stats().fetch.leaderErrors).toBe(0);
     await consumer.close();
   });
 
@@ -368,7 +368,7 @@ describe("Fetcher against scripted Fetch answers", () => {
     const consumer = cluster.consumer();
     expect(await take(consumer, 3)).toEqual(["0:a", "1:b", "2:c"]);
     expect(cluster.fetches.slice(0, 3).map((f) => f.offset)).toEqual([0n, 1n, 1n]);
-    expect(consumer.stats.fetch.requestErrors).toBe(1);
+    expect(consumer.stats().fetch.requestErrors).toBe(1);
     await consumer.close();
   });
 

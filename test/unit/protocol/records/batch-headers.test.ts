@@ -142,13 +142,24 @@ describe("scanBatchHeaders", () => {
     const a = batch(0n, ["a", "b"]);
     const b = batch(2n, ["c", "d", "e"]);
     b.writeInt32BE(7, 12); // partition leader epoch (not covered by the CRC)
-    expect(scanBatchHeaders(Buffer.concat([a, b]))).toEqual({ nextOffset: 5n, compressed: false, lastEpoch: 7 });
+    expect(scanBatchHeaders(Buffer.concat([a, b]))).toEqual({
+      nextOffset: 5n,
+      compressed: false,
+      lastEpoch: 7,
+      records: 5,
+    });
     expect(scanBatchHeaders(Buffer.concat([a, b.subarray(0, b.length - 3)]))).toEqual({
       nextOffset: 2n,
       compressed: false,
       lastEpoch: -1,
+      records: 2,
     });
-    expect(scanBatchHeaders(b.subarray(0, 30))).toEqual({ nextOffset: undefined, compressed: false, lastEpoch: -1 });
+    expect(scanBatchHeaders(b.subarray(0, 30))).toEqual({
+      nextOffset: undefined,
+      compressed: false,
+      lastEpoch: -1,
+      records: 0,
+    });
   });
 
   it("flags compression from the attributes", () => {
