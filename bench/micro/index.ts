@@ -1,5 +1,6 @@
 /**
- * The micro-benchmark suite: CRC-32C throughput, samsa's record batch encode/decode, and the
+ * The micro-benchmark suite: CRC-32C throughput, samsa's record batch encode/decode, the
+ * instrumentation's hot-path checks, and the
  * codec comparison with kafkajs and @platformatic/kafka (with samsa's varints), about 45 s on a
  * 2-core machine. Run with `npx tsx bench/micro/index.ts [--json <file>]`; `npm run bench`
  * calls `runMicroBenchmarks()`.
@@ -9,6 +10,7 @@ import { cpus, loadavg } from "node:os";
 import { pathToFileURL } from "node:url";
 import { formatCodecBench, runCodecBench } from "./codec.js";
 import { formatCrc32cBench, runCrc32cBench } from "./crc32c.js";
+import { formatObservabilityBench, runObservabilityBench } from "./observability.js";
 import { formatRecordsBench, runRecordsBench } from "./records.js";
 
 /** Where and when the suite ran: the figures mean little without the machine's load. */
@@ -33,6 +35,7 @@ export async function runMicroBenchmarks(): Promise<{ markdown: string; json: ob
   const crc32c = runCrc32cBench();
   const records = runRecordsBench();
   const codec = await runCodecBench();
+  const observability = await runObservabilityBench();
   const environment: MicroBenchEnvironment = {
     node: process.version,
     cpu: cpus()[0]?.model ?? "unknown",
@@ -62,8 +65,12 @@ export async function runMicroBenchmarks(): Promise<{ markdown: string; json: ob
     "",
     formatCrc32cBench(crc32c),
     "",
+    "### Instrumentation with nothing subscribed (ns, best round, less an empty loop)",
+    "",
+    formatObservabilityBench(observability),
+    "",
   ].join("\n");
-  return { markdown, json: { environment, codec, records, crc32c } };
+  return { markdown, json: { environment, codec, records, crc32c, observability } };
 }
 
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {

@@ -19,6 +19,8 @@ export const EXAMPLES_DIR = join(REPO_ROOT, ".cache", "docs-examples");
 
 const RUNTIME = join(REPO_ROOT, "test", "docs", "runtime.ts");
 const PROTOCOL = join(REPO_ROOT, "src", "protocol", "index.ts");
+const OTEL = join(REPO_ROOT, "src", "otel", "index.ts");
+const PROMETHEUS = join(REPO_ROOT, "src", "prometheus", "index.ts");
 
 /** Names a block may use without defining them; the prelude then defines them. */
 export const PRELUDE_NAMES = ["client", "producer", "admin", "topic", "signal"] as const;
@@ -73,6 +75,8 @@ export function programOf(block: CodeBlock, bootstrap: string): string {
   const body = block.code
     .replace(/(\bfrom\s*)(["'])samsa\2/g, (_, from: string) => `${from}${JSON.stringify(RUNTIME)}`)
     .replace(/(\bfrom\s*)(["'])samsa\/protocol\2/g, (_, from: string) => `${from}${JSON.stringify(PROTOCOL)}`)
+    .replace(/(\bfrom\s*)(["'])samsa\/otel\2/g, (_, from: string) => `${from}${JSON.stringify(OTEL)}`)
+    .replace(/(\bfrom\s*)(["'])samsa\/prometheus\2/g, (_, from: string) => `${from}${JSON.stringify(PROMETHEUS)}`)
     .replace(ADDRESS_LITERAL, () => b);
   return `${prelude.join(" ")}\n${body}\n;await __docs.end();\n`;
 }
