@@ -691,7 +691,8 @@ export class Connection {
     clearTimeout(this.#reauthTimer);
     timeouts.unwatch(this);
     this.#socket?.destroy();
-    const why = cause.message;
+    // The requests' errors name the reason once, not the closing error's whole sentence again.
+    const why = cause instanceof ConnectionClosedError ? cause.reason : cause.message;
     for (const pending of this.#inFlight.splice(0)) {
       pending.cleanup?.();
       this.#reject(pending, new ConnectionClosedError(this.address, true, why, { cause }));

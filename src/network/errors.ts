@@ -26,7 +26,8 @@ export class ConnectionClosedError extends SamsaError {
   constructor(
     readonly broker: string,
     readonly mayHaveReachedBroker: boolean,
-    reason: string,
+    /** Why the connection closed, e.g. "closed by the broker". */
+    readonly reason: string,
     options?: { cause?: unknown },
   ) {
     const reached = mayHaveReachedBroker ? "may have reached" : "did not reach";

@@ -4,6 +4,7 @@
  * before building a payload, so an event nobody subscribes to and no logger level takes costs
  * one `hasSubscribers` check and one level check, and no allocation.
  */
+import { isRetriable } from "../network/retry.js";
 import { channels, EVENT_LEVELS, type EventName, type EventPayloads, type LogLevel } from "./events.js";
 import { DefaultLogger, type Logger, levelEnabled } from "./logger.js";
 
@@ -87,6 +88,8 @@ export class Instrumentation {
     if (channel.hasSubscribers) channel.publish(payload);
     let level = EVENT_LEVELS[name];
     if (name === "network:connection-closed" && (payload as { error?: Error }).error) level = "warn";
+    // A background error that heals by itself (a broker restarting) is a warning; the rest need someone.
+    if (name === "client:error" && isRetriable((payload as { error: Error }).error)) level = "warn";
     if (!levelEnabled(this.logger, level)) return;
     const f = fields(payload);
     delete f.clientId;

@@ -3,6 +3,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { Client } from "../../../src/client.js";
+import { ConnectionError } from "../../../src/network/errors.js";
 import { EVENT_LEVELS, EVENT_NAMES, TRACING_NAMES } from "../../../src/observability/events.js";
 import { Instrumentation } from "../../../src/observability/instrumentation.js";
 import { DefaultLogger, type Logger, levelEnabled } from "../../../src/observability/logger.js";
@@ -74,7 +75,12 @@ describe("Instrumentation", () => {
     expect(logger.calls).toEqual([
       [
         "warn",
-        { groupId: "g", offsets: [{ topic: "t", partition: 1, offset: "42" }], err: error, event: "consumer:offsets-commit-failed" },
+        {
+          groupId: "g",
+          offsets: [{ topic: "t", partition: 1, offset: "42" }],
+          err: error,
+          event: "consumer:offsets-commit-failed",
+        },
         "group g commit of t-1 failed: coordinator moved",
       ],
     ]);
@@ -89,6 +95,15 @@ describe("Instrumentation", () => {
       "debug connection to h:1 closed",
       "warn connection to h:1 closed: reset",
     ]);
+  });
+
+  it("logs a background error that heals by itself (retriable) at warn, the others at error", () => {
+    const logger = recording("trace");
+    const inst = new Instrumentation("app", logger);
+    const base = { clientId: "app", source: "consumer", operation: "fetch" } as const;
+    inst.emit("client:error", { ...base, error: new ConnectionError("h:1", "refused") });
+    inst.emit("client:error", { ...base, error: new InvalidArgumentError("x", "bad") });
+    expect(logger.calls.map(([l]) => l)).toEqual(["warn", "error"]);
   });
 
   it("uses the logger's child({ lib, clientId }) when it has one, and survives a logger that throws", () => {
@@ -128,7 +143,9 @@ describe("Instrumentation", () => {
   });
 
   it("a Client refuses a logger without the five level methods, naming the option", () => {
-    expect(() => new Client({ bootstrap: "127.0.0.1:9", logger: { info() {} } as never })).toThrow(InvalidArgumentError);
+    expect(() => new Client({ bootstrap: "127.0.0.1:9", logger: { info() {} } as never })).toThrow(
+      InvalidArgumentError,
+    );
     expect(() => new Client({ bootstrap: "127.0.0.1:9", logger: { info() {} } as never })).toThrow(/logger/);
   });
 });
