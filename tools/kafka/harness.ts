@@ -120,7 +120,8 @@ function tail(file: string, lines = 40): string {
   }
 }
 
-function alive(pid: number): boolean {
+/** Whether process `pid` still runs (signal 0 checks without sending anything). */
+export function alive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;

@@ -2,22 +2,13 @@ import { spawn } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { type KafkaCluster, type KafkaClusterInfo, startKafka } from "../../../tools/kafka/harness.js";
+import { alive, type KafkaCluster, type KafkaClusterInfo, startKafka } from "../../../tools/kafka/harness.js";
 import { REPO_ROOT } from "../../../tools/kafka/paths.js";
 import { isPortFree } from "../../../tools/kafka/ports.js";
 import { ProbeConnection, probeApiVersions, probeBrokerIds, roundTrip, saslPlain } from "../../../tools/kafka/probe.js";
 
 const HOST = "127.0.0.1";
 const ApiKey = { Produce: 0, Fetch: 1, Metadata: 3, ApiVersions: 18 } as const;
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 function allPorts(kafka: KafkaClusterInfo): number[] {
   return kafka.nodes.flatMap((n) => [n.port, n.controllerPort, ...(n.sslPort === undefined ? [] : [n.sslPort])]);

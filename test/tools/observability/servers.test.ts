@@ -8,6 +8,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import { dirname } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
+import { alive } from "../../../tools/kafka/harness.js";
 import { isPortFree } from "../../../tools/kafka/ports.js";
 import {
   PrometheusQueryError,
@@ -15,15 +16,6 @@ import {
   startPrometheus,
 } from "../../../tools/observability/prometheus.js";
 import { startZipkin, type ZipkinServer } from "../../../tools/observability/zipkin.js";
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /**
  * Local addresses of the sockets listening on `port`, from /proc/net/tcp{,6} (hex, as the
