@@ -8,6 +8,7 @@ import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { Client } from "../../../src/client.js";
 import type { Consumer } from "../../../src/consumer/consumer.js";
+import type { ConsumerOptions } from "../../../src/consumer/options.js";
 import { TransactionAbortableError } from "../../../src/producer/errors.js";
 import { InvalidArgumentError } from "../../../src/protocol/errors.js";
 import { KafkaError } from "../../../src/protocol/kafka-error.js";
@@ -21,15 +22,46 @@ describe("sendOffsets(consumer)", () => {
   });
   afterAll(() => client.close());
 
-  /** The group's committed offset per partition of `topic`. */
-  async function committed(groupId: string, topic: string, requireStable = true): Promise<Map<number, bigint>> {
+  /** A topic a test created, with its partition count. */
+  interface Input {
+    name: string;
+    partitions: number;
+  }
+
+  /** The group's committed offset per partition of `topic` (each of the partitions it was created with). */
+  async function committed(groupId: string, topic: Input, requireStable = true): Promise<Map<number, bigint>> {
     // Partitions named: a fetch of "all" lists only offsets already committed, so it would not
     // wait for a transaction's pending ones (KIP-447's requireStable applies to named partitions).
     const offsets = await client.admin().listGroupOffsets(groupId, {
       requireStable,
-      partitions: [0, 1].map((partition) => ({ topic, partition })),
+      partitions: Array.from({ length: topic.partitions }, (_, partition) => ({ topic: topic.name, partition })),
     });
     return new Map(offsets.filter((o) => o.offset >= 0n).map((o) => [o.partition, o.offset]));
+  }
+
+  /**
+   * The prelude of the tests that consume: creates `<name>-<uuid>` with `partitions`
+   * partitions, writes `values` to it (the i-th to partition i % partitions, one send each,
+   * no transaction), and subscribes a consumer of a new group (`<name>-<protocol>-<uuid>`) to
+   * it from the earliest offset, with auto-commit off so only the transactions commit.
+   */
+  async function subscribedConsumer(
+    name: string,
+    partitions: number,
+    values: readonly string[],
+    options: Pick<ConsumerOptions, "groupProtocol" | "isolationLevel"> = {},
+  ): Promise<{ input: Input; groupId: string; consumer: Consumer }> {
+    const input = { name: `${name}-${randomUUID()}`, partitions };
+    await createTopic(client, input.name, partitions);
+    const producer = client.producer();
+    for (const [i, value] of values.entries()) {
+      await producer.send({ topic: input.name, partition: i % partitions, value });
+    }
+    await producer.close();
+    const groupId = `${name}-${options.groupProtocol ?? "default"}-${randomUUID()}`;
+    const consumer = client.consumer({ groupId, autoCommit: false, autoOffsetReset: "earliest", ...options });
+    consumer.subscribe(input.name);
+    return { input, groupId, consumer };
   }
 
   /** Reads batches until `count` records were handed out; returns the last batch's partition and end. */
@@ -44,22 +76,14 @@ describe("sendOffsets(consumer)", () => {
 
   for (const protocol of ["classic", "consumer"] as const) {
     it(`${protocol}: positions commit with the transaction, and the metadata names the member`, async () => {
-      const input = `sendoffsets-in-${randomUUID()}`;
+      const { input, groupId, consumer } = await subscribedConsumer(
+        "sendoffsets-in",
+        2,
+        Array.from({ length: 30 }, (_, i) => `v${i}`),
+        { groupProtocol: protocol },
+      );
       const output = `sendoffsets-out-${randomUUID()}`;
-      await createTopic(client, input, 2);
       await createTopic(client, output, 1);
-      const producer = client.producer();
-      for (let i = 0; i < 30; i++) await producer.send({ topic: input, partition: i % 2, value: `v${i}` });
-      await producer.close();
-
-      const groupId = `sendoffsets-${protocol}-${randomUUID()}`;
-      const consumer = client.consumer({
-        groupId,
-        groupProtocol: protocol,
-        autoCommit: false,
-        autoOffsetReset: "earliest",
-      });
-      consumer.subscribe(input);
       const tx = client.producer({ transactionalId: `sendoffsets-${randomUUID()}` });
       await tx.beginTransaction();
       const read = await readRecords(consumer, 30);
@@ -70,8 +94,8 @@ describe("sendOffsets(consumer)", () => {
       expect(meta.memberId).not.toBe("");
       expect(meta.generationIdOrMemberEpoch).toBeGreaterThan(0);
       expect(consumer.transactionOffsets().sort((a, b) => a.partition - b.partition)).toMatchObject([
-        { topic: input, partition: 0, offset: 15n },
-        { topic: input, partition: 1, offset: 15n },
+        { topic: input.name, partition: 0, offset: 15n },
+        { topic: input.name, partition: 1, offset: 15n },
       ]);
 
       await tx.send({ topic: output, value: "derived" });
@@ -89,20 +113,9 @@ describe("sendOffsets(consumer)", () => {
     });
 
     it(`${protocol}: a replaced member's transactional offsets are refused (KIP-447)`, async () => {
-      const input = `sendoffsets-zombie-${randomUUID()}`;
-      await createTopic(client, input, 1);
-      const producer = client.producer();
-      await producer.send({ topic: input, partition: 0, value: "only" });
-      await producer.close();
-
-      const groupId = `sendoffsets-zombie-${protocol}-${randomUUID()}`;
-      const consumer = client.consumer({
-        groupId,
+      const { input, groupId, consumer } = await subscribedConsumer("sendoffsets-zombie", 1, ["only"], {
         groupProtocol: protocol,
-        autoCommit: false,
-        autoOffsetReset: "earliest",
       });
-      consumer.subscribe(input);
       await readRecords(consumer, 1);
       const stale = consumer.groupMetadata();
       await consumer.close(); // leaves: the member id is gone from the group
@@ -112,7 +125,7 @@ describe("sendOffsets(consumer)", () => {
       // The coordinator no longer knows the member: the call fails with its answer, and the
       // transaction can only abort (Java's CommitFailedException).
       const refused = await tx
-        .sendOffsets(stale, [{ topic: input, partition: 0, offset: 1n }])
+        .sendOffsets(stale, [{ topic: input.name, partition: 0, offset: 1n }])
         .catch((e: unknown) => e);
       expect(refused).toBeInstanceOf(KafkaError);
       expect(["UNKNOWN_MEMBER_ID", "ILLEGAL_GENERATION", "STALE_MEMBER_EPOCH"]).toContain(
@@ -127,19 +140,12 @@ describe("sendOffsets(consumer)", () => {
   }
 
   it("after an abort, seekToCommitted hands out the aborted batch's records again", async () => {
-    const input = `sendoffsets-rewind-${randomUUID()}`;
-    await createTopic(client, input, 1);
-    const producer = client.producer();
-    for (let i = 0; i < 10; i++) await producer.send({ topic: input, partition: 0, value: `r${i}` });
-    await producer.close();
-    const groupId = `sendoffsets-rewind-${randomUUID()}`;
-    const consumer = client.consumer({
-      groupId,
-      autoCommit: false,
-      autoOffsetReset: "earliest",
-      isolationLevel: "read_committed",
-    });
-    consumer.subscribe(input);
+    const { input, groupId, consumer } = await subscribedConsumer(
+      "sendoffsets-rewind",
+      1,
+      Array.from({ length: 10 }, (_, i) => `r${i}`),
+      { isolationLevel: "read_committed" },
+    );
     const tx = client.producer({ transactionalId: `sendoffsets-rewind-${randomUUID()}` });
 
     const seen: string[] = [];
@@ -156,7 +162,7 @@ describe("sendOffsets(consumer)", () => {
         continue;
       }
       await tx.commitTransaction();
-      if (consumer.position({ topic: input, partition: 0 }) === 10n) break;
+      if (consumer.position({ topic: input.name, partition: 0 }) === 10n) break;
     }
     // r0 … first batch's end were handed out twice: once before the abort, once after.
     const first = seen.indexOf("r0");

@@ -9,10 +9,11 @@ import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { Client } from "../../../src/client.js";
 import { AbortedError } from "../../../src/network/errors.js";
-import { ProducerFencedError, TransactionAbortableError, TransactionStateError } from "../../../src/producer/errors.js";
+import { ProducerFencedError, TransactionStateError } from "../../../src/producer/errors.js";
 import { KafkaError } from "../../../src/protocol/kafka-error.js";
 import { createTopic } from "../../helpers/topics.js";
 import { committedOffsets, describeTransaction, readIsolated, sortedValues } from "../../helpers/transactional-read.js";
+import { expectZombieFenced } from "../../helpers/zombie-fencing.js";
 
 describe("Transactional producer against a real broker", () => {
   const bootstrap = inject("kafkaBootstrap");
@@ -226,50 +227,7 @@ describe("Transactional producer against a real broker", () => {
   });
 
   it("zombie fencing: a second producer with the same transactionalId fences the first, whose records stay invisible", async () => {
-    const topic = `txn-zombie-${randomUUID()}`;
-    await createTopic(client, topic, 1);
-    const transactionalId = `txn-zombie-${randomUUID()}`;
-    const zombie = client.producer({ transactionalId, lingerMs: 0 });
-    await zombie.beginTransaction();
-    await zombie.send({ topic, value: "zombie-1" });
-
-    // The new instance: InitProducerId aborts the zombie's open transaction and bumps the epoch.
-    const successor = client.producer({ transactionalId });
-    await successor.initTransactions();
-
-    const sendError = await zombie.send({ topic, value: "zombie-2" }).then(
-      () => undefined,
-      (e: unknown) => e,
-    );
-    // KIP-588: the leader answers INVALID_PRODUCER_EPOCH (abortable) or the producer is fenced outright.
-    expect(
-      sendError instanceof ProducerFencedError ||
-        (sendError instanceof KafkaError &&
-          (sendError.errorName === "INVALID_PRODUCER_EPOCH" || sendError.errorName === "PRODUCER_FENCED")),
-      String(sendError),
-    ).toBe(true);
-    const commitError = await zombie.commitTransaction().then(
-      () => undefined,
-      (e: unknown) => e,
-    );
-    if (commitError instanceof TransactionAbortableError) {
-      // The send only failed the transaction; ending it at the coordinator shows the fencing.
-      await expect(zombie.abortTransaction()).rejects.toBeInstanceOf(ProducerFencedError);
-    } else {
-      expect(commitError).toBeInstanceOf(ProducerFencedError);
-    }
-    expect(zombie.transactionState).toBe("fatalError");
-    // Fatal: every later call fails fast with the same error.
-    await expect(zombie.beginTransaction()).rejects.toBeInstanceOf(ProducerFencedError);
-    await expect(zombie.send({ topic, value: "zombie-3" })).rejects.toBeInstanceOf(ProducerFencedError);
-    await zombie.close();
-
-    await successor.transaction(async (tx) => {
-      await tx.send({ topic, value: "successor-1" });
-    });
-    await successor.close();
-    expect(sortedValues(await readIsolated(client, topic, 1))).toEqual(["successor-1"]);
-    expect(sortedValues(await readIsolated(client, topic, 0))).toContain("zombie-1");
+    await expectZombieFenced(client, "txn-zombie");
   });
 
   it("zombie fencing at commit: the fenced producer's commit is ProducerFencedError", async () => {
