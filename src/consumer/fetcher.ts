@@ -549,10 +549,12 @@ class BrokerFetcher {
     const inst = this.#host.client.instrumentation;
     const end = readCommitted && part.lastStableOffset >= 0n ? part.lastStableOffset : part.highWatermark;
     const lag = end - fetchOffset;
+    const node = this.#host.client.cachedMetadata.brokers.get(this.#nodeId);
     inst.emit("consumer:fetch-answered", {
       clientId: inst.clientId,
       groupId: this.#host.options.groupId ?? null,
       nodeId: this.#nodeId,
+      address: node ? `${node.host}:${node.port}` : "",
       topic: state.topic,
       partition: state.partition,
       records,

@@ -67,10 +67,18 @@ export interface EventPayloads {
   "producer:batch-retried": ProducerBatchEvent & { error: Error };
   /** The batch's records failed: their senders get `error`. */
   "producer:batch-failed": ProducerBatchEvent & { error: Error };
+  /**
+   * Records that failed before they reached a batch: no metadata or no buffer memory within
+   * `maxBlockMs`, a topic the cluster refuses, a partition that does not exist, or dropped by
+   * an abort or a close.
+   */
+  "producer:records-failed": EventBase & { topic: string; records: number; error: Error };
   /** One partition of a Fetch answer. `lag` is high watermark (or LSO) − the next fetch offset. */
   "consumer:fetch-answered": EventBase & {
     groupId: string | null;
     nodeId: number;
+    /** `host:port` of that broker. */
+    address: string;
     topic: string;
     partition: number;
     /** Records in the answer's batches (from their headers; before any filtering). */
@@ -128,6 +136,7 @@ export const EVENT_LEVELS: { readonly [E in EventName]: LogLevel } = {
   "producer:batch-acknowledged": "trace",
   "producer:batch-retried": "warn",
   "producer:batch-failed": "error",
+  "producer:records-failed": "error",
   "consumer:fetch-answered": "trace",
   "consumer:group-joined": "info",
   "consumer:partitions-assigned": "info",
@@ -177,6 +186,7 @@ export interface RequestContext extends EventBase {
  * when every record is acknowledged (`offsets` set for a single record), `error` when one failed.
  */
 export interface SendContext extends EventBase {
+  /** The topic of the call's first record (an array may name several). */
   topic: string;
   /** The partition asked for, if the call named one (the partitioner picks otherwise). */
   partition: number | undefined;
@@ -201,6 +211,7 @@ export interface ProcessedRecord {
   readonly partition: number;
   readonly offset: bigint;
   readonly key: unknown;
+  readonly value: unknown;
   readonly headers: readonly RecordHeader[];
 }
 

@@ -45,6 +45,7 @@ const MESSAGES: { [E in EventName]: (p: EventPayloads[E]) => string } = {
   "producer:batch-acknowledged": (p) => `batch of ${p.records} records acknowledged by${where(p)}`,
   "producer:batch-retried": (p) => `batch of ${p.records} records to${where(p)} will be retried${errorText(p.error)}`,
   "producer:batch-failed": (p) => `batch of ${p.records} records to${where(p)} failed${errorText(p.error)}`,
+  "producer:records-failed": (p) => `${p.records} records to${where(p)} failed before a batch${errorText(p.error)}`,
   "consumer:fetch-answered": (p) => `fetched ${p.records} records of${where(p)}, lag ${p.lag}`,
   "consumer:group-joined": (p) => `joined group ${p.groupId} as ${p.memberId} (generation ${p.generationId})`,
   "consumer:partitions-assigned": (p) => `group ${p.groupId} assigned ${list(p.partitions)}`,

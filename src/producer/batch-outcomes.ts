@@ -50,6 +50,13 @@ export class BatchOutcomes {
     this.#emit("producer:batch-retried", batch, { error: e instanceof Error ? e : new Error(String(e)) });
   }
 
+  /** Records of `topic` failed before they were in a batch. */
+  unbatchedFailed(topic: string, records: number, error: Error): void {
+    this.recordsFailed += records;
+    if (!this.#inst.wants("producer:records-failed")) return;
+    this.#inst.emit("producer:records-failed", { clientId: this.#inst.clientId, topic, records, error });
+  }
+
   failed(batch: ProducerBatch, error: Error): void {
     this.batchesFailed++;
     this.recordsFailed += batch.recordCount;

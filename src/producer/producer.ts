@@ -7,18 +7,15 @@
  */
 
 import type { Cluster } from "../network/cluster.js";
-import { AbortedError, TimeoutError } from "../network/errors.js";
+import { AbortedError } from "../network/errors.js";
 import type { TopicMetadata } from "../network/metadata.js";
-import { isRetriable } from "../network/retry.js";
 import { tracing } from "../observability/events.js";
 import { ClosedError, InvalidArgumentError } from "../protocol/errors.js";
-import { kafkaError } from "../protocol/kafka-error.js";
-import type { RecordData, RecordHeaderInput, RecordInput } from "../protocol/records/index.js";
-import { Fifo } from "../util/fifo.js";
+import type { RecordData, RecordHeaderInput } from "../protocol/records/index.js";
 import { Accumulator, type ProducerBatch, REQUEST_OVERHEAD_BYTES } from "./accumulator.js";
 import type { CloseOptions, ProducerRecord, ProducerStats, SendCallback, SendFunction, SendInput } from "./api.js";
 import { Delivery, type RecordMetadata } from "./delivery.js";
-import { BufferFullError, RecordTooLargeError, TransactionStateError } from "./errors.js";
+import { RecordTooLargeError, TransactionStateError } from "./errors.js";
 import { IdempotenceManager } from "./idempotence.js";
 import {
   type ProducerOptions,
@@ -37,28 +34,12 @@ import {
   type TransactionOffset,
   type TransactionOffsetsSource,
 } from "./transaction-offsets.js";
+import { type Prepared, WaitingRecords } from "./waiting.js";
 
 const TOPIC_NAME = /^[a-zA-Z0-9._-]{1,249}$/;
 /** Upper bound of a record's overhead in a batch beyond key/value/header bytes. */
 const RECORD_OVERHEAD = 5 + 1 + 10 + 5 + 5 + 5 + 5;
 const RECORD_BATCH_HEADER = 61;
-
-/** A checked record: what the batch encodes (itself a RecordInput, so no second object per record) and how to place it. */
-interface Prepared extends RecordInput {
-  timestamp: number;
-  topic: string;
-  partition: number | undefined;
-  /** Key bytes for the partitioner (keyed records without an explicit partition). */
-  keyBytes: Buffer | Uint8Array | null;
-  size: number;
-}
-
-interface Waiting {
-  prepared: Prepared;
-  delivery: Delivery;
-  index: number;
-  deadline: number;
-}
 
 function isData(v: unknown): v is RecordData {
   return v === null || typeof v === "string" || v instanceof Uint8Array;
@@ -79,17 +60,11 @@ export class Producer<K = RecordData, V = RecordData> {
   readonly #sender: Sender;
   readonly #sticky: StickyPartitioner;
   /** Records that could not be appended yet (no metadata or no memory), in send order. */
-  readonly #waiting = new Fifo<Waiting>();
-  /** Bytes of the waiting records: bounded by bufferMemory too, so RSS stays bounded. */
-  #waitingBytes = 0;
-  #waitTimer: NodeJS.Timeout | undefined;
-  readonly #fetching = new Set<string>();
+  readonly #waiting: WaitingRecords;
   /** Topic names already checked (bounded, so a stream of distinct names cannot grow it forever). */
   readonly #validTopics = new Set<string>();
   readonly #available = new WeakMap<TopicMetadata, number[]>();
   readonly #idle: (() => void)[] = [];
-  /** Why the last metadata lookup for waiting records failed, for the error at maxBlockMs. */
-  #metadataError: unknown;
   #closed = false;
   /** Set for a transactional producer. */
   readonly #transactions: TransactionManager | undefined;
@@ -127,6 +102,13 @@ export class Producer<K = RecordData, V = RecordData> {
       },
       this.#transactions,
     );
+    this.#waiting = new WaitingRecords({
+      client,
+      options: this.#options,
+      outcomes: this.#sender.outcomes,
+      tryAppend: (p, delivery, index, now) => this.#tryAppend(p, delivery, index, now),
+      changed: () => this.#checkIdle(),
+    });
   }
 
   /** The options in force, defaults applied. */
@@ -252,23 +234,12 @@ export class Producer<K = RecordData, V = RecordData> {
       // Order is kept: once anything waits, everything after it waits too.
       if (this.#waiting.length > 0) {
         // Something already waits: queue behind it; whoever frees memory or brings metadata pumps.
-        if (!this.#wait(p, delivery, i, now)) return;
+        if (!this.#waiting.add(p, delivery, i, now)) return;
       } else if (!this.#tryAppend(p, delivery, i, now)) {
-        if (!this.#wait(p, delivery, i, now)) return;
-        this.#pumpWaiting();
+        if (!this.#waiting.add(p, delivery, i, now)) return;
+        this.#waiting.pump();
       }
     }
-  }
-
-  /** Queues a record to wait for metadata or memory; false (and the call failed) when full. */
-  #wait(prepared: Prepared, delivery: Delivery, index: number, now: number): boolean {
-    if (this.#waitingBytes + prepared.size > this.#options.bufferMemory) {
-      delivery.fail(new BufferFullError(this.#options.bufferMemory));
-      return false;
-    }
-    this.#waitingBytes += prepared.size;
-    this.#waiting.push({ prepared, delivery, index, deadline: now + this.#options.maxBlockMs });
-    return true;
   }
 
   #prepare(record: ProducerRecord<K, V>, now: number): Prepared {
@@ -357,7 +328,9 @@ export class Producer<K = RecordData, V = RecordData> {
       }
     }
     if (!Number.isInteger(partition) || (partition as number) < 0 || (partition as number) >= count) {
-      delivery.fail(
+      this.#waiting.fail(
+        p.topic,
+        delivery,
         new InvalidArgumentError("partition", `${p.topic} has ${count} partitions; got ${String(partition)}`),
       );
       return true;
@@ -376,96 +349,9 @@ export class Producer<K = RecordData, V = RecordData> {
     return list;
   }
 
-  /** Moves waiting records into batches as metadata and memory allow; fails expired ones. */
-  #pumpWaiting(): void {
-    const now = Date.now();
-    while (this.#waiting.length > 0) {
-      const w = this.#waiting.peek() as Waiting;
-      if (w.delivery.settled) {
-        this.#waiting.shift();
-        this.#waitingBytes -= w.prepared.size;
-        continue;
-      }
-      if (this.#tryAppend(w.prepared, w.delivery, w.index, now)) {
-        this.#waiting.shift();
-        this.#waitingBytes -= w.prepared.size;
-        continue;
-      }
-      if (now >= w.deadline) {
-        this.#waiting.shift();
-        this.#waitingBytes -= w.prepared.size;
-        const known = this.#client.cachedMetadata.topics.get(w.prepared.topic);
-        if (known && known.errorCode === 0) {
-          w.delivery.fail(
-            new TimeoutError(`no buffer memory for a record within maxBlockMs (${this.#options.maxBlockMs} ms)`),
-          );
-          continue;
-        }
-        // Say why: the topic's own error, else what the last metadata request ran into
-        // (ECONNREFUSED when no broker listens), not only that time ran out.
-        const cause = known ? kafkaError(known.errorCode) : this.#metadataError;
-        w.delivery.fail(
-          new TimeoutError(
-            `topic ${w.prepared.topic} not present in metadata after maxBlockMs (${this.#options.maxBlockMs} ms)${
-              cause instanceof Error ? `: ${cause.message}` : ""
-            }`,
-            cause !== undefined ? { cause } : undefined,
-          ),
-        );
-        continue;
-      }
-      const topic = this.#client.cachedMetadata.topics.get(w.prepared.topic);
-      if (topic?.errorCode !== 0 || topic.partitions.length === 0) this.#fetchTopic(w.prepared.topic, topic);
-      break;
-    }
-    clearTimeout(this.#waitTimer);
-    this.#waitTimer = undefined;
-    this.#checkIdle();
-    const head = this.#waiting.peek();
-    if (head) this.#waitTimer = setTimeout(() => this.#pumpWaiting(), Math.min(Math.max(1, head.deadline - now), 100));
-  }
-
-  #fetchTopic(topic: string, known: TopicMetadata | undefined): void {
-    if (this.#fetching.has(topic)) return;
-    this.#fetching.add(topic);
-    // A known non-retriable error (e.g. TOPIC_AUTHORIZATION_FAILED) fails the waiting records now.
-    if (known && known.errorCode !== 0 && !isRetriable(kafkaError(known.errorCode))) {
-      this.#failWaiting(topic, kafkaError(known.errorCode));
-    }
-    this.#client
-      .metadata([topic], { maxAgeMs: 0, allowAutoTopicCreation: this.#options.allowAutoTopicCreation })
-      .then(
-        (m) => {
-          this.#metadataError = undefined;
-          const t = m.topics.get(topic);
-          if (t && t.errorCode !== 0 && !isRetriable(kafkaError(t.errorCode)))
-            this.#failWaiting(topic, kafkaError(t.errorCode));
-        },
-        (err) => {
-          this.#metadataError = err;
-          // A refresh that ran out of time is tried again until maxBlockMs; a refusal is final.
-          if (!isRetriable(err) && !(err instanceof TimeoutError)) this.#failWaiting(topic, err as Error);
-        },
-      )
-      .finally(() => {
-        // Retriable trouble (a topic being created, a leader moving): try again shortly.
-        setTimeout(() => {
-          this.#fetching.delete(topic);
-          this.#pumpWaiting();
-        }, this.#options.retryBackoffMs);
-      });
-  }
-
-  #failWaiting(topic: string, err: Error): void {
-    for (const w of this.#waiting.removeWhere((w) => w.prepared.topic === topic)) {
-      this.#waitingBytes -= w.prepared.size;
-      w.delivery.fail(err);
-    }
-  }
-
   #settled(batch: ProducerBatch): void {
     this.#accumulator.release(batch);
-    if (this.#waiting.length > 0) this.#pumpWaiting();
+    if (this.#waiting.length > 0) this.#waiting.pump();
     this.#checkIdle();
   }
 
@@ -568,8 +454,7 @@ export class Producer<K = RecordData, V = RecordData> {
     const transactions = this.#transactional("abortTransaction");
     transactions.beginAbort();
     const err = new AbortedError("the transaction was aborted before these records were sent");
-    for (const w of this.#waiting.drain()) w.delivery.fail(err);
-    this.#waitingBytes = 0;
+    this.#waiting.failAll(err);
     this.#sender.abortAll(err);
     // In-flight batches come back by themselves; their records are aborted with the rest.
     await this.flush();
@@ -610,8 +495,7 @@ export class Producer<K = RecordData, V = RecordData> {
     const { signal } = options;
     const abort = () => {
       const err = new AbortedError("producer closed before delivery");
-      for (const w of this.#waiting.drain()) w.delivery.fail(err);
-      this.#waitingBytes = 0;
+      this.#waiting.failAll(err);
       this.#sender.abortAll(err);
       for (const resolve of this.#idle.splice(0)) resolve();
     };
@@ -621,7 +505,7 @@ export class Producer<K = RecordData, V = RecordData> {
       if (!signal?.aborted) await this.flush();
     } finally {
       signal?.removeEventListener("abort", abort);
-      clearTimeout(this.#waitTimer);
+      this.#waiting.stop();
       this.#sender.stop();
     }
   }

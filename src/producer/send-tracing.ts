@@ -12,19 +12,18 @@ import type { RecordMetadata } from "./delivery.js";
 
 type Untraced = (input: SendInput<unknown, unknown>, callback: SendCallback) => void;
 
-/** `record` with `extra` headers after its own, whatever form its headers took. */
+/** `record` with the `extra` headers it does not have yet after its own, whatever form its headers took. */
 function withHeaders(
   record: ProducerRecord<unknown, unknown>,
   extra: RecordHeaderInput[],
 ): ProducerRecord<unknown, unknown> {
   const own = record.headers;
-  let headers: RecordHeaderInput[];
-  if (own === undefined) headers = extra;
-  else if (Array.isArray(own)) headers = [...(own as RecordHeaderInput[]), ...extra];
-  else {
-    headers = Object.entries(own as Record<string, RecordData>).map(([key, value]) => ({ key, value }));
-    headers.push(...extra);
-  }
+  if (own === undefined) return { ...record, headers: extra };
+  const headers: RecordHeaderInput[] = Array.isArray(own)
+    ? [...(own as RecordHeaderInput[])]
+    : Object.entries(own as Record<string, RecordData>).map(([key, value]) => ({ key, value }));
+  // A record that carries its own trace context keeps it (the application chose its creation context).
+  for (const h of extra) if (!headers.some((o) => o.key === h.key)) headers.push(h);
   return { ...record, headers };
 }
 

@@ -267,6 +267,31 @@ describe("event catalogue against a real broker", () => {
     }
   });
 
+  it("records that fail before a batch (no such topic within maxBlockMs) are counted and reported as producer:records-failed", async () => {
+    const clientId = `failed-${randomUUID().slice(0, 8)}`;
+    const rec = new Recorder(clientId);
+    const client = new Client({ bootstrap, clientId, logger: memoryLogger("error") });
+    try {
+      const producer = client.producer({ maxBlockMs: 500, allowAutoTopicCreation: false });
+      const topic = `missing-${randomUUID()}`;
+      const errors = await Promise.all(
+        [1, 2, 3].map((i) => producer.send({ topic, value: `v${i}` }).catch((e: unknown) => e)),
+      );
+      expect(errors.map((e) => (e as Error).name)).toEqual(["TimeoutError", "TimeoutError", "TimeoutError"]);
+      const failed = rec.of("producer:records-failed");
+      expect(failed.map((e) => [e.topic, e.records, e.error.name])).toEqual([
+        [topic, 1, "TimeoutError"],
+        [topic, 1, "TimeoutError"],
+        [topic, 1, "TimeoutError"],
+      ]);
+      expect(producer.stats()).toMatchObject({ recordsFailed: 3, recordsAcknowledged: 0 });
+      await producer.close();
+    } finally {
+      client.close();
+      rec.close();
+    }
+  });
+
   it("NODE_DEBUG=samsa turns on debug lines on stderr without code changes; by default a healthy run prints nothing", () => {
     const script = join(REPO_ROOT, "test/integration/observability/fixtures/metadata-once.mts");
     const run = (env: Record<string, string>) =>

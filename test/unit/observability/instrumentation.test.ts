@@ -112,7 +112,13 @@ describe("Instrumentation", () => {
     throwing.error = () => {
       throw new Error("logger broke");
     };
-    const parent = { ...recording("trace"), child: (b: Record<string, unknown>) => (bindings.push(b), throwing) };
+    const parent = {
+      ...recording("trace"),
+      child: (b: Record<string, unknown>) => {
+        bindings.push(b);
+        return throwing;
+      },
+    };
     const inst = new Instrumentation("app-7", parent);
     expect(bindings).toEqual([{ lib: "samsa", clientId: "app-7" }]);
     expect(() =>

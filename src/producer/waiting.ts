@@ -1,0 +1,188 @@
+/**
+ * Records that `send` could not put in a batch yet: their topic's metadata is not there, or
+ * buffer memory is full. They wait in send order (once anything waits, everything after it
+ * waits too), bounded by `bufferMemory` and each by `maxBlockMs`, while metadata is fetched;
+ * then they go into batches, or fail with the reason. Failures here are counted and reported
+ * like failed batches (`producer:records-failed`).
+ */
+import type { Cluster } from "../network/cluster.js";
+import { TimeoutError } from "../network/errors.js";
+import type { TopicMetadata } from "../network/metadata.js";
+import { isRetriable } from "../network/retry.js";
+import { kafkaError } from "../protocol/kafka-error.js";
+import type { RecordInput } from "../protocol/records/index.js";
+import { Fifo } from "../util/fifo.js";
+import type { BatchOutcomes } from "./batch-outcomes.js";
+import type { Delivery } from "./delivery.js";
+import { BufferFullError } from "./errors.js";
+import type { ResolvedProducerOptions } from "./options.js";
+
+/** A checked record: what the batch encodes (itself a RecordInput, so no second object per record) and how to place it. */
+export interface Prepared extends RecordInput {
+  timestamp: number;
+  topic: string;
+  partition: number | undefined;
+  /** Key bytes for the partitioner (keyed records without an explicit partition). */
+  keyBytes: Buffer | Uint8Array | null;
+  size: number;
+}
+
+interface Waiting {
+  prepared: Prepared;
+  delivery: Delivery;
+  index: number;
+  deadline: number;
+}
+
+/** What the waiting records need from their producer. */
+export interface WaitingHost {
+  readonly client: Cluster;
+  readonly options: ResolvedProducerOptions;
+  readonly outcomes: BatchOutcomes;
+  /** Appends if metadata and memory allow; false means the record must wait. */
+  tryAppend(p: Prepared, delivery: Delivery, index: number, now: number): boolean;
+  /** Something left the queue: `flush` callers may be done. */
+  changed(): void;
+}
+
+/** The producer's waiting records; see the module comment. */
+export class WaitingRecords {
+  readonly #host: WaitingHost;
+  readonly #queue = new Fifo<Waiting>();
+  /** Bytes of the waiting records: bounded by bufferMemory too, so RSS stays bounded. */
+  #bytes = 0;
+  #timer: NodeJS.Timeout | undefined;
+  readonly #fetching = new Set<string>();
+  /** Why the last metadata lookup for waiting records failed, for the error at maxBlockMs. */
+  #metadataError: unknown;
+
+  constructor(host: WaitingHost) {
+    this.#host = host;
+  }
+
+  get length(): number {
+    return this.#queue.length;
+  }
+
+  /** Queues a record to wait for metadata or memory; false (and the call failed) when full. */
+  add(prepared: Prepared, delivery: Delivery, index: number, now: number): boolean {
+    const { options } = this.#host;
+    if (this.#bytes + prepared.size > options.bufferMemory) {
+      this.fail(prepared.topic, delivery, new BufferFullError(options.bufferMemory));
+      return false;
+    }
+    this.#bytes += prepared.size;
+    this.#queue.push({ prepared, delivery, index, deadline: now + options.maxBlockMs });
+    return true;
+  }
+
+  /** Moves waiting records into batches as metadata and memory allow; fails expired ones. */
+  pump(): void {
+    const { client, options } = this.#host;
+    const now = Date.now();
+    while (this.#queue.length > 0) {
+      const w = this.#queue.peek() as Waiting;
+      if (w.delivery.settled) {
+        this.#queue.shift();
+        this.#bytes -= w.prepared.size;
+        continue;
+      }
+      if (this.#host.tryAppend(w.prepared, w.delivery, w.index, now)) {
+        this.#queue.shift();
+        this.#bytes -= w.prepared.size;
+        continue;
+      }
+      if (now >= w.deadline) {
+        this.#queue.shift();
+        this.#bytes -= w.prepared.size;
+        const known = client.cachedMetadata.topics.get(w.prepared.topic);
+        if (known && known.errorCode === 0) {
+          this.fail(
+            w.prepared.topic,
+            w.delivery,
+            new TimeoutError(`no buffer memory for a record within maxBlockMs (${options.maxBlockMs} ms)`),
+          );
+          continue;
+        }
+        // Say why: the topic's own error, else what the last metadata request ran into
+        // (ECONNREFUSED when no broker listens), not only that time ran out.
+        const cause = known ? kafkaError(known.errorCode) : this.#metadataError;
+        this.fail(
+          w.prepared.topic,
+          w.delivery,
+          new TimeoutError(
+            `topic ${w.prepared.topic} not present in metadata after maxBlockMs (${options.maxBlockMs} ms)${
+              cause instanceof Error ? `: ${cause.message}` : ""
+            }`,
+            cause !== undefined ? { cause } : undefined,
+          ),
+        );
+        continue;
+      }
+      const topic = client.cachedMetadata.topics.get(w.prepared.topic);
+      if (topic?.errorCode !== 0 || topic.partitions.length === 0) this.#fetchTopic(w.prepared.topic, topic);
+      break;
+    }
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+    this.#host.changed();
+    const head = this.#queue.peek();
+    if (head) this.#timer = setTimeout(() => this.pump(), Math.min(Math.max(1, head.deadline - now), 100));
+  }
+
+  #fetchTopic(topic: string, known: TopicMetadata | undefined): void {
+    const { client, options } = this.#host;
+    if (this.#fetching.has(topic)) return;
+    this.#fetching.add(topic);
+    // A known non-retriable error (e.g. TOPIC_AUTHORIZATION_FAILED) fails the waiting records now.
+    if (known && known.errorCode !== 0 && !isRetriable(kafkaError(known.errorCode))) {
+      this.#failTopic(topic, kafkaError(known.errorCode));
+    }
+    client
+      .metadata([topic], { maxAgeMs: 0, allowAutoTopicCreation: options.allowAutoTopicCreation })
+      .then(
+        (m) => {
+          this.#metadataError = undefined;
+          const t = m.topics.get(topic);
+          if (t && t.errorCode !== 0 && !isRetriable(kafkaError(t.errorCode)))
+            this.#failTopic(topic, kafkaError(t.errorCode));
+        },
+        (err) => {
+          this.#metadataError = err;
+          // A refresh that ran out of time is tried again until maxBlockMs; a refusal is final.
+          if (!isRetriable(err) && !(err instanceof TimeoutError)) this.#failTopic(topic, err as Error);
+        },
+      )
+      .finally(() => {
+        // Retriable trouble (a topic being created, a leader moving): try again shortly.
+        setTimeout(() => {
+          this.#fetching.delete(topic);
+          this.pump();
+        }, options.retryBackoffMs);
+      });
+  }
+
+  #failTopic(topic: string, err: Error): void {
+    for (const w of this.#queue.removeWhere((w) => w.prepared.topic === topic)) {
+      this.#bytes -= w.prepared.size;
+      this.fail(topic, w.delivery, err);
+    }
+  }
+
+  /** One record fails before it reached a batch: its sender hears, stats and events count it. */
+  fail(topic: string, delivery: Delivery, err: Error): void {
+    if (!delivery.settled) this.#host.outcomes.unbatchedFailed(topic, 1, err);
+    delivery.fail(err);
+  }
+
+  /** Every waiting record fails with `err` (abort, close). */
+  failAll(err: Error): void {
+    for (const w of this.#queue.drain()) this.fail(w.prepared.topic, w.delivery, err);
+    this.#bytes = 0;
+  }
+
+  /** Stops the expiry timer (close). */
+  stop(): void {
+    clearTimeout(this.#timer);
+  }
+}
