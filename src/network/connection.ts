@@ -582,15 +582,19 @@ export class Connection {
       const code = (value as { errorCode?: unknown } | undefined)?.errorCode;
       if (typeof code === "number") t.errorCode = code;
       if (tracing.request.asyncEnd.hasSubscribers) tracing.request.asyncEnd.publish(t);
-      if (this.#inst.logs("trace")) {
-        const { clientId: _, ...fields } = t;
-        this.#inst.logger.trace(
-          { event: "network:request", ...fields },
-          `${t.apiName} v${t.apiVersion} to ${t.address} answered in ${t.durationMs.toFixed(1)} ms`,
-        );
-      }
+      this.#logRequest(t, `answered in ${t.durationMs.toFixed(1)} ms`);
     }
     pending.resolve(value);
+  }
+
+  /** The trace line of a settled request (`err` for its error, as pino names it). */
+  #logRequest(t: RequestContext, outcome: string): void {
+    if (!this.#inst.logs("trace")) return;
+    const { clientId: _, error, ...fields } = t;
+    this.#inst.logger.trace(
+      { event: "network:request", ...fields, ...(error ? { err: error } : {}) },
+      `${t.apiName} v${t.apiVersion} to ${t.address} ${outcome}`,
+    );
   }
 
   /** Fails a request; counts and traces it. */
@@ -603,13 +607,7 @@ export class Connection {
       t.error = err;
       t.durationMs = performance.now() - pending.started;
       if (tracing.request.error.hasSubscribers) tracing.request.error.publish(t);
-      if (this.#inst.logs("trace")) {
-        const { clientId: _, error, ...fields } = t;
-        this.#inst.logger.trace(
-          { event: "network:request", ...fields, err: error },
-          `${t.apiName} v${t.apiVersion} to ${t.address} failed: ${err.message}`,
-        );
-      }
+      this.#logRequest(t, `failed: ${err.message}`);
     }
     pending.reject(err);
   }

@@ -231,12 +231,12 @@ export interface ProcessContext extends EventBase {
   [key: symbol]: unknown;
 }
 
-/** The three span channels. */
-export const tracing = {
-  request: diagnostics.tracingChannel<string, RequestContext>("samsa:network:request"),
-  send: diagnostics.tracingChannel<string, SendContext>("samsa:producer:send"),
-  process: diagnostics.tracingChannel<string, ProcessContext>("samsa:consumer:process"),
-} as const;
-
 /** Names of the span channels (each has `tracing:<name>:start`, `:end`, `:asyncStart`, `:asyncEnd`, `:error`). */
 export const TRACING_NAMES = ["samsa:network:request", "samsa:producer:send", "samsa:consumer:process"] as const;
+
+/** The three span channels, named by {@link TRACING_NAMES}. */
+export const tracing = {
+  request: diagnostics.tracingChannel<string, RequestContext>(TRACING_NAMES[0]),
+  send: diagnostics.tracingChannel<string, SendContext>(TRACING_NAMES[1]),
+  process: diagnostics.tracingChannel<string, ProcessContext>(TRACING_NAMES[2]),
+} as const;

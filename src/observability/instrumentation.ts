@@ -101,9 +101,4 @@ export class Instrumentation {
       // A logger that throws must not take the client's background work down with it.
     }
   }
-
-  /** Reports `name` if anyone wants it; `build` makes the payload only then. */
-  maybe<E extends EventName>(name: E, build: () => EventPayloads[E]): void {
-    if (this.wants(name)) this.emit(name, build());
-  }
 }
