@@ -9,11 +9,21 @@
  *                                                        └──── retry (same bytes)┘
  */
 import { RecordBatchBuilder, type RecordInput } from "../protocol/records/index.js";
-import type { Delivery } from "./delivery.js";
+import { Delivery, type Owner, type OwnerReject } from "./delivery.js";
 import { PartitionSequencer } from "./sequencer.js";
 
 /** Fixed overhead of a Produce request around its batches, generously rounded up. */
 export const REQUEST_OVERHEAD_BYTES = 1024;
+
+/** A checked record: what the batch encodes (itself a RecordInput, so no second object per record) and how to place it. */
+export interface Prepared extends RecordInput {
+  timestamp: number;
+  topic: string;
+  partition: number | undefined;
+  /** Key bytes for the partitioner (keyed records without an explicit partition). */
+  keyBytes: Buffer | Uint8Array | null;
+  size: number;
+}
 
 /** One batch on its way to one partition. */
 export class ProducerBatch {
@@ -28,28 +38,34 @@ export class ProducerBatch {
   /** Bytes charged to buffer memory for this batch. */
   charged = 0;
   /**
-   * Whose records these are, run-length coded (a send call's records mostly land together):
-   * run r is `runCounts[r]` records in batch order, results `runStarts[r]`… of
-   * `runDeliveries[r]`, all stamped `runTimestamps[r]`. No per-record bookkeeping.
+   * Whose records these are, run-length coded (a send call's records mostly land together,
+   * and so do one-record sends sharing a callback): run r is `runCounts[r]` records in batch
+   * order, owned by `runOwners[r]` (see delivery.ts; `runRejects[r]` beside a promise's
+   * resolve), results `runStarts[r]`… of a Delivery, all stamped `runTimestamps[r]`. A few
+   * array slots per run, no object per record.
    */
-  readonly runDeliveries: Delivery[] = [];
+  readonly runOwners: Owner[] = [];
+  readonly runRejects: OwnerReject[] = [];
   readonly runStarts: number[] = [];
   readonly runCounts: number[] = [];
   readonly runTimestamps: number[] = [];
 
-  /** Adds one record (result `index` of `delivery`, stamped `timestamp`) to the runs. */
-  addOwner(delivery: Delivery, index: number, timestamp: number): void {
+  /** Adds one record (result `index` of `owner`, stamped `timestamp`) to the runs. */
+  addOwner(owner: Owner, reject: OwnerReject, index: number, timestamp: number): void {
     const r = this.runCounts.length - 1;
     if (
       r >= 0 &&
-      this.runDeliveries[r] === delivery &&
+      this.runOwners[r] === owner &&
       this.runTimestamps[r] === timestamp &&
-      (this.runStarts[r] as number) + (this.runCounts[r] as number) === index
+      reject === undefined &&
+      // A Delivery's results are indexed; a callback's records need only be counted.
+      (!(owner instanceof Delivery) || (this.runStarts[r] as number) + (this.runCounts[r] as number) === index)
     ) {
       this.runCounts[r] = (this.runCounts[r] as number) + 1;
       return;
     }
-    this.runDeliveries.push(delivery);
+    this.runOwners.push(owner);
+    this.runRejects.push(reject);
     this.runStarts.push(index);
     this.runCounts.push(1);
     this.runTimestamps.push(timestamp);
@@ -146,9 +162,10 @@ export class Accumulator {
    * Encodes a record into its partition's open batch (opening or rolling one as needed) and
    * records whose delivery it is. `size` is the caller's estimate, used for memory.
    */
-  append(q: PartitionQueue, record: RecordInput, size: number, delivery: Delivery, index: number, now: number): void {
+  append(q: PartitionQueue, record: Prepared, owner: Owner, reject: OwnerReject, index: number, now: number): void {
+    const { key, value, headers, timestamp, size } = record;
     let batch = q.open;
-    if (batch?.builder && !batch.builder.tryAppend(record, this.#options.batchBytes)) {
+    if (batch?.builder && !batch.builder.tryAppendFields(key, value, headers, timestamp, this.#options.batchBytes)) {
       this.#close(q);
       batch = null;
     }
@@ -159,12 +176,12 @@ export class Accumulator {
       const capacity = Math.min(this.#options.batchBytes, Math.max(q.lastBatchBytes, size, 16 * 1024)) + 128;
       batch = new ProducerBatch(q, now, this.#options.deliveryTimeoutMs, capacity);
       q.open = batch;
-      (batch.builder as RecordBatchBuilder).append(record);
+      (batch.builder as RecordBatchBuilder).tryAppendFields(key, value, headers, timestamp, Number.POSITIVE_INFINITY);
       // The sender must learn of the new batch to arm its linger timer.
       this.#onReady();
     }
     batch.recordCount++;
-    batch.addOwner(delivery, index, record.timestamp ?? now);
+    batch.addOwner(owner, reject, index, timestamp);
     batch.charged += size;
     q.queuedBytes += size;
     this.bufferedBytes += size;

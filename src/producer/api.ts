@@ -42,8 +42,13 @@ export interface ProducerStats {
   recordsFailed: number;
 }
 
-/** Node-style callback of the fire-and-forget form of `send`. */
-export type DeliveryCallback<T> = (err: Error | null, result?: T) => void;
+/**
+ * Node-style callback of the fire-and-forget form of `send`: `(null, report)` once the
+ * record (or every record of the array) is acknowledged, or `(err)` with no report. Typed
+ * as Node's own callbacks are (`fs.readFile`'s `data`): `result` is there whenever `err`
+ * is null.
+ */
+export type DeliveryCallback<T> = (err: Error | null, result: T) => void;
 
 /**
  * The four call forms of `send`, shared by `Producer.send` and `Transaction.send`: one record
@@ -54,9 +59,13 @@ export interface SendFunction<K = RecordData, V = RecordData> {
   (record: ProducerRecord<K, V>): Promise<RecordMetadata>;
   /** Sends several records; resolves with their reports, in order, once all are acknowledged. */
   (records: readonly ProducerRecord<K, V>[]): Promise<RecordMetadata[]>;
-  /** Fire-and-forget: no promise; `callback` gets the report or the error. */
-  (record: ProducerRecord<K, V>, callback: DeliveryCallback<RecordMetadata>): void;
-  (records: readonly ProducerRecord<K, V>[], callback: DeliveryCallback<RecordMetadata[]>): void;
+  /**
+   * Fire-and-forget: no promise; `callback` gets the report or the error. Returns false once
+   * more than `highWaterMark` bytes are buffered, as `Writable.write` does: the record is
+   * taken, but a loop should wait for the producer's `"drain"` event before sending more.
+   */
+  (record: ProducerRecord<K, V>, callback: DeliveryCallback<RecordMetadata>): boolean;
+  (records: readonly ProducerRecord<K, V>[], callback: DeliveryCallback<RecordMetadata[]>): boolean;
 }
 
 /** The first argument of {@link SendFunction}, its forms merged: one record or several. */

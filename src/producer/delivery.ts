@@ -1,7 +1,9 @@
 /**
- * Delivery reports. One `Delivery` per `send` call, however many records it carried: the
- * client keeps no promise per record, and an array send settles once, when its last batch is
- * acknowledged (or its first fails).
+ * Delivery reports and who receives them. A batch keeps, per run of records, an *owner*: for
+ * an array send one `Delivery` (the client keeps no promise per record, and the call settles
+ * once, when its last batch is acknowledged or its first fails); for a one-record send the
+ * caller's own callback, or its promise's resolve and reject, so that path makes no object of
+ * its own until the acknowledgement (then one `RecordMetadata`).
  */
 import { inspect } from "node:util";
 
@@ -77,4 +79,51 @@ export class Delivery {
     this.#settled = true;
     this.#reject(err);
   }
+}
+
+/**
+ * Who hears of a record's fate: a {@link Delivery} (array sends), the callback of a one-record
+ * send, or the resolve of a one-record promise (its reject travels beside it).
+ */
+export type Owner = Delivery | ((err: Error | null, result?: RecordMetadata) => void) | ((m: RecordMetadata) => void);
+
+/** What a promise owner's reject looks like; undefined for the other owners. */
+export type OwnerReject = ((err: Error) => void) | undefined;
+
+/**
+ * Tells a callback owner, keeping the producer's own bookkeeping safe from the callback: an
+ * exception it throws is rethrown on its own tick (an uncaught exception, as from an
+ * EventEmitter listener), not into the middle of a Produce answer.
+ */
+function callBack(
+  callback: (err: Error | null, result?: RecordMetadata) => void,
+  err: Error | null,
+  m?: RecordMetadata,
+) {
+  try {
+    callback(err, m);
+  } catch (thrown) {
+    process.nextTick(() => {
+      throw thrown;
+    });
+  }
+}
+
+/** Record `index` of `owner` was acknowledged with `metadata`. */
+export function ownerAcknowledged(owner: Owner, reject: OwnerReject, index: number, metadata: RecordMetadata): void {
+  if (owner instanceof Delivery) owner.complete(index, metadata);
+  else if (reject !== undefined) (owner as (m: RecordMetadata) => void)(metadata);
+  else callBack(owner as (err: Error | null, result?: RecordMetadata) => void, null, metadata);
+}
+
+/** A record of `owner` failed with `err` (an array send fails as a whole, once). */
+export function ownerFailed(owner: Owner, reject: OwnerReject, err: Error): void {
+  if (owner instanceof Delivery) owner.fail(err);
+  else if (reject !== undefined) reject(err);
+  else callBack(owner as (err: Error | null, result?: RecordMetadata) => void, err);
+}
+
+/** True for an array send that already settled (its other records need no report). */
+export function ownerSettled(owner: Owner): boolean {
+  return owner instanceof Delivery && owner.settled;
 }

@@ -10,8 +10,19 @@ export class RecordTooLargeError extends SamsaError {
   readonly size: number;
   readonly maxBytes: number;
 
-  constructor(size: number, maxBytes: number) {
-    super("SAMSA_ERR_RECORD_TOO_LARGE", `record of ${size} bytes exceeds maxRequestBytes (${maxBytes})`);
+  /**
+   * `maxBytes` is the largest record that fits: `maxRequestBytes` less the batch and request
+   * framing, or `bufferMemory` when that is smaller; the message names both.
+   */
+  constructor(size: number, maxBytes: number, maxRequestBytes?: number) {
+    super(
+      "SAMSA_ERR_RECORD_TOO_LARGE",
+      `record of ${size} bytes exceeds the largest that fits, ${maxBytes} bytes${
+        maxRequestBytes !== undefined
+          ? ` (maxRequestBytes ${maxRequestBytes} less framing, or bufferMemory when smaller)`
+          : ""
+      }`,
+    );
     this.size = size;
     this.maxBytes = maxBytes;
   }

@@ -49,6 +49,12 @@ export interface ProducerOptions<K = RecordData, V = RecordData> {
   bufferMemory?: number;
   /** How long `send` may wait for metadata or buffer memory before it rejects. Default 60,000. */
   maxBlockMs?: number;
+  /**
+   * Bytes buffered (in batches and waiting) from which the callback form of `send` returns
+   * false, as `Writable.write` does: stop, and go on at the producer's `"drain"` event.
+   * Default half of `bufferMemory`; at most `bufferMemory`.
+   */
+  highWaterMark?: number;
   /** Largest Produce request (and so largest record). Default 1 MiB (Kafka's). */
   maxRequestBytes?: number;
   /**
@@ -90,6 +96,7 @@ const PRODUCER_OPTION_KEYS = {
   retryBackoffMaxMs: true,
   bufferMemory: true,
   maxBlockMs: true,
+  highWaterMark: true,
   maxRequestBytes: true,
   partitioner: true,
   allowAutoTopicCreation: true,
@@ -116,6 +123,7 @@ export interface ResolvedProducerOptions {
   retryBackoffMaxMs: number;
   bufferMemory: number;
   maxBlockMs: number;
+  highWaterMark: number;
   maxRequestBytes: number;
   /** Custom or round-robin partitioner; undefined means the default. */
   partitioner: Partitioner | undefined;
@@ -191,6 +199,7 @@ export function resolveProducerOptions(options: ProducerOptions<never, never> = 
   if (level !== undefined && (typeof level !== "number" || !Number.isInteger(level))) {
     throw new InvalidArgumentError("compressionLevel", "must be an integer");
   }
+  const bufferMemory = option.intOption(options, "bufferMemory", 32 * 1024 * 1024, 1024);
   option.optionalFunctionOption(options, "keySerializer");
   option.optionalFunctionOption(options, "valueSerializer");
   return {
@@ -206,8 +215,9 @@ export function resolveProducerOptions(options: ProducerOptions<never, never> = 
     requestTimeoutMs,
     retryBackoffMs,
     retryBackoffMaxMs: Math.max(retryBackoffMs, option.intOption(options, "retryBackoffMaxMs", 1000, 0)),
-    bufferMemory: option.intOption(options, "bufferMemory", 32 * 1024 * 1024, 1024),
+    bufferMemory,
     maxBlockMs: option.intOption(options, "maxBlockMs", 60_000, 0),
+    highWaterMark: option.intOption(options, "highWaterMark", Math.floor(bufferMemory / 2), 1, bufferMemory),
     maxRequestBytes,
     partitioner,
     allowAutoTopicCreation: option.boolOption(options, "allowAutoTopicCreation", true),

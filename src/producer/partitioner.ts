@@ -68,6 +68,11 @@ export interface PartitionerContext {
 /** A partitioner: returns a partition number in [0, partitionCount). */
 export type Partitioner = (context: PartitionerContext) => number;
 
+/** Where the sticky partitioner reads each partition's load: bytes queued for it. */
+export interface QueueLoad {
+  queuedBytes(topic: string, partition: number): number;
+}
+
 /**
  * KIP-794 uniform sticky state for keyless records of one topic: stay on a partition until
  * about `batchBytes` were produced to it, then switch, choosing with probability weighted
@@ -84,13 +89,13 @@ export class StickyPartitioner {
   }
 
   /**
-   * The partition for a keyless record of `size` bytes. `queued(p)` gives the bytes waiting
-   * for partition p, the load signal KIP-794 uses.
+   * The partition for a keyless record of `size` bytes. `load` gives the bytes waiting for
+   * each partition, the load signal KIP-794 uses (read only when switching).
    */
-  partition(topic: string, size: number, available: readonly number[], queued: (p: number) => number): number {
+  partition(topic: string, size: number, available: readonly number[], load: QueueLoad): number {
     let state = this.#topics.get(topic);
     if (!state || state.produced >= this.#batchBytes || !available.includes(state.partition)) {
-      state = { partition: this.#choose(available, queued), produced: 0 };
+      state = { partition: this.#choose(available, (p) => load.queuedBytes(topic, p)), produced: 0 };
       this.#topics.set(topic, state);
     }
     state.produced += size;

@@ -6,15 +6,16 @@
  * `transaction(body)`); the protocol behind it lives in transaction-manager.ts.
  */
 
+import { EventEmitter } from "node:events";
 import type { Cluster } from "../network/cluster.js";
 import { AbortedError } from "../network/errors.js";
 import type { TopicMetadata } from "../network/metadata.js";
 import { tracing } from "../observability/events.js";
 import { ClosedError, InvalidArgumentError } from "../protocol/errors.js";
 import type { RecordData, RecordHeaderInput } from "../protocol/records/index.js";
-import { Accumulator, type ProducerBatch, REQUEST_OVERHEAD_BYTES } from "./accumulator.js";
+import { Accumulator, type Prepared, type ProducerBatch, REQUEST_OVERHEAD_BYTES } from "./accumulator.js";
 import type { CloseOptions, ProducerRecord, ProducerStats, SendCallback, SendFunction, SendInput } from "./api.js";
-import { Delivery, type RecordMetadata } from "./delivery.js";
+import { Delivery, type Owner, type OwnerReject, type RecordMetadata } from "./delivery.js";
 import { RecordTooLargeError, TransactionStateError } from "./errors.js";
 import { IdempotenceManager } from "./idempotence.js";
 import {
@@ -34,7 +35,7 @@ import {
   type TransactionOffset,
   type TransactionOffsetsSource,
 } from "./transaction-offsets.js";
-import { type Prepared, WaitingRecords } from "./waiting.js";
+import { WaitingRecords } from "./waiting.js";
 
 const TOPIC_NAME = /^[a-zA-Z0-9._-]{1,249}$/;
 /** Upper bound of a record's overhead in a batch beyond key/value/header bytes. */
@@ -50,8 +51,42 @@ function dataSize(v: RecordData | undefined): number {
   return typeof v === "string" ? Buffer.byteLength(v) : v.length;
 }
 
+/** A fresh scratch record (one shape for every record, so the encoder's reads stay monomorphic). */
+function newPrepared(): Prepared {
+  return {
+    key: null,
+    value: null,
+    timestamp: 0,
+    headers: undefined,
+    topic: "",
+    partition: undefined,
+    keyBytes: null,
+    size: 0,
+  };
+}
+
+/** A copy of the scratch record, for one that must wait (the scratch is reused by the next send). */
+function copyPrepared(p: Prepared): Prepared {
+  return {
+    key: p.key,
+    value: p.value,
+    timestamp: p.timestamp,
+    headers: p.headers,
+    topic: p.topic,
+    partition: p.partition,
+    keyBytes: p.keyBytes,
+    size: p.size,
+  };
+}
+
+/** Events of a {@link Producer}. */
+export interface ProducerEvents {
+  /** Buffered bytes fell below `highWaterMark` after the callback form of `send` returned false. */
+  drain: [];
+}
+
 /** A batching, compressing, idempotent Kafka producer; see the module comment. */
-export class Producer<K = RecordData, V = RecordData> {
+export class Producer<K = RecordData, V = RecordData> extends EventEmitter<ProducerEvents> {
   readonly #client: Cluster;
   readonly #options: ResolvedProducerOptions;
   readonly #keySerializer: Serializer<K> | undefined;
@@ -66,10 +101,16 @@ export class Producer<K = RecordData, V = RecordData> {
   readonly #available = new WeakMap<TopicMetadata, number[]>();
   readonly #idle: (() => void)[] = [];
   #closed = false;
+  /** Above the high-water mark since `send` last said so; `"drain"` clears it. */
+  #needDrain = false;
+  /** The one-record path's record, reused by every call (see #sendOne). */
+  readonly #scratch: Prepared = newPrepared();
+  #preparing = false;
   /** Set for a transactional producer. */
   readonly #transactions: TransactionManager | undefined;
 
   constructor(client: Cluster, options: ProducerOptions<K, V> = {}) {
+    super();
     this.#client = client;
     this.#options = resolveProducerOptions(options as ProducerOptions<never, never>);
     this.#keySerializer = options.keySerializer;
@@ -106,7 +147,8 @@ export class Producer<K = RecordData, V = RecordData> {
       client,
       options: this.#options,
       outcomes: this.#sender.outcomes,
-      tryAppend: (p, delivery, index, now) => this.#tryAppend(p, delivery, index, now),
+      tryAppend: (p, owner, reject, index, now) => this.#tryAppend(p, owner, reject, index, now),
+      recordFailed: (err) => this.#transactions?.batchFailed(err, false),
       changed: () => this.#checkIdle(),
     });
   }
@@ -163,60 +205,94 @@ export class Producer<K = RecordData, V = RecordData> {
         )
       : this.#send(input, callback)) as SendFunction<K, V>;
 
-  readonly #untraced = (input: SendInput<unknown, unknown>, callback: SendCallback): void => {
+  readonly #untraced = (input: SendInput<unknown, unknown>, callback: SendCallback): boolean => {
     this.#send(input as SendInput<K, V>, callback);
+    return !this.#needDrain;
   };
+
+  /**
+   * True when more than `highWaterMark` bytes are buffered: the callback form of `send` said
+   * false, and `"drain"` will follow (as `Writable.writableNeedDrain`).
+   */
+  get needsDrain(): boolean {
+    return this.#needDrain;
+  }
 
   #send(
     input: SendInput<K, V>,
     callback: SendCallback | undefined,
-  ): Promise<RecordMetadata | RecordMetadata[]> | undefined {
-    const single = !Array.isArray(input);
-    const records = (single ? [input] : input) as readonly ProducerRecord<K, V>[];
+  ): Promise<RecordMetadata | RecordMetadata[]> | boolean {
     const transactions = this.#transactions;
     if (transactions && !this.#closed) {
       // Outside a transaction (or in a failed one) a transactional producer sends nothing.
       try {
         transactions.checkSend();
       } catch (err) {
-        return refuseSend(err, callback);
+        return refuseSend(err, callback) ?? !this.#needDrain;
       }
     }
-    if (callback) {
-      const delivery = new Delivery(
-        records.length,
-        (results) => callback(null, single ? results[0] : results),
-        (err) => {
-          // A record of the transaction that will not be written: it cannot commit any more.
-          transactions?.batchFailed(err, false);
-          callback(err);
-        },
+    if (!Array.isArray(input)) {
+      // One record: the caller's callback, or the promise's resolve and reject, own it directly.
+      if (callback) {
+        this.#sendOne(input as ProducerRecord<K, V>, callback as Owner, undefined);
+        return !this.#needDrain;
+      }
+      return new Promise<RecordMetadata>((resolve, reject) =>
+        this.#sendOne(input as ProducerRecord<K, V>, resolve, reject),
       );
-      this.#sendAll(records, delivery);
-      return undefined;
     }
-    return new Promise((resolve, reject) => {
-      const delivery = new Delivery(
-        records.length,
-        (results) => resolve(single ? (results[0] as RecordMetadata) : results),
-        transactions
-          ? (err) => {
-              transactions.batchFailed(err, false);
-              reject(err);
-            }
-          : reject,
+    const records = input as readonly ProducerRecord<K, V>[];
+    if (callback) {
+      this.#sendAll(
+        records,
+        new Delivery(
+          records.length,
+          (results) => callback(null, results),
+          (err) => callback(err, undefined as never),
+        ),
       );
-      this.#sendAll(records, delivery);
-    });
+      return !this.#needDrain;
+    }
+    return new Promise((resolve, reject) => this.#sendAll(records, new Delivery(records.length, resolve, reject)));
+  }
+
+  /** The one-record path: checks, encodes into its batch, and keeps no object of its own. */
+  #sendOne(record: ProducerRecord<K, V>, owner: Owner, reject: OwnerReject): void {
+    if (this.#closed) {
+      this.#refuse(record, owner, reject, new ClosedError("producer"), 1);
+      return;
+    }
+    // A partitioner or serializer that sends from inside `send` gets its own scratch record.
+    const reentered = this.#preparing;
+    const p = reentered ? newPrepared() : this.#scratch;
+    this.#preparing = true;
+    try {
+      const now = Date.now();
+      try {
+        this.#prepare(record, now, p);
+      } catch (err) {
+        this.#refuse(record, owner, reject, err as Error, 1);
+        return;
+      }
+      if (this.#waiting.length > 0) {
+        // Order is kept: once anything waits, everything after it waits too.
+        this.#waiting.add(copyPrepared(p), owner, reject, 0, now);
+      } else if (!this.#tryAppend(p, owner, reject, 0, now)) {
+        if (this.#waiting.add(copyPrepared(p), owner, reject, 0, now)) this.#waiting.pump();
+      }
+      this.#checkHighWater();
+    } finally {
+      this.#preparing = reentered;
+    }
   }
 
   #sendAll(records: readonly ProducerRecord<K, V>[], delivery: Delivery): void {
     if (this.#closed) {
-      delivery.fail(new ClosedError("producer"));
+      this.#refuse(records[0], delivery, undefined, new ClosedError("producer"), records.length);
       return;
     }
     if (records.length === 0) {
-      delivery.fail(new InvalidArgumentError("records", "must not be empty"));
+      this.#refuse(undefined, delivery, undefined, new InvalidArgumentError("records", "must not be empty"), 0);
       return;
     }
     // Check everything first: a bad record in an array sends nothing.
@@ -224,9 +300,11 @@ export class Producer<K = RecordData, V = RecordData> {
     // One clock read per call: records of one send without their own timestamp share it.
     const now = Date.now();
     try {
-      for (let i = 0; i < records.length; i++) prepared[i] = this.#prepare(records[i] as ProducerRecord<K, V>, now);
+      for (let i = 0; i < records.length; i++) {
+        prepared[i] = this.#prepare(records[i] as ProducerRecord<K, V>, now, newPrepared());
+      }
     } catch (err) {
-      delivery.fail(err as Error);
+      this.#refuse(records[0], delivery, undefined, err as Error, records.length);
       return;
     }
     for (let i = 0; i < prepared.length; i++) {
@@ -234,15 +312,26 @@ export class Producer<K = RecordData, V = RecordData> {
       // Order is kept: once anything waits, everything after it waits too.
       if (this.#waiting.length > 0) {
         // Something already waits: queue behind it; whoever frees memory or brings metadata pumps.
-        if (!this.#waiting.add(p, delivery, i, now)) return;
-      } else if (!this.#tryAppend(p, delivery, i, now)) {
-        if (!this.#waiting.add(p, delivery, i, now)) return;
+        if (!this.#waiting.add(p, delivery, undefined, i, now)) break;
+      } else if (!this.#tryAppend(p, delivery, undefined, i, now)) {
+        if (!this.#waiting.add(p, delivery, undefined, i, now)) break;
         this.#waiting.pump();
       }
     }
+    this.#checkHighWater();
   }
 
-  #prepare(record: ProducerRecord<K, V>, now: number): Prepared {
+  /**
+   * A send refused before any of its records was taken (closed, a bad record): counted like
+   * any failed record, and answered on a microtask, so a callback never runs inside `send`.
+   */
+  #refuse(record: unknown, owner: Owner, reject: OwnerReject, err: Error, count: number): void {
+    const topic = (record as { topic?: unknown } | null | undefined)?.topic;
+    queueMicrotask(() => this.#waiting.fail(typeof topic === "string" ? topic : "", owner, reject, err, count));
+  }
+
+  /** Checks `record` and fills `into` with what its batch needs; throws InvalidArgumentError. */
+  #prepare(record: ProducerRecord<K, V>, now: number, into: Prepared): Prepared {
     if (record === null || typeof record !== "object") throw new InvalidArgumentError("record", "must be an object");
     const { topic } = record;
     // A producer sends to few topics: check each name once, not once per record.
@@ -276,35 +365,26 @@ export class Producer<K = RecordData, V = RecordData> {
         size += 10 + dataSize(h.key) + dataSize(h.value);
       }
     }
-    if (
-      size + RECORD_BATCH_HEADER + REQUEST_OVERHEAD_BYTES > this.#options.maxRequestBytes ||
-      size > this.#options.bufferMemory
-    ) {
-      throw new RecordTooLargeError(
-        size,
-        Math.min(
-          this.#options.maxRequestBytes - RECORD_BATCH_HEADER - REQUEST_OVERHEAD_BYTES,
-          this.#options.bufferMemory,
-        ),
-      );
-    }
+    const limit = Math.min(
+      this.#options.maxRequestBytes - RECORD_BATCH_HEADER - REQUEST_OVERHEAD_BYTES,
+      this.#options.bufferMemory,
+    );
+    if (size > limit) throw new RecordTooLargeError(size, limit, this.#options.maxRequestBytes);
     let keyBytes: Buffer | Uint8Array | null = null;
     if (partition === undefined && key !== null) keyBytes = typeof key === "string" ? Buffer.from(key) : key;
-    // One shape for every record (headers always present), so the encoder's reads stay monomorphic.
-    return {
-      key,
-      value,
-      timestamp: timestamp ?? now,
-      headers,
-      topic,
-      partition,
-      keyBytes,
-      size,
-    };
+    into.key = key;
+    into.value = value;
+    into.timestamp = timestamp ?? now;
+    into.headers = headers;
+    into.topic = topic;
+    into.partition = partition;
+    into.keyBytes = keyBytes;
+    into.size = size;
+    return into;
   }
 
   /** Appends if metadata and memory allow; false means the record must wait. */
-  #tryAppend(p: Prepared, delivery: Delivery, index: number, now: number): boolean {
+  #tryAppend(p: Prepared, owner: Owner, reject: OwnerReject, index: number, now: number): boolean {
     const topic = this.#client.cachedMetadata.topics.get(p.topic);
     if (topic?.errorCode !== 0 || topic.partitions.length === 0) return false;
     if (!this.#accumulator.hasRoom(p.size)) return false;
@@ -322,21 +402,27 @@ export class Producer<K = RecordData, V = RecordData> {
       } else if (p.keyBytes) {
         partition = partitionForKey(p.keyBytes, count);
       } else {
-        partition = this.#sticky.partition(p.topic, p.size, available, (q) =>
-          this.#accumulator.queuedBytes(p.topic, q),
-        );
+        partition = this.#sticky.partition(p.topic, p.size, available, this.#accumulator);
       }
     }
     if (!Number.isInteger(partition) || (partition as number) < 0 || (partition as number) >= count) {
       this.#waiting.fail(
         p.topic,
-        delivery,
+        owner,
+        reject,
         new InvalidArgumentError("partition", `${p.topic} has ${count} partitions; got ${String(partition)}`),
       );
       return true;
     }
-    this.#accumulator.append(this.#accumulator.queue(p.topic, partition as number), p, p.size, delivery, index, now);
+    this.#accumulator.append(this.#accumulator.queue(p.topic, partition as number), p, owner, reject, index, now);
     return true;
+  }
+
+  /** After taking records: above the high-water mark, the callback form says stop. */
+  #checkHighWater(): void {
+    if (!this.#needDrain && this.#accumulator.bufferedBytes + this.#waiting.bytes >= this.#options.highWaterMark) {
+      this.#needDrain = true;
+    }
   }
 
   #availablePartitions(topic: TopicMetadata): number[] {
@@ -355,8 +441,12 @@ export class Producer<K = RecordData, V = RecordData> {
     this.#checkIdle();
   }
 
-  /** Wakes `flush` callers once nothing is waiting, buffered or in flight. */
+  /** Wakes `flush` callers once nothing is waiting, buffered or in flight; says `"drain"` below the mark. */
   #checkIdle(): void {
+    if (this.#needDrain && this.#accumulator.bufferedBytes + this.#waiting.bytes < this.#options.highWaterMark) {
+      this.#needDrain = false;
+      this.emit("drain");
+    }
     if (this.#idle.length > 0 && this.#waiting.length === 0 && this.#accumulator.empty) {
       for (const resolve of this.#idle.splice(0)) resolve();
     }

@@ -10,7 +10,7 @@ import type { RecordData, RecordHeaderInput } from "../protocol/records/index.js
 import type { ProducerRecord, SendCallback, SendInput } from "./api.js";
 import type { RecordMetadata } from "./delivery.js";
 
-type Untraced = (input: SendInput<unknown, unknown>, callback: SendCallback) => void;
+type Untraced = (input: SendInput<unknown, unknown>, callback: SendCallback) => boolean;
 
 /** `record` with the `extra` headers it does not have yet after its own, whatever form its headers took. */
 function withHeaders(
@@ -38,7 +38,7 @@ export function tracedSend(
   input: SendInput<unknown, unknown>,
   callback: SendCallback | undefined,
   send: Untraced,
-): Promise<RecordMetadata | RecordMetadata[]> | undefined {
+): Promise<RecordMetadata | RecordMetadata[]> | boolean {
   const single = !Array.isArray(input);
   const records = (single ? [input] : input) as readonly ProducerRecord<unknown, unknown>[];
   const first = records[0] as ProducerRecord<unknown, unknown> | undefined;
@@ -71,14 +71,13 @@ export function tracedSend(
   };
   if (callback) {
     try {
-      send(traced, (err, result) => {
+      return send(traced, (err, result) => {
         finish(err, result);
         (callback as (e: Error | null, r?: unknown) => void)(err, result);
       });
     } finally {
       tracing.send.end.publish(context);
     }
-    return undefined;
   }
   return new Promise((resolve, reject) => {
     try {

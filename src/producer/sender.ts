@@ -26,7 +26,7 @@ import { Produce, type ProduceRequest, type ProduceResponse } from "../protocol/
 import { rewriteProducerState } from "../protocol/records/index.js";
 import type { Accumulator, PartitionQueue, ProducerBatch } from "./accumulator.js";
 import { BatchOutcomes } from "./batch-outcomes.js";
-import { RecordMetadata } from "./delivery.js";
+import { Delivery, type Owner, ownerAcknowledged, ownerFailed, RecordMetadata } from "./delivery.js";
 import type { ProducerIdSource } from "./idempotence.js";
 import type { ResolvedProducerOptions } from "./options.js";
 import type { PartitionSequencer } from "./sequencer.js";
@@ -579,12 +579,18 @@ export class Sender {
     const logAppend = logAppendTimeMs >= 0n ? Number(logAppendTimeMs) : -1;
     let delta = 0;
     for (let r = 0; r < batch.runCounts.length; r++) {
-      const delivery = batch.runDeliveries[r] as ProducerBatch["runDeliveries"][number];
+      const owner = batch.runOwners[r] as Owner;
+      const reject = batch.runRejects[r];
       const start = batch.runStarts[r] as number;
       const count = batch.runCounts[r] as number;
       const timestamp = logAppend >= 0 ? logAppend : (batch.runTimestamps[r] as number);
       for (let k = 0; k < count; k++) {
-        delivery.complete(start + k, new RecordMetadata(topic, partition, baseOffset, delta++, timestamp));
+        ownerAcknowledged(
+          owner,
+          reject,
+          start + k,
+          new RecordMetadata(topic, partition, baseOffset, delta++, timestamp),
+        );
       }
     }
     this.outcomes.acknowledged(batch, baseOffset);
@@ -601,7 +607,13 @@ export class Sender {
       this.#bumpNeeded = true;
     }
     this.outcomes.failed(batch, err);
-    for (const d of batch.runDeliveries) d.fail(err);
+    for (let r = 0; r < batch.runCounts.length; r++) {
+      const owner = batch.runOwners[r] as Owner;
+      const reject = batch.runRejects[r];
+      // Every record of a callback's run hears; an array send fails once.
+      const count = owner instanceof Delivery ? 1 : (batch.runCounts[r] as number);
+      for (let k = 0; k < count; k++) ownerFailed(owner, reject, err);
+    }
     this.#hooks.onBatchSettled(batch);
   }
 

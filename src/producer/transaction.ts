@@ -17,7 +17,7 @@ import type { ConsumerGroupMetadata, TransactionOffset, TransactionOffsetsSource
  */
 export function refuseSend(err: unknown, callback: DeliveryCallback<never> | undefined): Promise<never> | undefined {
   if (!callback) return Promise.reject(err);
-  queueMicrotask(() => callback(err as Error));
+  queueMicrotask(() => callback(err as Error, undefined as never));
   return undefined;
 }
 
@@ -60,13 +60,10 @@ export class Transaction<K = RecordData, V = RecordData> {
     } catch (err) {
       const refused = refuseSend(err, callback);
       refused?.catch(() => {});
-      return refused;
+      return refused ?? !this.#producer.needsDrain;
     }
     const send = this.#producer.send as (input: SendInput<K, V>, callback?: SendCallback) => unknown;
-    if (callback) {
-      send(input, callback);
-      return undefined;
-    }
+    if (callback) return send(input, callback);
     const result = send(input) as Promise<RecordMetadata | RecordMetadata[]>;
     result.catch(() => {});
     return result;

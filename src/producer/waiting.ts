@@ -10,26 +10,17 @@ import { TimeoutError } from "../network/errors.js";
 import type { TopicMetadata } from "../network/metadata.js";
 import { isRetriable } from "../network/retry.js";
 import { kafkaError } from "../protocol/kafka-error.js";
-import type { RecordInput } from "../protocol/records/index.js";
 import { Fifo } from "../util/fifo.js";
+import type { Prepared } from "./accumulator.js";
 import type { BatchOutcomes } from "./batch-outcomes.js";
-import type { Delivery } from "./delivery.js";
+import { type Owner, type OwnerReject, ownerFailed, ownerSettled } from "./delivery.js";
 import { BufferFullError } from "./errors.js";
 import type { ResolvedProducerOptions } from "./options.js";
 
-/** A checked record: what the batch encodes (itself a RecordInput, so no second object per record) and how to place it. */
-export interface Prepared extends RecordInput {
-  timestamp: number;
-  topic: string;
-  partition: number | undefined;
-  /** Key bytes for the partitioner (keyed records without an explicit partition). */
-  keyBytes: Buffer | Uint8Array | null;
-  size: number;
-}
-
 interface Waiting {
   prepared: Prepared;
-  delivery: Delivery;
+  owner: Owner;
+  reject: OwnerReject;
   index: number;
   deadline: number;
 }
@@ -40,7 +31,9 @@ export interface WaitingHost {
   readonly options: ResolvedProducerOptions;
   readonly outcomes: BatchOutcomes;
   /** Appends if metadata and memory allow; false means the record must wait. */
-  tryAppend(p: Prepared, delivery: Delivery, index: number, now: number): boolean;
+  tryAppend(p: Prepared, owner: Owner, reject: OwnerReject, index: number, now: number): boolean;
+  /** A record failed before reaching a batch (a transaction cannot commit without it). */
+  recordFailed(err: Error): void;
   /** Something left the queue: `flush` callers may be done. */
   changed(): void;
 }
@@ -64,15 +57,20 @@ export class WaitingRecords {
     return this.#queue.length;
   }
 
+  /** Bytes of the records waiting. */
+  get bytes(): number {
+    return this.#bytes;
+  }
+
   /** Queues a record to wait for metadata or memory; false (and the call failed) when full. */
-  add(prepared: Prepared, delivery: Delivery, index: number, now: number): boolean {
+  add(prepared: Prepared, owner: Owner, reject: OwnerReject, index: number, now: number): boolean {
     const { options } = this.#host;
     if (this.#bytes + prepared.size > options.bufferMemory) {
-      this.fail(prepared.topic, delivery, new BufferFullError(options.bufferMemory));
+      this.fail(prepared.topic, owner, reject, new BufferFullError(options.bufferMemory));
       return false;
     }
     this.#bytes += prepared.size;
-    this.#queue.push({ prepared, delivery, index, deadline: now + options.maxBlockMs });
+    this.#queue.push({ prepared, owner, reject, index, deadline: now + options.maxBlockMs });
     return true;
   }
 
@@ -82,12 +80,12 @@ export class WaitingRecords {
     const now = Date.now();
     while (this.#queue.length > 0) {
       const w = this.#queue.peek() as Waiting;
-      if (w.delivery.settled) {
+      if (ownerSettled(w.owner)) {
         this.#queue.shift();
         this.#bytes -= w.prepared.size;
         continue;
       }
-      if (this.#host.tryAppend(w.prepared, w.delivery, w.index, now)) {
+      if (this.#host.tryAppend(w.prepared, w.owner, w.reject, w.index, now)) {
         this.#queue.shift();
         this.#bytes -= w.prepared.size;
         continue;
@@ -99,7 +97,8 @@ export class WaitingRecords {
         if (known && known.errorCode === 0) {
           this.fail(
             w.prepared.topic,
-            w.delivery,
+            w.owner,
+            w.reject,
             new TimeoutError(`no buffer memory for a record within maxBlockMs (${options.maxBlockMs} ms)`),
           );
           continue;
@@ -109,7 +108,8 @@ export class WaitingRecords {
         const cause = known ? kafkaError(known.errorCode) : this.#metadataError;
         this.fail(
           w.prepared.topic,
-          w.delivery,
+          w.owner,
+          w.reject,
           new TimeoutError(
             `topic ${w.prepared.topic} not present in metadata after maxBlockMs (${options.maxBlockMs} ms)${
               cause instanceof Error ? `: ${cause.message}` : ""
@@ -165,19 +165,24 @@ export class WaitingRecords {
   #failTopic(topic: string, err: Error): void {
     for (const w of this.#queue.removeWhere((w) => w.prepared.topic === topic)) {
       this.#bytes -= w.prepared.size;
-      this.fail(topic, w.delivery, err);
+      this.fail(topic, w.owner, w.reject, err);
     }
   }
 
-  /** One record fails before it reached a batch: its sender hears, stats and events count it. */
-  fail(topic: string, delivery: Delivery, err: Error): void {
-    if (!delivery.settled) this.#host.outcomes.unbatchedFailed(topic, 1, err);
-    delivery.fail(err);
+  /**
+   * `count` records of one owner fail before they reached a batch (`send`'s own checks, or
+   * here): its sender hears, stats and events count them, a transaction learns it cannot commit.
+   */
+  fail(topic: string, owner: Owner, reject: OwnerReject, err: Error, count = 1): void {
+    if (ownerSettled(owner)) return;
+    this.#host.outcomes.unbatchedFailed(topic, count, err);
+    this.#host.recordFailed(err);
+    ownerFailed(owner, reject, err);
   }
 
   /** Every waiting record fails with `err` (abort, close). */
   failAll(err: Error): void {
-    for (const w of this.#queue.drain()) this.fail(w.prepared.topic, w.delivery, err);
+    for (const w of this.#queue.drain()) this.fail(w.prepared.topic, w.owner, w.reject, err);
     this.#bytes = 0;
   }
 

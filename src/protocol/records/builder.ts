@@ -218,6 +218,20 @@ export class RecordBatchBuilder {
     return this.#append(record, maxBatchBytes) >= 0;
   }
 
+  /**
+   * {@link tryAppend} with the record's fields as arguments, for callers that hold them
+   * apart (the producer's per-record path makes no record object of its own).
+   */
+  tryAppendFields(
+    key: RecordData | undefined,
+    value: RecordData | undefined,
+    headers: readonly RecordHeaderInput[] | undefined,
+    timestamp: number | undefined,
+    maxBatchBytes: number,
+  ): boolean {
+    return this.#appendFields(key ?? null, value ?? null, headers, timestamp, maxBatchBytes) >= 0;
+  }
+
   /** Bytes `record` would add to this batch if appended next (length prefix included). */
   recordSize(record: RecordInput): number {
     const base = this.#baseTimestamp ?? record.timestamp ?? 0;
@@ -240,9 +254,18 @@ export class RecordBatchBuilder {
   }
 
   #append(record: RecordInput, limit: number): number {
+    return this.#appendFields(record.key ?? null, record.value ?? null, record.headers, record.timestamp, limit);
+  }
+
+  #appendFields(
+    key: RecordData,
+    value: RecordData,
+    headers: readonly RecordHeaderInput[] | undefined,
+    timestamp: number | undefined,
+    limit: number,
+  ): number {
     if (this.#closed) throw new ClosedError("RecordBatchBuilder (append after build())");
     const offsetDelta = this.#count;
-    let timestamp = record.timestamp;
     let base = this.#baseTimestamp;
     if (base === undefined) {
       base = timestamp ?? Date.now();
@@ -256,11 +279,8 @@ export class RecordBatchBuilder {
       throw new InvalidArgumentError("timestamp", `${timestamp} is too far from the batch's base timestamp ${base}`);
     }
 
-    const key = record.key ?? null;
-    const value = record.value ?? null;
     const keyLength = dataLength(key);
     const valueLength = dataLength(value);
-    const headers = record.headers;
     const headerCount = headers === undefined ? 0 : headers.length;
 
     // Body size first, so the record's length prefix can be written before the body.

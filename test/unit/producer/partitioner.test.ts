@@ -29,14 +29,15 @@ describe("StickyPartitioner (KIP-794)", () => {
   it("stays on one partition until batchBytes were produced, then switches", () => {
     let r = 0;
     const sticky = new StickyPartitioner(1000, () => (r = (r + 0.37) % 1));
-    const picks = Array.from({ length: 30 }, () => sticky.partition("t", 100, [0, 1, 2, 3], () => 0));
+    const picks = Array.from({ length: 30 }, () => sticky.partition("t", 100, [0, 1, 2, 3], { queuedBytes: () => 0 }));
     for (let i = 0; i < 30; i += 10) expect(new Set(picks.slice(i, i + 10)).size).toBe(1);
   });
 
   it("leans towards less loaded partitions", () => {
     const counts = [0, 0];
     const sticky = new StickyPartitioner(1, Math.random);
-    for (let i = 0; i < 4000; i++) counts[sticky.partition("t", 1, [0, 1], (p) => (p === 0 ? 9 : 0))]! += 1;
+    for (let i = 0; i < 4000; i++)
+      counts[sticky.partition("t", 1, [0, 1], { queuedBytes: (_t, p) => (p === 0 ? 9 : 0) })]! += 1;
     // Weights 1 and 10: partition 1 should get about 10/11 of the switches.
     expect((counts[1] as number) / 4000).toBeGreaterThan(0.85);
   });
