@@ -25,7 +25,14 @@ const RECORDS = 200_000;
 const ROUNDS = 5;
 
 const quiet = () => {};
-const SILENT: Logger = { trace: quiet, debug: quiet, info: quiet, warn: quiet, error: quiet, isLevelEnabled: () => false };
+const SILENT: Logger = {
+  trace: quiet,
+  debug: quiet,
+  info: quiet,
+  warn: quiet,
+  error: quiet,
+  isLevelEnabled: () => false,
+};
 
 /** A cluster that knows one 6-partition topic and never answers a request. */
 function silentCluster(): Cluster {
