@@ -9,7 +9,7 @@
  *                                                        └──── retry (same bytes)┘
  */
 import { RecordBatchBuilder, type RecordInput } from "../protocol/records/index.js";
-import { Delivery, type Owner, type OwnerReject } from "./delivery.js";
+import type { Owner, OwnerReject } from "./delivery.js";
 import { PartitionSequencer } from "./sequencer.js";
 
 /** Fixed overhead of a Produce request around its batches, generously rounded up. */
@@ -59,7 +59,7 @@ export class ProducerBatch {
       this.runTimestamps[r] === timestamp &&
       reject === undefined &&
       // A Delivery's results are indexed; a callback's records need only be counted.
-      (!(owner instanceof Delivery) || (this.runStarts[r] as number) + (this.runCounts[r] as number) === index)
+      (typeof owner === "function" || (this.runStarts[r] as number) + (this.runCounts[r] as number) === index)
     ) {
       this.runCounts[r] = (this.runCounts[r] as number) + 1;
       return;

@@ -111,19 +111,19 @@ function callBack(
 
 /** Record `index` of `owner` was acknowledged with `metadata`. */
 export function ownerAcknowledged(owner: Owner, reject: OwnerReject, index: number, metadata: RecordMetadata): void {
-  if (owner instanceof Delivery) owner.complete(index, metadata);
+  if (typeof owner !== "function") owner.complete(index, metadata);
   else if (reject !== undefined) (owner as (m: RecordMetadata) => void)(metadata);
   else callBack(owner as (err: Error | null, result?: RecordMetadata) => void, null, metadata);
 }
 
 /** A record of `owner` failed with `err` (an array send fails as a whole, once). */
 export function ownerFailed(owner: Owner, reject: OwnerReject, err: Error): void {
-  if (owner instanceof Delivery) owner.fail(err);
+  if (typeof owner !== "function") owner.fail(err);
   else if (reject !== undefined) reject(err);
   else callBack(owner as (err: Error | null, result?: RecordMetadata) => void, err);
 }
 
 /** True for an array send that already settled (its other records need no report). */
 export function ownerSettled(owner: Owner): boolean {
-  return owner instanceof Delivery && owner.settled;
+  return typeof owner !== "function" && owner.settled;
 }

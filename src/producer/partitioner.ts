@@ -68,6 +68,15 @@ export interface PartitionerContext {
 /** A partitioner: returns a partition number in [0, partitionCount). */
 export type Partitioner = (context: PartitionerContext) => number;
 
+interface StickyState {
+  readonly topic: string;
+  partition: number;
+  /** Bytes sent to `partition` since it was chosen. */
+  produced: number;
+  /** The available list `partition` was last checked against. */
+  available: readonly number[];
+}
+
 /** Where the sticky partitioner reads each partition's load: bytes queued for it. */
 export interface QueueLoad {
   queuedBytes(topic: string, partition: number): number;
@@ -81,7 +90,9 @@ export interface QueueLoad {
 export class StickyPartitioner {
   readonly #batchBytes: number;
   readonly #random: () => number;
-  readonly #topics = new Map<string, { partition: number; produced: number }>();
+  readonly #topics = new Map<string, StickyState>();
+  /** The state used last (most records repeat the topic): no map lookup for them. */
+  #last: StickyState | undefined;
 
   constructor(batchBytes: number, random: () => number = Math.random) {
     this.#batchBytes = batchBytes;
@@ -93,11 +104,25 @@ export class StickyPartitioner {
    * each partition, the load signal KIP-794 uses (read only when switching).
    */
   partition(topic: string, size: number, available: readonly number[], load: QueueLoad): number {
-    let state = this.#topics.get(topic);
-    if (!state || state.produced >= this.#batchBytes || !available.includes(state.partition)) {
-      state = { partition: this.#choose(available, (p) => load.queuedBytes(topic, p)), produced: 0 };
-      this.#topics.set(topic, state);
+    let state = this.#last;
+    if (state?.topic !== topic) {
+      state = this.#topics.get(topic);
+      if (!state) {
+        state = { topic, partition: -1, produced: 0, available };
+        this.#topics.set(topic, state);
+      }
+      this.#last = state;
     }
+    if (
+      state.partition < 0 ||
+      state.produced >= this.#batchBytes ||
+      // The available list changes only with metadata: check membership then, not per record.
+      (state.available !== available && !available.includes(state.partition))
+    ) {
+      state.partition = this.#choose(available, (p) => load.queuedBytes(topic, p));
+      state.produced = 0;
+    }
+    state.available = available;
     state.produced += size;
     return state.partition;
   }

@@ -9,7 +9,7 @@
 import { EventEmitter } from "node:events";
 import type { Cluster } from "../network/cluster.js";
 import { AbortedError } from "../network/errors.js";
-import type { TopicMetadata } from "../network/metadata.js";
+import type { ClusterMetadata, TopicMetadata } from "../network/metadata.js";
 import { tracing } from "../observability/events.js";
 import { ClosedError, InvalidArgumentError } from "../protocol/errors.js";
 import type { RecordData, RecordHeaderInput } from "../protocol/records/index.js";
@@ -99,6 +99,13 @@ export class Producer<K = RecordData, V = RecordData> extends EventEmitter<Produ
   /** Topic names already checked (bounded, so a stream of distinct names cannot grow it forever). */
   readonly #validTopics = new Set<string>();
   readonly #available = new WeakMap<TopicMetadata, number[]>();
+  /** The topic of the previous record, known valid (most sends repeat it). */
+  #lastTopic: string | undefined;
+  /** The previous record's route: its topic's metadata in the snapshot it came from. */
+  #routeSnapshot: ClusterMetadata | undefined;
+  #routeTopic = "";
+  #routeMetadata: TopicMetadata | undefined;
+  #routeAvailable: number[] | undefined;
   readonly #idle: (() => void)[] = [];
   #closed = false;
   /** Above the high-water mark since `send` last said so; `"drain"` clears it. */
@@ -335,12 +342,13 @@ export class Producer<K = RecordData, V = RecordData> extends EventEmitter<Produ
     if (record === null || typeof record !== "object") throw new InvalidArgumentError("record", "must be an object");
     const { topic } = record;
     // A producer sends to few topics: check each name once, not once per record.
-    if (!this.#validTopics.has(topic)) {
+    if (topic !== this.#lastTopic && !this.#validTopics.has(topic)) {
       if (typeof topic !== "string" || !TOPIC_NAME.test(topic) || topic === "." || topic === "..") {
         throw new InvalidArgumentError("topic", `invalid topic name ${JSON.stringify(topic)}: 1-249 of [a-zA-Z0-9._-]`);
       }
       if (this.#validTopics.size < 10_000) this.#validTopics.add(topic);
     }
+    this.#lastTopic = topic;
     const partition = record.partition;
     if (partition !== undefined && (!Number.isInteger(partition) || partition < 0)) {
       throw new InvalidArgumentError("partition", `must be a non-negative integer, got ${String(partition)}`);
@@ -385,13 +393,25 @@ export class Producer<K = RecordData, V = RecordData> extends EventEmitter<Produ
 
   /** Appends if metadata and memory allow; false means the record must wait. */
   #tryAppend(p: Prepared, owner: Owner, reject: OwnerReject, index: number, now: number): boolean {
-    const topic = this.#client.cachedMetadata.topics.get(p.topic);
+    const snapshot = this.#client.cachedMetadata;
+    let topic = this.#routeMetadata;
+    if (snapshot !== this.#routeSnapshot || p.topic !== this.#routeTopic) {
+      topic = snapshot.topics.get(p.topic);
+      this.#routeSnapshot = snapshot;
+      this.#routeTopic = p.topic;
+      this.#routeMetadata = topic;
+      this.#routeAvailable = undefined;
+    }
     if (topic?.errorCode !== 0 || topic.partitions.length === 0) return false;
     if (!this.#accumulator.hasRoom(p.size)) return false;
     let partition = p.partition;
     const count = topic.partitions.length;
     if (partition === undefined) {
-      const available = this.#availablePartitions(topic);
+      let available = this.#routeAvailable;
+      if (available === undefined) {
+        available = this.#availablePartitions(topic);
+        this.#routeAvailable = available;
+      }
       if (this.#options.partitioner) {
         partition = this.#options.partitioner({
           topic: p.topic,

@@ -26,7 +26,7 @@ import { Produce, type ProduceRequest, type ProduceResponse } from "../protocol/
 import { rewriteProducerState } from "../protocol/records/index.js";
 import type { Accumulator, PartitionQueue, ProducerBatch } from "./accumulator.js";
 import { BatchOutcomes } from "./batch-outcomes.js";
-import { Delivery, type Owner, ownerAcknowledged, ownerFailed, RecordMetadata } from "./delivery.js";
+import { type Owner, ownerAcknowledged, ownerFailed, RecordMetadata } from "./delivery.js";
 import type { ProducerIdSource } from "./idempotence.js";
 import type { ResolvedProducerOptions } from "./options.js";
 import type { PartitionSequencer } from "./sequencer.js";
@@ -611,7 +611,7 @@ export class Sender {
       const owner = batch.runOwners[r] as Owner;
       const reject = batch.runRejects[r];
       // Every record of a callback's run hears; an array send fails once.
-      const count = owner instanceof Delivery ? 1 : (batch.runCounts[r] as number);
+      const count = typeof owner !== "function" ? 1 : (batch.runCounts[r] as number);
       for (let k = 0; k < count; k++) ownerFailed(owner, reject, err);
     }
     this.#hooks.onBatchSettled(batch);
