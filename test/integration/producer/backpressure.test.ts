@@ -11,6 +11,7 @@ import type { RecordMetadata } from "../../../src/producer/delivery.js";
 import { RecordTooLargeError } from "../../../src/producer/errors.js";
 import { InvalidArgumentError } from "../../../src/protocol/errors.js";
 import { readBack } from "../../helpers/read-back.js";
+import { ScriptProcess } from "../../helpers/script-process.js";
 import { createTopic } from "../../helpers/topics.js";
 
 describe("one-record sends against a real broker", () => {
@@ -126,5 +127,22 @@ describe("one-record sends against a real broker", () => {
     expect(producer.stats()).toMatchObject({ recordsFailed: 4, recordsAcknowledged: 1 });
     expect(good.offset).toBe(0n);
     expect((await readBack(client, topic)).map((r) => r.value?.toString())).toEqual(["good"]);
+  });
+
+  it("a callback that throws surfaces as an uncaught exception on its own tick; every other record is still reported", async () => {
+    const topic = `bp-throw-${randomUUID()}`;
+    await createTopic(client, topic, 1);
+    const lines: string[] = [];
+    const child = new ScriptProcess(
+      "test/integration/producer/fixtures/throwing-callback.mts",
+      [bootstrap, topic],
+      (line) => lines.push(line),
+    );
+    expect(await child.exited, child.stderr).toBe(0);
+    const result = JSON.parse(lines.at(-1) ?? "{}");
+    expect(result).toMatchObject({ reports: 200, uncaught: 1, message: "the application's callback threw" });
+    expect(result.stats).toMatchObject({ recordsAcknowledged: 200, recordsFailed: 0, retries: 0 });
+    // Nothing was sent twice: the exception did not reach the Produce answer's handling.
+    expect(await readBack(client, topic)).toHaveLength(200);
   });
 });
