@@ -95,13 +95,9 @@ export type OwnerReject = ((err: Error) => void) | undefined;
  * exception it throws is rethrown on its own tick (an uncaught exception, as from an
  * EventEmitter listener), not into the middle of a Produce answer.
  */
-function callBack(
-  callback: (err: Error | null, result?: RecordMetadata) => void,
-  err: Error | null,
-  m?: RecordMetadata,
-) {
+export function callBack<T>(callback: (err: Error | null, result?: T) => void, err: Error | null, result?: T): void {
   try {
-    callback(err, m);
+    callback(err, result);
   } catch (thrown) {
     process.nextTick(() => {
       throw thrown;

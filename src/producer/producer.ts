@@ -15,7 +15,7 @@ import { ClosedError, InvalidArgumentError } from "../protocol/errors.js";
 import type { RecordData, RecordHeaderInput } from "../protocol/records/index.js";
 import { Accumulator, type Prepared, type ProducerBatch, REQUEST_OVERHEAD_BYTES } from "./accumulator.js";
 import type { CloseOptions, ProducerRecord, ProducerStats, SendCallback, SendFunction, SendInput } from "./api.js";
-import { Delivery, type Owner, type OwnerReject, type RecordMetadata } from "./delivery.js";
+import { callBack, Delivery, type Owner, type OwnerReject, type RecordMetadata } from "./delivery.js";
 import { RecordTooLargeError, TransactionStateError } from "./errors.js";
 import { IdempotenceManager } from "./idempotence.js";
 import {
@@ -254,8 +254,8 @@ export class Producer<K = RecordData, V = RecordData> extends EventEmitter<Produ
         records,
         new Delivery(
           records.length,
-          (results) => callback(null, results),
-          (err) => callback(err, undefined as never),
+          (results) => callBack(callback as (err: Error | null, result?: RecordMetadata[]) => void, null, results),
+          (err) => callBack(callback as (err: Error | null) => void, err),
         ),
       );
       return !this.#needDrain;
