@@ -171,10 +171,16 @@ export interface RequestContext extends EventBase {
   responseBytes?: number;
   /** The response's top-level error code, when it has one (set by `asyncEnd`). */
   errorCode?: number;
-  /** Set by `asyncEnd` and `error`. */
+  /** Set by `asyncEnd` and `error`: from queued to settled, in ms rounded to the microsecond. */
   durationMs?: number;
   /** Set by `error`. */
   error?: Error;
+  /**
+   * Set (true) by `error` when the client itself gave the request up: its caller's signal
+   * aborted (a closing consumer's Fetch), or the client closed the connection. Not a failure:
+   * `requestErrors` does not count it, and its trace line says "aborted".
+   */
+  aborted?: true;
   /** Subscribers may keep their own state here (a span). */
   [key: symbol]: unknown;
 }

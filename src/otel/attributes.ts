@@ -39,6 +39,7 @@ export const SAMSA_ATTR = {
   requestBytes: "samsa.request.bytes",
   responseBytes: "samsa.response.bytes",
   errorCode: "samsa.response.error_code",
+  aborted: "samsa.request.aborted",
 } as const;
 
 // Keys are usually UTF-8 text; `fatal` makes bytes that are not decline a string form

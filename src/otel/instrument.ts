@@ -39,7 +39,11 @@ export interface InstrumentOptions {
    * span). Batch spans always take the active span as parent.
    */
   processParent?: ProcessParent;
-  /** `poll <topic>` spans for Fetch answers that brought records. Default true. */
+  /**
+   * `poll <topic>` spans for Fetch answers that brought records. Default false: samsa fetches
+   * in the background, so each is a root span, a trace of its own per partition and fetch,
+   * which buries the producer-to-consumer traces in a trace list.
+   */
   pollSpans?: boolean;
   /** A span per protocol request (`Produce`, `Fetch`, ...). Default false: there are many. */
   requestSpans?: boolean;
@@ -85,7 +89,7 @@ export class SamsaInstrumentation {
 
   /** Validates `options` and subscribes; {@link instrument} is the one caller. */
   constructor(options: InstrumentOptions) {
-    checkOptionsObject(options, KNOWN, "instrument");
+    checkOptionsObject(options, KNOWN, "samsa/otel instrument()");
     const provider = options.tracerProvider;
     if (provider !== undefined && typeof provider?.getTracer !== "function") {
       throw new InvalidArgumentError("tracerProvider", "must be an OpenTelemetry TracerProvider (with getTracer)");
@@ -101,7 +105,7 @@ export class SamsaInstrumentation {
       );
     }
     const processParent = oneOfOption(options, "processParent", ["producer", "active"] as const, "producer");
-    const pollSpans = boolOption(options, "pollSpans", true);
+    const pollSpans = boolOption(options, "pollSpans", false);
     const requestSpans = boolOption(options, "requestSpans", false);
 
     // trace.getTracer hands out a proxy that follows the global provider when it is set later.
@@ -152,9 +156,10 @@ let current: SamsaInstrumentation | undefined;
  * Traces every samsa client in the process with OpenTelemetry: `send <topic>` spans per
  * `send()` call (their context injected into the records' headers unless the producer has
  * `propagateTraceContext: false`), `process <topic>` spans per record or batch a consumer
- * hands out, and `poll <topic>` spans per Fetch answer. Only one is installed at a time:
- * calling it again replaces the previous one (as if {@link uninstall} ran first), so spans
- * are never made twice. Throws `InvalidArgumentError` naming a bad option.
+ * hands out, and, with `pollSpans: true`, `poll <topic>` spans per Fetch answer. Only one is
+ * installed at a time: calling it again replaces the previous one (as if {@link uninstall}
+ * ran first), so spans are never made twice. Throws `InvalidArgumentError` naming a bad or
+ * unknown option.
  */
 export function instrument(options: InstrumentOptions = {}): SamsaInstrumentation {
   // Validate before removing the old one: a bad call must not leave the process untraced.

@@ -4,7 +4,7 @@
  * arrives, so the span is made whole then: it starts `durationMs` earlier. samsa fetches in
  * the background, ahead of the application, so these spans belong to no caller's trace: each
  * is a root span (as a child of the context that started the consumer, hours of polls would
- * pile into that one trace).
+ * pile into that one trace). Being root spans, they are off unless `pollSpans: true`.
  */
 import { type Attributes, ROOT_CONTEXT, SpanKind, type Tracer } from "@opentelemetry/api";
 import type { EventPayloads } from "../observability/events.js";

@@ -42,7 +42,10 @@ export function requestHandlers(tracer: Tracer): RequestHandlers {
       const span = c[SPAN] as Span | undefined;
       if (span === undefined) return;
       c[SPAN] = undefined;
-      recordError(span, c.error);
+      // Given up by the client (a closing consumer's Fetch, a caller's signal): not a failure,
+      // so no ERROR status that would flag every clean shutdown.
+      if (c.aborted) span.setAttribute(SAMSA_ATTR.aborted, true);
+      else recordError(span, c.error);
       span.end();
     },
     asyncEnd(message) {

@@ -9,6 +9,7 @@ import { register as globalRegistry } from "prom-client";
 import type { EventName, EventPayloads, RequestContext } from "../observability/events.js";
 import { ErrorCode } from "../protocol/error-table.js";
 import { ClosedError, InvalidArgumentError } from "../protocol/errors.js";
+import { checkOptionsObject, type OptionKeys, rejectUnknownOptions } from "../util/options.js";
 import { errorCodeLabel, errorLabel } from "./error-label.js";
 import {
   type AnyRegistry,
@@ -49,6 +50,18 @@ export interface MetricsCollector {
   close(): void;
 }
 
+const KNOWN = {
+  registry: true,
+  prefix: true,
+  clients: true,
+  buckets: true,
+} satisfies OptionKeys<CollectMetricsOptions>;
+const KNOWN_BUCKETS = {
+  latencySeconds: true,
+  batchSizeBytes: true,
+  batchSizeRecords: true,
+} satisfies OptionKeys<BucketOptions>;
+
 type Handlers = { [E in EventName]?: (payload: EventPayloads[E]) => void };
 
 const REQUEST_CHANNEL = "samsa:network:request";
@@ -62,11 +75,19 @@ const REQUEST_CHANNEL = "samsa:network:request";
  * const metrics = collectMetrics({ registry, clients: [{ client, producers: [producer] }] });
  * ```
  *
- * Throws InvalidArgumentError for a bad option, or when the registry already holds a metric
- * of the same name (one collector per registry and prefix).
+ * Throws InvalidArgumentError for a bad or unknown option (as `instrument()` of samsa/otel
+ * does), or when the registry already holds a metric of the same name (one collector per
+ * registry and prefix).
  */
 export function collectMetrics(options: CollectMetricsOptions = {}): MetricsCollector {
-  if (options === null || typeof options !== "object") throw new InvalidArgumentError("options", "must be an object");
+  checkOptionsObject(options, KNOWN, "samsa/prometheus collectMetrics()");
+  const buckets: unknown = options.buckets;
+  if (buckets !== undefined) {
+    if (buckets === null || typeof buckets !== "object" || Array.isArray(buckets)) {
+      throw new InvalidArgumentError("buckets", "must be an object of bucket bounds");
+    }
+    rejectUnknownOptions(buckets, KNOWN_BUCKETS, "samsa/prometheus buckets");
+  }
   const registry = options.registry ?? globalRegistry;
   if (typeof registry?.getSingleMetric !== "function") {
     throw new InvalidArgumentError("registry", "must be a prom-client Registry");

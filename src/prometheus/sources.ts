@@ -7,6 +7,7 @@ import type { ConsumerStats } from "../consumer/api.js";
 import type { ClientStats } from "../network/cluster.js";
 import type { ProducerStats } from "../producer/api.js";
 import { InvalidArgumentError } from "../protocol/errors.js";
+import type { OptionKeys } from "../util/options.js";
 import type { Metrics, ScrapeHooks } from "./metrics.js";
 
 /** The part of a `Client` the collector reads: its `clientId` (the `client_id` label) and `stats()`. */
@@ -39,6 +40,8 @@ export interface WatchedClient {
 /** What `clients` and `watch` accept: a client alone, or a client with its producers and consumers. */
 export type MetricsSource = StatsClient | WatchedClient;
 
+const KNOWN_WATCHED = { client: true, producers: true, consumers: true } satisfies OptionKeys<WatchedClient>;
+
 function hasStats(x: unknown): boolean {
   return x !== null && typeof x === "object" && typeof (x as { stats?: unknown }).stats === "function";
 }
@@ -50,6 +53,15 @@ export function watchedClient(source: MetricsSource, name: string): WatchedClien
   const id = (w.client as Partial<StatsClient> | undefined)?.instrumentation?.clientId;
   if (!hasStats(w.client) || typeof id !== "string") {
     throw new InvalidArgumentError(name, "must be a Client, or { client, producers?, consumers? }");
+  }
+  // `{ client, producer: [p] }` would otherwise watch the client alone, and the producer's
+  // gauges would silently stay empty.
+  if (w === source) {
+    for (const key of Object.keys(w)) {
+      if (!Object.hasOwn(KNOWN_WATCHED, key)) {
+        throw new InvalidArgumentError(`${name}.${key}`, "is not a field of { client, producers?, consumers? }");
+      }
+    }
   }
   for (const [key, list] of [
     ["producers", w.producers],

@@ -195,6 +195,56 @@ describe("event catalogue against a real broker", () => {
     expect(closed.length).toBeGreaterThanOrEqual(2);
   });
 
+  it("a clean consumer.close() aborts its Fetch long poll: logged as aborted, not failed, and no request error", async () => {
+    const topic = `events-close-${randomUUID()}`;
+    await createTopic(admin, topic, 1);
+    const clientId = `events-close-${randomUUID().slice(0, 8)}`;
+    const logger = memoryLogger("trace");
+    const client = new Client({ bootstrap, clientId, logger });
+    const inFlight = new Set<RequestContext>();
+    const requests = {
+      start: (c: RequestContext) => {
+        if (c.clientId === clientId && c.apiName === "Fetch") inFlight.add(c);
+      },
+      error: (c: RequestContext) => inFlight.delete(c),
+      asyncEnd: (c: RequestContext) => inFlight.delete(c),
+    };
+    tracing.request.subscribe(requests as never);
+    try {
+      const producer = client.producer();
+      await producer.send([1, 2, 3].map((i) => ({ topic, value: `v${i}` })));
+      await producer.close();
+      // A long poll that cannot end by itself before the close.
+      const consumer = client.consumer({
+        groupId: `g-${randomUUID()}`,
+        autoOffsetReset: "earliest",
+        maxWaitMs: 30_000,
+      });
+      consumer.subscribe(topic);
+      let read = 0;
+      for await (const _m of consumer.messages({ signal: AbortSignal.timeout(30_000) })) if (++read === 3) break;
+      const deadline = Date.now() + 10_000;
+      while (inFlight.size === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      expect(inFlight.size).toBeGreaterThan(0);
+      await consumer.close();
+
+      expect(client.stats().requestErrors).toBe(0);
+      const lines = logger.lines.filter(([, f]) => f.event === "network:request");
+      const aborted = lines.filter(([, f]) => f.aborted === true);
+      expect(aborted.some(([l, f, m]) => l === "trace" && f.apiName === "Fetch" && / aborted after /.test(m))).toBe(
+        true,
+      );
+      expect(aborted.every(([, f]) => f.err === undefined)).toBe(true);
+      expect(lines.filter(([, , m]) => m.includes(" failed: "))).toEqual([]);
+      // Durations to the microsecond.
+      expect(lines.every(([, f]) => Math.round((f.durationMs as number) * 1000) / 1000 === f.durationMs)).toBe(true);
+      expect(logger.lines.filter(([l]) => l === "warn" || l === "error")).toEqual([]);
+    } finally {
+      tracing.request.unsubscribe(requests as never);
+      client.close();
+    }
+  });
+
   it("send and process spans: headers a send subscriber hands back reach the consumed records; propagateTraceContext false keeps them out", async () => {
     const topic = `spans-${randomUUID()}`;
     await createTopic(admin, topic, 1);

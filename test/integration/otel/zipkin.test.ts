@@ -17,7 +17,7 @@ import {
   SimpleSpanProcessor,
 } from "@opentelemetry/sdk-trace-base";
 import { NodeTracerProvider } from "@opentelemetry/sdk-trace-node";
-import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, inject, it, onTestFinished } from "vitest";
 import { Client } from "../../../src/client.js";
 import type { Message, MessageBatch } from "../../../src/consumer/message.js";
 import { instrument, parseTraceparent, uninstall } from "../../../src/otel/index.js";
@@ -115,6 +115,11 @@ describe("samsa/otel: spans in Zipkin from a real broker", () => {
     memory.getFinishedSpans().filter((s) => s.name === `${operation} ${topic}`);
 
   it("100 records sent inside a span: each process span sits under its record's send span in the producing trace", async () => {
+    // Poll spans are off by default; this test checks them too.
+    instrument({ pollSpans: true });
+    onTestFinished(() => {
+      instrument();
+    });
     const topic = `otel-zipkin-${randomUUID()}`;
     const groupId = `otel-group-${randomUUID()}`;
     await createTopic(producing, topic, 3);
@@ -195,7 +200,8 @@ describe("samsa/otel: spans in Zipkin from a real broker", () => {
       expect(links, where).toEqual([send?.id]);
     }
 
-    // Poll spans: one per partition answer with records, together covering the 100 records.
+    // Poll spans (pollSpans: true): one root span per partition answer with records, together
+    // covering the 100 records.
     const polls = spansOf(topic, "poll");
     expect(polls.length).toBeGreaterThan(0);
     let polled = 0;
@@ -270,6 +276,8 @@ describe("samsa/otel: spans in Zipkin from a real broker", () => {
     // 40 records from 13 send calls: deduplicated, the links name each send span once.
     expect(new Set(batchSpans.flatMap((s) => s.links.map((l) => l.context.spanId)))).toEqual(sendIds);
     expect(batchSpans.reduce((n, s) => n + s.links.length, 0)).toBe(13);
+    // By default there are no poll spans: each would be a lone root trace.
+    expect(spansOf(topic, "poll")).toEqual([]);
   });
 
   it("propagateTraceContext: false: the send is traced but the records carry no trace headers", async () => {

@@ -2,6 +2,7 @@ import * as diagnostics from "node:diagnostics_channel";
 import { type Attributes, SpanKind, SpanStatusCode } from "@opentelemetry/api";
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from "@opentelemetry/sdk-trace-base";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
+import { AbortedError, RequestTimeoutError } from "../../../src/network/errors.js";
 import type { SendContext } from "../../../src/observability/events.js";
 import { addServer, errorType, keyString, offsetValue } from "../../../src/otel/attributes.js";
 import { instrument, uninstall } from "../../../src/otel/index.js";
@@ -28,14 +29,15 @@ function sendContext(): SendContext {
 }
 
 describe("instrument() and uninstall()", () => {
-  it("subscribes to the send, process and fetch-answered channels; request spans only when asked", () => {
+  it("subscribes to the send and process channels; poll and request spans only when asked", () => {
     expect(send.hasSubscribers).toBe(false);
     const installed = instrument({ tracerProvider: provider });
     expect(installed.installed).toBe(true);
-    expect([send.hasSubscribers, processing.hasSubscribers, fetchAnswered.hasSubscribers]).toEqual([true, true, true]);
-    expect(request.hasSubscribers).toBe(false);
-    instrument({ tracerProvider: provider, requestSpans: true, pollSpans: false });
-    expect([request.hasSubscribers, fetchAnswered.hasSubscribers]).toEqual([true, false]);
+    expect([send.hasSubscribers, processing.hasSubscribers]).toEqual([true, true]);
+    // Poll spans are root spans, one trace each: off by default (user try: Zipkin filled with them).
+    expect([fetchAnswered.hasSubscribers, request.hasSubscribers]).toEqual([false, false]);
+    instrument({ tracerProvider: provider, requestSpans: true, pollSpans: true });
+    expect([request.hasSubscribers, fetchAnswered.hasSubscribers]).toEqual([true, true]);
     uninstall();
     expect([
       send.hasSubscribers,
@@ -47,6 +49,68 @@ describe("instrument() and uninstall()", () => {
     // Again, and on the handle: nothing to do, no error.
     uninstall();
     installed.uninstall();
+  });
+
+  it("poll spans only with pollSpans: true: a root CLIENT span per answer that brought records", () => {
+    const answer = (records: number) => ({
+      clientId: "c",
+      groupId: "g",
+      nodeId: 1,
+      address: "127.0.0.1:9092",
+      topic: "t",
+      partition: 2,
+      records,
+      bytes: 100 * records,
+      highWatermark: 10n,
+      lastStableOffset: 10n,
+      fetchOffset: 10n,
+      lag: 0n,
+      durationMs: 12,
+    });
+    instrument({ tracerProvider: provider });
+    fetchAnswered.publish(answer(5));
+    expect(exporter.getFinishedSpans()).toEqual([]);
+    instrument({ tracerProvider: provider, pollSpans: true });
+    fetchAnswered.publish(answer(0));
+    fetchAnswered.publish(answer(5));
+    const spans = exporter.getFinishedSpans();
+    expect(spans.map((s) => [s.name, s.kind, s.parentSpanContext])).toEqual([["poll t", SpanKind.CLIENT, undefined]]);
+    expect(spans[0]?.attributes).toMatchObject({
+      "messaging.operation.type": "receive",
+      "messaging.destination.partition.id": "2",
+      "messaging.batch.message_count": 5,
+      "messaging.consumer.group.name": "g",
+    });
+  });
+
+  it("a request the client aborted ends its span without ERROR; a failed one with it", () => {
+    instrument({ tracerProvider: provider, requestSpans: true });
+    const context = (correlationId: number) => ({
+      clientId: "c",
+      address: "127.0.0.1:9092",
+      apiKey: 1,
+      apiName: "Fetch",
+      apiVersion: 17,
+      correlationId,
+      requestBytes: 80,
+    });
+    const aborted = { ...context(1), error: new AbortedError("Fetch request aborted"), aborted: true as const };
+    request.start.publish(aborted);
+    request.error.publish(aborted);
+    const failed = { ...context(2), error: new RequestTimeoutError("127.0.0.1:9092", "Fetch", 30_000) };
+    request.start.publish(failed);
+    request.error.publish(failed);
+    const [a, f] = exporter.getFinishedSpans();
+    expect([a?.status.code, a?.attributes["samsa.request.aborted"], a?.events.length]).toEqual([
+      SpanStatusCode.UNSET,
+      true,
+      0,
+    ]);
+    expect([f?.status.code, f?.attributes["samsa.request.aborted"], f?.attributes["error.type"]]).toEqual([
+      SpanStatusCode.ERROR,
+      undefined,
+      "SAMSA_ERR_REQUEST_TIMEOUT",
+    ]);
   });
 
   it("a second instrument() replaces the first: one span per send, not two", () => {
