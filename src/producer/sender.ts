@@ -342,11 +342,14 @@ export class Sender {
       await previous;
       await sealing;
       const request = this.#request(batches);
+      // The request's buffer, sized once: the batches plus headers and names, generously.
+      let sizeHint = 512;
+      for (const b of batches) sizeHint += (b.bytes?.length ?? 0) + 64 + b.queue.topic.length;
       const connection = await this.#client.connection(nodeId, { api: Produce });
       this.requests++;
       this.outcomes.sent(batches, nodeId);
       if (this.#options.acks === 0) {
-        const written = connection.request(Produce, request, { noResponse: true });
+        const written = connection.request(Produce, request, { noResponse: true, sizeHint });
         issued();
         await written;
         for (const b of batches) this.#complete(b, -1n, -1n);
@@ -356,6 +359,7 @@ export class Sender {
       const cap = this.#transactions?.produceVersionCap;
       const responded = connection.request(Produce, request, {
         timeoutMs: this.#options.requestTimeoutMs,
+        sizeHint,
         ...(cap !== undefined ? { version: Math.min(cap, connection.versionFor(Produce)) } : {}),
       });
       issued();
