@@ -6,10 +6,21 @@ import { REPO_ROOT } from "../../tools/kafka/paths.js";
 import { createTopic } from "../../tools/kafka/topics.js";
 import type { ConsumerWorkerParams, ConsumerWorkerResult, NodeConsumerClient } from "./consumer-worker.js";
 import { fillTopic } from "./fill.js";
+import { FRANZ_GO_VERSION, franzGoBinary, runFranzGo } from "./franz-go.js";
 import { timed } from "./timed.js";
 
 /** Every client the throughput run knows; "samsa-messages" is samsa's per-record `for await`. */
-export type ConsumerBenchClient = NodeConsumerClient | "java";
+export type ConsumerBenchClient = NodeConsumerClient | "franz-go" | "java";
+
+/** Every consumer client, in table order. */
+export const CONSUMER_CLIENTS: readonly ConsumerBenchClient[] = [
+  "samsa",
+  "samsa-messages",
+  "franz-go",
+  "kafkajs",
+  "platformatic",
+  "java",
+];
 
 /** One client's throughput run. */
 export interface ConsumerRow {
@@ -23,7 +34,10 @@ export interface ConsumerRow {
   firstRecordMs: number;
   /** Records over first → last record (Java: its fetch.nMsg.sec, i.e. without the join time). */
   steadyRecordsPerSec: number;
+  /** The whole process's. */
   cpuSeconds: number;
+  /** cpuSeconds × 1e6 / records. */
+  cpuSecondsPerMillion: number;
   peakRssMb: number;
   /** Why there is no measurement, when there is none. */
   skipped?: string;
@@ -133,6 +147,7 @@ async function runJava(
     groupProtocol: "classic (its default)",
     records,
     cpuSeconds: run.cpuSeconds,
+    cpuSecondsPerMillion: (run.cpuSeconds * 1e6) / records,
     peakRssMb: run.peakRssMb,
   };
   // start.time, end.time, data.consumed.in.MB, MB.sec, data.consumed.in.nMsg, nMsg.sec,
@@ -166,6 +181,55 @@ async function runJava(
     mbPerSec: (field("MB.sec") * 1024 * 1024) / 1e6,
     firstRecordMs: field("rebalance.time.ms"),
     steadyRecordsPerSec: field("fetch.nMsg.sec"),
+  };
+}
+
+/**
+ * The franz-go peer (bench/franz-go): a group consumer at franz-go's defaults (KIP-848
+ * protocol, 50 MiB fetches, 1 MiB per partition, CRCs checked) polling from the earliest
+ * offset; its clock starts just before NewClient, which joins the group.
+ */
+async function runFranzGoConsumer(
+  bootstrap: string,
+  topic: string,
+  groupId: string,
+  records: number,
+  timeLimitMs: number,
+  log: (line: string) => void,
+): Promise<ConsumerRow> {
+  const base = {
+    client: "franz-go" as const,
+    groupProtocol: "consumer (KIP-848, its default)",
+    records,
+    recordsPerSec: 0,
+    mbPerSec: 0,
+    firstRecordMs: 0,
+    steadyRecordsPerSec: 0,
+    cpuSeconds: 0,
+    cpuSecondsPerMillion: 0,
+    peakRssMb: 0,
+  };
+  const binary = await franzGoBinary(log);
+  if (binary.skipped !== undefined) return { ...base, skipped: binary.skipped };
+  const run = await runFranzGo(
+    binary.path,
+    { mode: "consume", bootstrap, topic, group: groupId, records, timeLimitMs },
+    log,
+  );
+  const r = run.result;
+  if (run.failure || !r)
+    return { ...base, cpuSeconds: run.cpuSeconds, peakRssMb: run.peakRssMb, skipped: run.failure ?? "no result" };
+  const firstRecordMs = r.firstRecordMs ?? 0;
+  return {
+    ...base,
+    groupProtocol: r.groupProtocol ?? base.groupProtocol,
+    recordsPerSec: (records / r.elapsedMs) * 1000,
+    mbPerSec: (r.bytes ?? 0) / r.elapsedMs / 1000,
+    firstRecordMs,
+    steadyRecordsPerSec: (records / (r.elapsedMs - firstRecordMs)) * 1000,
+    cpuSeconds: run.cpuSeconds,
+    cpuSecondsPerMillion: (run.cpuSeconds * 1e6) / records,
+    peakRssMb: run.peakRssMb,
   };
 }
 
@@ -233,7 +297,7 @@ const NODE_CLIENTS: ReadonlySet<ConsumerBenchClient> = new Set(["samsa", "samsa-
 /** Runs the throughput and latency benchmarks; see the module comment. */
 export async function runConsumerBench(options: ConsumerBenchOptions): Promise<ConsumerBenchResult> {
   const records = options.records ?? 1_000_000;
-  const clients = options.clients ?? ["samsa", "samsa-messages", "kafkajs", "platformatic", "java"];
+  const clients = options.clients ?? CONSUMER_CLIENTS;
   const latencyRate = options.latencyRate ?? 10_000;
   const latencyDurationMs = options.latencyDurationMs ?? 10_000;
   const timeLimitMs = options.timeLimitMs ?? 5 * 60_000;
@@ -258,6 +322,8 @@ export async function runConsumerBench(options: ConsumerBenchOptions): Promise<C
       log(`▶ consume ${client}: ${records.toLocaleString("en-US")} records ← ${topic}`);
       if (client === "java") {
         throughput.push(await runJava(options.bootstrap, topic, groupId, records, timeLimitMs, log));
+      } else if (client === "franz-go") {
+        throughput.push(await runFranzGoConsumer(options.bootstrap, topic, groupId, records, timeLimitMs, log));
       } else {
         const run = await runNode(
           {
@@ -285,6 +351,7 @@ export async function runConsumerBench(options: ConsumerBenchOptions): Promise<C
           firstRecordMs,
           steadyRecordsPerSec: run.failure ? 0 : (records / (elapsedMs - firstRecordMs)) * 1000,
           cpuSeconds: run.cpuSeconds,
+          cpuSecondsPerMillion: (run.cpuSeconds * 1e6) / records,
           peakRssMb: run.peakRssMb,
           ...(run.failure ? { skipped: run.failure } : {}),
         });
@@ -299,6 +366,8 @@ export async function runConsumerBench(options: ConsumerBenchOptions): Promise<C
 
     for (const client of clients) {
       if (client === "samsa-messages") continue; // same producer and fetcher as "samsa"
+      // The franz-go peer has no produce → consume mode; its send → ack latency is in the producer suite.
+      if (client === "franz-go") continue;
       const base = { client, groupProtocol: "", records: 0, p50Ms: 0, p99Ms: 0, maxMs: 0, cpuSeconds: 0, peakRssMb: 0 };
       if (!NODE_CLIENTS.has(client)) {
         latency.push({
@@ -349,6 +418,7 @@ export async function runConsumerBench(options: ConsumerBenchOptions): Promise<C
 const LABELS: Record<ConsumerBenchClient, string> = {
   samsa: "samsa `batches()`",
   "samsa-messages": "samsa `for await` (per record)",
+  "franz-go": "franz-go `PollFetches`",
   kafkajs: "kafkajs `eachBatch`",
   platformatic: "@platformatic/kafka stream `data` events",
   java: "Java ConsumerPerformance",
@@ -356,31 +426,52 @@ const LABELS: Record<ConsumerBenchClient, string> = {
 
 const int = (n: number) => Math.round(n).toLocaleString("en-US");
 
-/** Markdown tables (throughput with each client's ratio to samsa `batches()`, then latency). */
+/** samsa `batches()` and `for await` records/s over franz-go's; what `--runs` summarises. */
+export function consumerRatios(result: ConsumerBenchResult): Record<string, number> {
+  const out: Record<string, number> = {};
+  const franz = result.throughput.find((r) => r.client === "franz-go" && !r.skipped);
+  if (!franz || franz.recordsPerSec <= 0) return out;
+  for (const r of result.throughput) {
+    if ((r.client !== "samsa" && r.client !== "samsa-messages") || r.skipped) continue;
+    const form = r.client === "samsa" ? "batches()" : "for await";
+    out[`consumer records/s: samsa ${form} ÷ franz-go`] = r.recordsPerSec / franz.recordsPerSec;
+    out[`consumer records/s after the first: samsa ${form} ÷ franz-go`] =
+      r.steadyRecordsPerSec / franz.steadyRecordsPerSec;
+  }
+  return out;
+}
+
+/** Markdown tables (throughput with each client's ratio to franz-go, then latency). */
 export function formatConsumerBench(result: ConsumerBenchResult): string {
-  const samsa = result.throughput.find((r) => r.client === "samsa" && !r.skipped);
+  const franz = result.throughput.find((r) => r.client === "franz-go" && !r.skipped);
+  const ratio = (a: number, b: number | undefined) => (b && b > 0 && a > 0 ? (a / b).toFixed(2) : "");
   const lines = [
-    "| client | group protocol | records/s | MB/s | subscribe → first record ms | records/s after the first | CPU s | peak RSS MB | samsa ÷ client |",
-    "|---|---|---:|---:|---:|---:|---:|---:|---:|",
+    "| client | group protocol | records/s | MB/s | subscribe → first record ms | records/s after the first | CPU s per 1M records | peak RSS MB | records/s ÷ franz-go | after the first ÷ franz-go |",
+    "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|",
   ];
   for (const r of result.throughput) {
     if (r.skipped) {
-      lines.push(`| ${LABELS[r.client]} | ${r.groupProtocol} | n/a | | | | | | (${r.skipped}) |`);
+      lines.push(`| ${LABELS[r.client]} | ${r.groupProtocol} | n/a | | | | | | | (${r.skipped}) |`);
       continue;
     }
-    const ratio = samsa && r.recordsPerSec > 0 ? (samsa.recordsPerSec / r.recordsPerSec).toFixed(2) : "";
+    const self = r.client === "franz-go";
     lines.push(
-      `| ${LABELS[r.client]} | ${r.groupProtocol} | ${int(r.recordsPerSec)} | ${r.mbPerSec.toFixed(1)} | ${int(r.firstRecordMs)} | ${int(r.steadyRecordsPerSec)} | ${r.cpuSeconds.toFixed(1)} | ${Math.round(r.peakRssMb)} | ${ratio} |`,
+      `| ${LABELS[r.client]} | ${r.groupProtocol} | ${int(r.recordsPerSec)} | ${r.mbPerSec.toFixed(1)} | ${int(r.firstRecordMs)} | ${int(r.steadyRecordsPerSec)} | ${r.cpuSecondsPerMillion.toFixed(2)} | ${Math.round(r.peakRssMb)} | ${self ? "1" : ratio(r.recordsPerSec, franz?.recordsPerSec)} | ${self ? "1" : ratio(r.steadyRecordsPerSec, franz?.steadyRecordsPerSec)} |`,
     );
   }
   lines.push(
     "",
-    "records/s and MB/s span subscribe (kafkajs: connect; @platformatic/kafka: consume()) → the last record, so " +
-      "group join, offset lookup and the first fetch count; Java's figures are ConsumerPerformance's own " +
-      "(nMsg.sec over the same span; its first column is subscribe → partitions assigned, and the next is fetch.nMsg.sec). " +
-      "CPU s and peak RSS are the whole process's (/usr/bin/time). Every client at its default fetch sizes; " +
-      "ConsumerPerformance turns CRC checks off, samsa checks them. Before the first client, a throwaway consumer " +
-      "per group protocol reads 50,000 records, so no client meets a cold broker.",
+    "records/s and MB/s span subscribe (kafkajs: connect; @platformatic/kafka: consume(); franz-go: NewClient, which " +
+      "joins the group) → the last record, so group join, offset lookup and the first fetch count; Java's figures are " +
+      "ConsumerPerformance's own (nMsg.sec over the same span; its first column is subscribe → partitions assigned, and " +
+      "the next is fetch.nMsg.sec). CPU s are the whole process's (/usr/bin/time), scaled to 1,000,000 records from " +
+      `${int(result.records)}; peak RSS is the process's maximum, not scaled. Every client at its default fetch sizes. ` +
+      "Before the first client, a throwaway consumer per group protocol reads 50,000 records, so no client meets a cold broker.",
+    "",
+    "CRCs: samsa checks the CRC-32C of every record batch it decodes. franz-go checks it too by default (" +
+      `${FRANZ_GO_VERSION}, pkg/kgo/source.go: each fetched v2 batch's CRC-32C is computed and compared unless the ` +
+      "client was built with DisableFetchCRCValidation(), which the peer does not set). ConsumerPerformance turns " +
+      "Java's checks off (check.crcs=false).",
     "",
     `### Produce → consume latency at ${int(result.latencyRate)} records/s for ${result.latencyDurationMs / 1000} s`,
     "",

@@ -1,38 +1,72 @@
 /**
- * One producer benchmark run in its own process (so CPU time and peak RSS are its own):
- * sends `records` records of `valueSize` bytes, keyless, to `topic` in calls of `chunk`
- * records with at most `window` calls outstanding, and prints one JSON line of results.
- * Latency is send call → acknowledgement, per call, weighted by its records.
+ * One producer benchmark run in its own process (so CPU time and peak RSS are its own),
+ * printing one JSON line of results. Keyless records of `valueSize` bytes to `topic`, cycling
+ * through 1,024 distinct values. Two modes:
+ * - "throughput": `records` records as fast as the client takes them, in one of three forms:
+ *   - "arrays": calls of `chunk` records with at most `window` calls outstanding (every
+ *     client); latency is per call, weighted by its records;
+ *   - "callback" (samsa): `send(record, callback)` per record in a plain loop that stops at
+ *     `false` and goes on at `"drain"`; latency per record, send → callback;
+ *   - "promise" (samsa): `send(record)` per record with at most `window` promises pending;
+ *     latency per record, send → settle.
+ * - "latency" (samsa, callback form): `rate` records/s for `durationMs` after `warmupMs` at
+ *   the same rate, paced on a 1 ms timer that catches up; latency per measured record.
+ * A record that fails fails the run: the worker exits non-zero with the first error.
  */
-
+import { once } from "node:events";
 import { Producer as PlatformaticProducer } from "@platformatic/kafka";
 import { CompressionTypes, Kafka, logLevel } from "kafkajs";
 import { Client } from "../../src/client.js";
+import type { Producer } from "../../src/producer/index.js";
 import type { CompressionCodec } from "../../src/protocol/records/index.js";
+
+/** How a throughput run calls `send`; see the module comment. */
+export type SendForm = "callback" | "promise" | "arrays";
 
 /** What the orchestrator asks of a worker. */
 export interface WorkerParams {
   client: "samsa" | "kafkajs" | "platformatic";
+  mode?: "throughput" | "latency";
+  /** Throughput mode; default "arrays". */
+  form?: SendForm;
   bootstrap: string;
   topic: string;
   records: number;
   valueSize: number;
   codec: CompressionCodec;
+  /** Records per call ("arrays"). */
   chunk: number;
+  /** Calls ("arrays") or promises ("promise") outstanding at most. */
   window: number;
+  /** Latency mode: records per second, and for how long after a warm-up of `warmupMs`. */
+  rate?: number;
+  durationMs?: number;
+  warmupMs?: number;
 }
 
 /** What a worker reports. */
 export interface WorkerResult {
+  /** Records acknowledged in the measured span. */
   records: number;
+  /** First send → last acknowledgement (latency mode: first → last measured send). */
   elapsedMs: number;
   p50Ms: number;
   p99Ms: number;
+  maxMs: number;
+  /** Latency mode: the rate reached over the measured sends. */
+  recordsPerSec?: number;
 }
 
 type SendChunk = (values: Buffer[]) => Promise<unknown>;
 
-async function makeSender(p: WorkerParams): Promise<{ send: SendChunk; close: () => Promise<void> }> {
+interface Sender {
+  send: SendChunk;
+  close: () => Promise<void>;
+  /** samsa's producer, for the per-record forms. */
+  producer?: Producer;
+}
+
+async function makeSender(p: WorkerParams): Promise<Sender> {
   switch (p.client) {
     case "samsa": {
       const client = new Client({ bootstrap: p.bootstrap, clientId: "bench-samsa" });
@@ -51,6 +85,7 @@ async function makeSender(p: WorkerParams): Promise<{ send: SendChunk; close: ()
           await producer.close();
           client.close();
         },
+        producer,
       };
     }
     case "kafkajs": {
@@ -95,20 +130,59 @@ async function makeSender(p: WorkerParams): Promise<{ send: SendChunk; close: ()
   }
 }
 
-async function main(): Promise<void> {
-  const p = JSON.parse(process.argv[2] as string) as WorkerParams;
-  const sender = await makeSender(p);
-  // Distinct values (as in a real stream), made before the clock starts.
-  const values = Array.from({ length: 1024 }, (_, i) => {
-    const b = Buffer.alloc(p.valueSize, i & 0xff);
-    b.writeUInt32BE(i, 0);
-    return b;
-  });
-  const chunkValues = (start: number) =>
-    Array.from({ length: p.chunk }, (_, i) => values[(start + i) & 1023] as Buffer);
-  // Warm-up outside the measurement: connections, metadata, producer id, JIT.
-  for (let i = 0; i < 5; i++) await sender.send(chunkValues(i * p.chunk));
-  const latencies: number[] = [];
+/** Per-record send → ack latencies in ms, one slot per record, and their summary. */
+class Latencies {
+  readonly ms: Float64Array;
+  count = 0;
+  constructor(n: number) {
+    this.ms = new Float64Array(n);
+  }
+  /** p50, p99 and max over the first `count` slots (sorted in place: call once, at the end). */
+  summary(): { p50Ms: number; p99Ms: number; maxMs: number } {
+    const sorted = this.ms.subarray(0, this.count).sort();
+    const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * q))] ?? 0;
+    return { p50Ms: at(0.5), p99Ms: at(0.99), maxMs: sorted[sorted.length - 1] ?? 0 };
+  }
+}
+
+/** Counts acknowledgements and failures of the per-record forms; `done` settles at `target`. */
+class Acks {
+  acked = 0;
+  failed = 0;
+  firstError: Error | undefined;
+  readonly done: Promise<void>;
+  #resolve: () => void = () => {};
+  #reject: (e: Error) => void = () => {};
+  readonly #target: number;
+
+  constructor(target: number) {
+    this.#target = target;
+    this.done = new Promise((resolve, reject) => {
+      this.#resolve = resolve;
+      this.#reject = reject;
+    });
+    // Settled only by the last record; main() awaits it.
+    this.done.catch(() => {});
+  }
+
+  /** One record settled, with `err` when it failed. */
+  settle(err: Error | null): void {
+    if (err) {
+      this.failed++;
+      this.firstError ??= err;
+    } else this.acked++;
+    if (this.acked + this.failed < this.#target) return;
+    if (this.firstError)
+      this.#reject(
+        new Error(`${this.failed} of ${this.#target} records failed; the first: ${this.firstError.message}`),
+      );
+    else this.#resolve();
+  }
+}
+
+/** "arrays": calls of `chunk` records, at most `window` outstanding; latency per call. */
+async function arrays(p: WorkerParams, sender: Sender, chunkValues: (start: number) => Buffer[]) {
+  const lat = new Latencies(Math.ceil(p.records / p.chunk));
   let sent = 0;
   let done = 0;
   const started = performance.now();
@@ -122,7 +196,7 @@ async function main(): Promise<void> {
         sent += n;
         outstanding++;
         sender.send(chunk).then(() => {
-          latencies.push(performance.now() - t);
+          lat.ms[lat.count++] = performance.now() - t;
           outstanding--;
           done += n;
           if (done % 250_000 < p.chunk)
@@ -135,10 +209,128 @@ async function main(): Promise<void> {
     pump();
   });
   const elapsedMs = performance.now() - started;
+  // Every call holds `chunk` records but the last: per-call percentiles weigh calls alike.
+  return { records: done, elapsedMs, ...lat.summary() };
+}
+
+/**
+ * "callback": one `send(record, callback)` per record in a plain loop; `false` means the
+ * buffer passed its high-water mark, and the loop waits for `"drain"`.
+ */
+async function callbacks(p: WorkerParams, producer: Producer, values: readonly Buffer[]) {
+  const lat = new Latencies(p.records);
+  const acks = new Acks(p.records);
+  const started = performance.now();
+  for (let i = 0; i < p.records; i++) {
+    const t = performance.now();
+    const more = producer.send({ topic: p.topic, value: values[i & 1023] as Buffer }, (err) => {
+      lat.ms[lat.count++] = performance.now() - t;
+      acks.settle(err);
+    });
+    if (more === false) await once(producer, "drain");
+  }
+  await acks.done;
+  return { records: acks.acked, elapsedMs: performance.now() - started, ...lat.summary() };
+}
+
+/** "promise": one `send(record)` per record, at most `window` promises pending. */
+async function promises(p: WorkerParams, producer: Producer, values: readonly Buffer[]) {
+  const lat = new Latencies(p.records);
+  const acks = new Acks(p.records);
+  let outstanding = 0;
+  let wake: (() => void) | undefined;
+  const started = performance.now();
+  for (let i = 0; i < p.records; i++) {
+    if (outstanding >= p.window) {
+      await new Promise<void>((resolve) => {
+        wake = resolve;
+      });
+    }
+    const t = performance.now();
+    outstanding++;
+    producer.send({ topic: p.topic, value: values[i & 1023] as Buffer }).then(
+      () => {
+        lat.ms[lat.count++] = performance.now() - t;
+        outstanding--;
+        acks.settle(null);
+        wake?.();
+        wake = undefined;
+      },
+      (err: Error) => {
+        outstanding--;
+        acks.settle(err);
+        wake?.();
+        wake = undefined;
+      },
+    );
+  }
+  await acks.done;
+  return { records: acks.acked, elapsedMs: performance.now() - started, ...lat.summary() };
+}
+
+/**
+ * Latency mode: `rate` records/s, the callback form, sends paced on a 1 ms timer that sends
+ * what is due by now (so a late timer catches up); `warmupMs` at the rate first, unmeasured.
+ */
+async function atRate(p: WorkerParams, producer: Producer, values: readonly Buffer[]) {
+  const rate = p.rate ?? 10_000;
+  const warm = Math.round((rate * (p.warmupMs ?? 1000)) / 1000);
+  const total = Math.round((rate * (p.durationMs ?? 10_000)) / 1000);
+  const lat = new Latencies(total);
+  const acks = new Acks(warm + total);
+  const started = performance.now();
+  let measuredFrom = 0;
+  let sent = 0;
+  while (sent < warm + total) {
+    const due = Math.min(warm + total, Math.floor(((performance.now() - started) * rate) / 1000));
+    for (; sent < due; sent++) {
+      const measured = sent >= warm;
+      if (sent === warm) measuredFrom = performance.now();
+      const t = performance.now();
+      producer.send({ topic: p.topic, value: values[sent & 1023] as Buffer }, (err) => {
+        if (measured) lat.ms[lat.count++] = performance.now() - t;
+        acks.settle(err);
+      });
+    }
+    await new Promise((resolve) => setTimeout(resolve, 1));
+  }
+  const elapsedMs = performance.now() - measuredFrom;
+  await acks.done;
+  return { records: lat.count, elapsedMs, recordsPerSec: (total / elapsedMs) * 1000, ...lat.summary() };
+}
+
+async function main(): Promise<void> {
+  const p = JSON.parse(process.argv[2] as string) as WorkerParams;
+  const sender = await makeSender(p);
+  // Distinct values (as in a real stream), made before the clock starts.
+  const values = Array.from({ length: 1024 }, (_, i) => {
+    const b = Buffer.alloc(p.valueSize, i & 0xff);
+    b.writeUInt32BE(i, 0);
+    return b;
+  });
+  const chunkValues = (start: number) =>
+    Array.from({ length: p.chunk }, (_, i) => values[(start + i) & 1023] as Buffer);
+  // Warm-up outside the measurement: connections, metadata, producer id, JIT.
+  for (let i = 0; i < 5; i++) await sender.send(chunkValues(i * p.chunk));
+  const form = p.mode === "latency" ? "latency" : (p.form ?? "arrays");
+  const producer = sender.producer;
+  if (form !== "arrays" && !producer) throw new Error(`form ${form} is samsa's only`);
+  let result: WorkerResult;
+  switch (form) {
+    case "arrays":
+      result = await arrays(p, sender, chunkValues);
+      break;
+    case "callback":
+      result = await callbacks(p, producer as Producer, values);
+      break;
+    case "promise":
+      result = await promises(p, producer as Producer, values);
+      break;
+    case "latency":
+      result = await atRate(p, producer as Producer, values);
+      break;
+  }
   await sender.close();
-  latencies.sort((a, b) => a - b);
-  const at = (q: number) => latencies[Math.min(latencies.length - 1, Math.floor(latencies.length * q))] ?? 0;
-  const result: WorkerResult = { records: done, elapsedMs, p50Ms: at(0.5), p99Ms: at(0.99) };
   process.stdout.write(`${JSON.stringify(result)}\n`);
 }
 
