@@ -67,6 +67,8 @@ export class Sender {
   /** Per broker: resolves once the latest request was handed to the connection (see #send). */
   readonly #issued = new Map<number, Promise<void>>();
   #scheduled = false;
+  /** Where the next request's drain starts among a broker's partitions (see #drain). */
+  #drainIndex = 0;
   #timer: NodeJS.Timeout | undefined;
   #timerAt = Number.POSITIVE_INFINITY;
   #flushing = 0;
@@ -299,10 +301,18 @@ export class Sender {
     const batches: ProducerBatch[] = [];
     let size = 0;
     const identity = this.#idempotence?.identity;
-    for (const q of queues) {
+    // Each request starts where the previous one stopped (as Java's drainIndex): a request
+    // holds only a few full batches, and always starting at the first partition would leave
+    // the last ones waiting behind the others whenever all have batches ready (seconds of p99).
+    const start = this.#drainIndex % queues.length;
+    for (let k = 0; k < queues.length; k++) {
+      const at = (start + k) % queues.length;
+      const q = queues[at] as PartitionQueue;
       const batch = q.ready[0] as ProducerBatch;
       const batchSize = batch.bytes?.length ?? batch.builder?.sizeInBytes ?? 0;
+      this.#drainIndex = at;
       if (batches.length > 0 && size + batchSize > this.#options.maxRequestBytes) break;
+      this.#drainIndex = at + 1;
       q.ready.shift();
       q.inFlight++;
       size += batchSize;

@@ -133,4 +133,35 @@ describe("Sender against scripted broker answers", () => {
     // The lost batch held sequence 1: the next batch goes out under a new epoch from 0, not as 2.
     expect(producedBatches(broker).at(-1)).toEqual([ID + 1n, 0, 0, 1]);
   });
+
+  it("requests take turns among partitions: with every partition full, none waits behind the others", async () => {
+    const six = await FakeBroker.start({ nodeId: 1, topics: [{ name: "six", partitions: 6 }] });
+    const c = new Client({ bootstrap: six.bootstrap });
+    try {
+      // ~2 KiB batches, requests of at most two of them: each request serves 2 of the 6 partitions.
+      const producer = c.producer({ lingerMs: 60_000, batchBytes: 2048, maxRequestBytes: 5000, maxInFlight: 1 });
+      const value = Buffer.alloc(200, 1);
+      const sends: Promise<unknown>[] = [];
+      // Four full batches per partition, queued before the sender runs.
+      for (let i = 0; i < 40; i++)
+        for (let p = 0; p < 6; p++) sends.push(producer.send({ topic: "six", partition: p, value }));
+      // Flush: the open batches go too, without their linger.
+      await producer.flush();
+      await Promise.all(sends);
+      await producer.close();
+      const requests = six
+        .received(Produce)
+        .map(({ request }) => request.topicData.flatMap((t) => t.partitionData.map((d) => d.index)));
+      // A partition's first batch goes out within the first three requests (6 partitions, 2 per request).
+      for (let p = 0; p < 6; p++)
+        expect(
+          requests.findIndex((r) => r.includes(p)),
+          `partition ${p}`,
+        ).toBeLessThan(3);
+      expect(requests.flat().length).toBeGreaterThanOrEqual(24);
+    } finally {
+      c.close();
+      await six.close();
+    }
+  });
 });
