@@ -564,6 +564,8 @@ export class Consumer<K = Buffer | null, V = Buffer | null> implements AsyncIter
     const consumer = this;
     return {
       take: () => {
+        // Closing: nothing more is handed out (nor thrown); the iterator then sees `ended`.
+        if (this.#closing !== undefined) return undefined;
         if (this.#fatal !== undefined) throw this.#fatal;
         if (this.#errors.size > 0) {
           this.#reader.commitLast();

@@ -123,11 +123,8 @@ export class UnknownTopicError extends KafkaError {
     readonly topic: string,
     cause: KafkaError,
   ) {
-    super(
-      cause.errorCode,
-      `subscribed topic "${topic}" does not exist (${cause.errorName}); waiting for it to be created`,
-      { cause },
-    );
+    // KafkaError's message already starts with the code's name and number: said once.
+    super(cause.errorCode, `subscribed topic "${topic}" does not exist; waiting for it to be created`, { cause });
   }
 }
 
