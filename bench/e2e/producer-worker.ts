@@ -78,6 +78,7 @@ async function makeSender(p: WorkerParams): Promise<Sender> {
         // Tuning knobs for experiments; the published figures use the defaults.
         ...(process.env.SAMSA_BATCH_BYTES ? { batchBytes: Number(process.env.SAMSA_BATCH_BYTES) } : {}),
         ...(process.env.SAMSA_REQUEST_BYTES ? { maxRequestBytes: Number(process.env.SAMSA_REQUEST_BYTES) } : {}),
+        ...(process.env.SAMSA_HIGH_WATER_MARK ? { highWaterMark: Number(process.env.SAMSA_HIGH_WATER_MARK) } : {}),
       });
       return {
         send: (values) => producer.send(values.map((value) => ({ topic: p.topic, value }))),

@@ -52,7 +52,7 @@ export interface ProducerOptions<K = RecordData, V = RecordData> {
   /**
    * Bytes buffered (in batches and waiting) from which the callback form of `send` returns
    * false, as `Writable.write` does: stop, and go on at the producer's `"drain"` event.
-   * Default half of `bufferMemory`; at most `bufferMemory`.
+   * Default 4 MiB (half of `bufferMemory` when that is smaller); at most `bufferMemory`.
    */
   highWaterMark?: number;
   /** Largest Produce request (and so largest record). Default 1 MiB (Kafka's). */
@@ -132,6 +132,16 @@ export interface ResolvedProducerOptions {
   transactionalId: string | undefined;
   transactionTimeoutMs: number;
 }
+
+/**
+ * 4 MiB: a loop that follows the mark keeps about this much buffered, so it is also the
+ * records' queueing delay. Measured with 1M × 100 B callback sends to a local broker
+ * (records/s, p99 send→ack): 16 MiB 0.85M, 212 ms; 8 MiB 0.95M, 96 ms; 4 MiB 1.11M, 60 ms;
+ * 2 MiB 1.2M, 32 ms; 1 MiB 1.02M, 17 ms. Less live data also means less garbage collection of
+ * the callers' records and callbacks; 4 rather than 2 MiB leaves room for five requests in
+ * flight to a broker further away than loopback.
+ */
+const DEFAULT_HIGH_WATER_MARK = 4 * 1024 * 1024;
 
 const CODECS: readonly CompressionCodec[] = ["none", "gzip", "snappy", "lz4", "zstd"];
 
@@ -217,7 +227,13 @@ export function resolveProducerOptions(options: ProducerOptions<never, never> = 
     retryBackoffMaxMs: Math.max(retryBackoffMs, option.intOption(options, "retryBackoffMaxMs", 1000, 0)),
     bufferMemory,
     maxBlockMs: option.intOption(options, "maxBlockMs", 60_000, 0),
-    highWaterMark: option.intOption(options, "highWaterMark", Math.floor(bufferMemory / 2), 1, bufferMemory),
+    highWaterMark: option.intOption(
+      options,
+      "highWaterMark",
+      Math.min(Math.floor(bufferMemory / 2), DEFAULT_HIGH_WATER_MARK),
+      1,
+      bufferMemory,
+    ),
     maxRequestBytes,
     partitioner,
     allowAutoTopicCreation: option.boolOption(options, "allowAutoTopicCreation", true),
