@@ -4,6 +4,8 @@
  * before building a payload, so an event nobody subscribes to and no logger level takes costs
  * one `hasSubscribers` check and one level check, and no allocation.
  */
+
+import { AbortedError } from "../network/errors.js";
 import { isRetriable } from "../network/retry.js";
 import { channels, EVENT_LEVELS, type EventName, type EventPayloads, type LogLevel } from "./events.js";
 import { DefaultLogger, type Logger, levelEnabled } from "./logger.js";
@@ -41,7 +43,8 @@ const MESSAGES: { [E in EventName]: (p: EventPayloads[E]) => string } = {
   "network:metadata-refreshed": (p) => `metadata refreshed: ${p.brokers} brokers, ${p.topics} topics`,
   "client:error": (p) =>
     `${p.source} ${p.operation}${p.groupId ? ` (group ${p.groupId})` : ""}${where(p)} failed${errorText(p.error)}`,
-  "producer:batch-sent": (p) => `batch of ${p.records} records sent to${where(p)} (attempt ${p.attempt + 1})`,
+  "producer:batch-sent": (p) =>
+    `batch of ${p.records} records sent to${where(p)}${p.attempt > 0 ? ` (retry ${p.attempt})` : ""}`,
   "producer:batch-acknowledged": (p) => `batch of ${p.records} records acknowledged by${where(p)}`,
   "producer:batch-retried": (p) => `batch of ${p.records} records to${where(p)} will be retried${errorText(p.error)}`,
   "producer:batch-failed": (p) => `batch of ${p.records} records to${where(p)} failed${errorText(p.error)}`,
@@ -91,6 +94,13 @@ export class Instrumentation {
     if (name === "network:connection-closed" && (payload as { error?: Error }).error) level = "warn";
     // A background error that heals by itself (a broker restarting) is a warning; the rest need someone.
     if (name === "client:error" && isRetriable((payload as { error: Error }).error)) level = "warn";
+    // Records the application itself aborted (close with an aborted signal, an aborted
+    // transaction) are no news to it: their callers already hold the AbortedError.
+    if (
+      (name === "producer:batch-failed" || name === "producer:records-failed") &&
+      (payload as { error: Error }).error instanceof AbortedError
+    )
+      level = "debug";
     if (!levelEnabled(this.logger, level)) return;
     const f = fields(payload);
     delete f.clientId;

@@ -3,7 +3,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { Client } from "../../../src/client.js";
-import { ConnectionError } from "../../../src/network/errors.js";
+import { AbortedError, ConnectionError, TimeoutError } from "../../../src/network/errors.js";
 import { EVENT_LEVELS, EVENT_NAMES, TRACING_NAMES } from "../../../src/observability/events.js";
 import { Instrumentation } from "../../../src/observability/instrumentation.js";
 import { DefaultLogger, type Logger, levelEnabled } from "../../../src/observability/logger.js";
@@ -104,6 +104,17 @@ describe("Instrumentation", () => {
     inst.emit("client:error", { ...base, error: new ConnectionError("h:1", "refused") });
     inst.emit("client:error", { ...base, error: new InvalidArgumentError("x", "bad") });
     expect(logger.calls.map(([l]) => l)).toEqual(["warn", "error"]);
+  });
+
+  it("logs failed records at warn, and at debug when the application aborted them (its callers hold the error)", () => {
+    const logger = recording("trace");
+    const inst = new Instrumentation("app", logger);
+    inst.emit("producer:records-failed", { clientId: "app", topic: "t", records: 3, error: new TimeoutError("late") });
+    inst.emit("producer:records-failed", { clientId: "app", topic: "t", records: 2, error: new AbortedError("closed") });
+    expect(logger.calls.map(([l, , m]) => [l, m])).toEqual([
+      ["warn", "3 records to t failed before a batch: late"],
+      ["debug", "2 records to t failed before a batch: closed"],
+    ]);
   });
 
   it("uses the logger's child({ lib, clientId }) when it has one, and survives a logger that throws", () => {
