@@ -12,19 +12,19 @@ import { AbortedError } from "../network/errors.js";
 import type { ClusterMetadata, TopicMetadata } from "../network/metadata.js";
 import { tracing } from "../observability/events.js";
 import { ClosedError, InvalidArgumentError } from "../protocol/errors.js";
-import type { RecordData, RecordHeaderInput } from "../protocol/records/index.js";
-import { Accumulator, type Prepared, type ProducerBatch, REQUEST_OVERHEAD_BYTES } from "./accumulator.js";
+import type { RecordData } from "../protocol/records/index.js";
+import { Accumulator, type Prepared, type ProducerBatch } from "./accumulator.js";
 import type { CloseOptions, ProducerRecord, ProducerStats, SendCallback, SendFunction, SendInput } from "./api.js";
 import { callBack, Delivery, type Owner, type OwnerReject, type RecordMetadata } from "./delivery.js";
-import { RecordTooLargeError, TransactionStateError } from "./errors.js";
+import { TransactionStateError } from "./errors.js";
 import { IdempotenceManager } from "./idempotence.js";
 import {
   type ProducerOptions,
   type ResolvedProducerOptions,
   resolveProducerOptions,
-  type Serializer,
 } from "./options.js";
 import { partitionForKey, StickyPartitioner } from "./partitioner.js";
+import { copyPrepared, newPrepared, RecordPreparer } from "./prepare.js";
 import { tracedSend } from "./send-tracing.js";
 import { Sender } from "./sender.js";
 import { refuseSend, runTransaction, type Transaction, type TransactionOptions } from "./transaction.js";
@@ -37,48 +37,6 @@ import {
 } from "./transaction-offsets.js";
 import { WaitingRecords } from "./waiting.js";
 
-const TOPIC_NAME = /^[a-zA-Z0-9._-]{1,249}$/;
-/** Upper bound of a record's overhead in a batch beyond key/value/header bytes. */
-const RECORD_OVERHEAD = 5 + 1 + 10 + 5 + 5 + 5 + 5;
-const RECORD_BATCH_HEADER = 61;
-
-function isData(v: unknown): v is RecordData {
-  return v === null || typeof v === "string" || v instanceof Uint8Array;
-}
-
-function dataSize(v: RecordData | undefined): number {
-  if (v === null || v === undefined) return 0;
-  return typeof v === "string" ? Buffer.byteLength(v) : v.length;
-}
-
-/** A fresh scratch record (one shape for every record, so the encoder's reads stay monomorphic). */
-function newPrepared(): Prepared {
-  return {
-    key: null,
-    value: null,
-    timestamp: 0,
-    headers: undefined,
-    topic: "",
-    partition: undefined,
-    keyBytes: null,
-    size: 0,
-  };
-}
-
-/** A copy of the scratch record, for one that must wait (the scratch is reused by the next send). */
-function copyPrepared(p: Prepared): Prepared {
-  return {
-    key: p.key,
-    value: p.value,
-    timestamp: p.timestamp,
-    headers: p.headers,
-    topic: p.topic,
-    partition: p.partition,
-    keyBytes: p.keyBytes,
-    size: p.size,
-  };
-}
-
 /** Events of a {@link Producer}. */
 export interface ProducerEvents {
   /** Buffered bytes fell below `highWaterMark` after the callback form of `send` returned false. */
@@ -89,18 +47,14 @@ export interface ProducerEvents {
 export class Producer<K = RecordData, V = RecordData> extends EventEmitter<ProducerEvents> {
   readonly #client: Cluster;
   readonly #options: ResolvedProducerOptions;
-  readonly #keySerializer: Serializer<K> | undefined;
-  readonly #valueSerializer: Serializer<V> | undefined;
+  /** Checks records and fills what their batches need (prepare.ts). */
+  readonly #preparer: RecordPreparer<K, V>;
   readonly #accumulator: Accumulator;
   readonly #sender: Sender;
   readonly #sticky: StickyPartitioner;
   /** Records that could not be appended yet (no metadata or no memory), in send order. */
   readonly #waiting: WaitingRecords;
-  /** Topic names already checked (bounded, so a stream of distinct names cannot grow it forever). */
-  readonly #validTopics = new Set<string>();
   readonly #available = new WeakMap<TopicMetadata, number[]>();
-  /** The topic of the previous record, known valid (most sends repeat it). */
-  #lastTopic: string | undefined;
   /** The previous record's route: its topic's metadata in the snapshot it came from. */
   #routeSnapshot: ClusterMetadata | undefined;
   #routeTopic = "";
@@ -113,6 +67,8 @@ export class Producer<K = RecordData, V = RecordData> extends EventEmitter<Produ
   /** The one-record path's record, reused by every call (see #sendOne). */
   readonly #scratch: Prepared = newPrepared();
   #preparing = false;
+  /** Inside a `send` call: a failure found now is reported on a microtask, not inside it. */
+  #inSend = 0;
   /** Set for a transactional producer. */
   readonly #transactions: TransactionManager | undefined;
 
@@ -120,8 +76,7 @@ export class Producer<K = RecordData, V = RecordData> extends EventEmitter<Produ
     super();
     this.#client = client;
     this.#options = resolveProducerOptions(options as ProducerOptions<never, never>);
-    this.#keySerializer = options.keySerializer;
-    this.#valueSerializer = options.valueSerializer;
+    this.#preparer = new RecordPreparer(this.#options, options.keySerializer, options.valueSerializer);
     this.#sticky = new StickyPartitioner(this.#options.batchBytes);
     this.#accumulator = new Accumulator(this.#options, () => this.#sender.wake());
     const timeoutMs = Math.max(this.#options.maxBlockMs, this.#options.requestTimeoutMs);
@@ -273,10 +228,11 @@ export class Producer<K = RecordData, V = RecordData> extends EventEmitter<Produ
     const reentered = this.#preparing;
     const p = reentered ? newPrepared() : this.#scratch;
     this.#preparing = true;
+    this.#inSend++;
     try {
       const now = Date.now();
       try {
-        this.#prepare(record, now, p);
+        this.#preparer.prepare(record, now, p);
       } catch (err) {
         this.#refuse(record, owner, reject, err as Error, 1);
         return;
@@ -290,6 +246,7 @@ export class Producer<K = RecordData, V = RecordData> extends EventEmitter<Produ
       this.#checkHighWater();
     } finally {
       this.#preparing = reentered;
+      this.#inSend--;
     }
   }
 
@@ -308,22 +265,27 @@ export class Producer<K = RecordData, V = RecordData> extends EventEmitter<Produ
     const now = Date.now();
     try {
       for (let i = 0; i < records.length; i++) {
-        prepared[i] = this.#prepare(records[i] as ProducerRecord<K, V>, now, newPrepared());
+        prepared[i] = this.#preparer.prepare(records[i] as ProducerRecord<K, V>, now, newPrepared());
       }
     } catch (err) {
       this.#refuse(records[0], delivery, undefined, err as Error, records.length);
       return;
     }
-    for (let i = 0; i < prepared.length; i++) {
-      const p = prepared[i] as Prepared;
-      // Order is kept: once anything waits, everything after it waits too.
-      if (this.#waiting.length > 0) {
-        // Something already waits: queue behind it; whoever frees memory or brings metadata pumps.
-        if (!this.#waiting.add(p, delivery, undefined, i, now)) break;
-      } else if (!this.#tryAppend(p, delivery, undefined, i, now)) {
-        if (!this.#waiting.add(p, delivery, undefined, i, now)) break;
-        this.#waiting.pump();
+    this.#inSend++;
+    try {
+      for (let i = 0; i < prepared.length; i++) {
+        const p = prepared[i] as Prepared;
+        // Order is kept: once anything waits, everything after it waits too.
+        if (this.#waiting.length > 0) {
+          // Something already waits: queue behind it; whoever frees memory or brings metadata pumps.
+          if (!this.#waiting.add(p, delivery, undefined, i, now)) break;
+        } else if (!this.#tryAppend(p, delivery, undefined, i, now)) {
+          if (!this.#waiting.add(p, delivery, undefined, i, now)) break;
+          this.#waiting.pump();
+        }
       }
+    } finally {
+      this.#inSend--;
     }
     this.#checkHighWater();
   }
@@ -335,60 +297,6 @@ export class Producer<K = RecordData, V = RecordData> extends EventEmitter<Produ
   #refuse(record: unknown, owner: Owner, reject: OwnerReject, err: Error, count: number): void {
     const topic = (record as { topic?: unknown } | null | undefined)?.topic;
     queueMicrotask(() => this.#waiting.fail(typeof topic === "string" ? topic : "", owner, reject, err, count));
-  }
-
-  /** Checks `record` and fills `into` with what its batch needs; throws InvalidArgumentError. */
-  #prepare(record: ProducerRecord<K, V>, now: number, into: Prepared): Prepared {
-    if (record === null || typeof record !== "object") throw new InvalidArgumentError("record", "must be an object");
-    const { topic } = record;
-    // A producer sends to few topics: check each name once, not once per record.
-    if (topic !== this.#lastTopic && !this.#validTopics.has(topic)) {
-      if (typeof topic !== "string" || !TOPIC_NAME.test(topic) || topic === "." || topic === "..") {
-        throw new InvalidArgumentError("topic", `invalid topic name ${JSON.stringify(topic)}: 1-249 of [a-zA-Z0-9._-]`);
-      }
-      if (this.#validTopics.size < 10_000) this.#validTopics.add(topic);
-    }
-    this.#lastTopic = topic;
-    const partition = record.partition;
-    if (partition !== undefined && (!Number.isInteger(partition) || partition < 0)) {
-      throw new InvalidArgumentError("partition", `must be a non-negative integer, got ${String(partition)}`);
-    }
-    const timestamp = record.timestamp;
-    if (timestamp !== undefined && (!Number.isSafeInteger(timestamp) || timestamp < 0)) {
-      throw new InvalidArgumentError("timestamp", `must be a non-negative integer (ms), got ${String(timestamp)}`);
-    }
-    const key = this.#keySerializer ? this.#keySerializer(record.key as K, topic) : ((record.key ?? null) as unknown);
-    const value = this.#valueSerializer ? this.#valueSerializer(record.value, topic) : (record.value as unknown);
-    if (!isData(key)) throw new InvalidArgumentError("key", "must be a Buffer, Uint8Array, string or null");
-    if (!isData(value)) throw new InvalidArgumentError("value", "must be a Buffer, Uint8Array, string or null");
-    let headers: RecordHeaderInput[] | undefined;
-    let size = RECORD_OVERHEAD + dataSize(key) + dataSize(value);
-    if (record.headers !== undefined) {
-      headers = Array.isArray(record.headers)
-        ? (record.headers as RecordHeaderInput[])
-        : Object.entries(record.headers as Record<string, RecordData>).map(([k, v]) => ({ key: k, value: v }));
-      for (const h of headers) {
-        if (typeof h.key !== "string" || !isData(h.value))
-          throw new InvalidArgumentError("headers", "keys must be strings, values data");
-        size += 10 + dataSize(h.key) + dataSize(h.value);
-      }
-    }
-    const limit = Math.min(
-      this.#options.maxRequestBytes - RECORD_BATCH_HEADER - REQUEST_OVERHEAD_BYTES,
-      this.#options.bufferMemory,
-    );
-    if (size > limit) throw new RecordTooLargeError(size, limit, this.#options.maxRequestBytes);
-    let keyBytes: Buffer | Uint8Array | null = null;
-    if (partition === undefined && key !== null) keyBytes = typeof key === "string" ? Buffer.from(key) : key;
-    into.key = key;
-    into.value = value;
-    into.timestamp = timestamp ?? now;
-    into.headers = headers;
-    into.topic = topic;
-    into.partition = partition;
-    into.keyBytes = keyBytes;
-    into.size = size;
-    return into;
   }
 
   /** Appends if metadata and memory allow; false means the record must wait. */
@@ -426,12 +334,10 @@ export class Producer<K = RecordData, V = RecordData> extends EventEmitter<Produ
       }
     }
     if (!Number.isInteger(partition) || (partition as number) < 0 || (partition as number) >= count) {
-      this.#waiting.fail(
-        p.topic,
-        owner,
-        reject,
-        new InvalidArgumentError("partition", `${p.topic} has ${count} partitions; got ${String(partition)}`),
-      );
+      const name = p.topic;
+      const err = new InvalidArgumentError("partition", `${name} has ${count} partitions; got ${String(partition)}`);
+      if (this.#inSend > 0) queueMicrotask(() => this.#waiting.fail(name, owner, reject, err));
+      else this.#waiting.fail(name, owner, reject, err);
       return true;
     }
     this.#accumulator.append(this.#accumulator.queue(p.topic, partition as number), p, owner, reject, index, now);

@@ -62,11 +62,16 @@ export class WaitingRecords {
     return this.#bytes;
   }
 
-  /** Queues a record to wait for metadata or memory; false (and the call failed) when full. */
+  /**
+   * Queues a record to wait for metadata or memory (from `send`); false when full, and the
+   * record then fails with BufferFullError on a microtask.
+   */
   add(prepared: Prepared, owner: Owner, reject: OwnerReject, index: number, now: number): boolean {
     const { options } = this.#host;
     if (this.#bytes + prepared.size > options.bufferMemory) {
-      this.fail(prepared.topic, owner, reject, new BufferFullError(options.bufferMemory));
+      // Called from inside `send`: its caller hears on a microtask, never inside the call.
+      const err = new BufferFullError(options.bufferMemory);
+      queueMicrotask(() => this.fail(prepared.topic, owner, reject, err));
       return false;
     }
     this.#bytes += prepared.size;

@@ -8,7 +8,7 @@ import { once } from "node:events";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { Client } from "../../../src/client.js";
 import type { RecordMetadata } from "../../../src/producer/delivery.js";
-import { RecordTooLargeError } from "../../../src/producer/errors.js";
+import { BufferFullError, RecordTooLargeError } from "../../../src/producer/errors.js";
 import { InvalidArgumentError } from "../../../src/protocol/errors.js";
 import { readBack } from "../../helpers/read-back.js";
 import { ScriptProcess } from "../../helpers/script-process.js";
@@ -78,6 +78,35 @@ describe("one-record sends against a real broker", () => {
     expect(new Set(back.map((r) => r.value?.toString())).size).toBe(n);
   });
 
+  it("a naive loop past the buffer: overflow fails with BufferFullError on a microtask, never inside send", async () => {
+    const topic = `bp-naive-${randomUUID()}`;
+    await createTopic(client, topic, 1);
+    const producer = client.producer({ bufferMemory: 64 * 1024 });
+    await producer.send({ topic, value: "warm" });
+    let inside = true;
+    let full = 0;
+    let acked = 0;
+    let insideCalls = 0;
+    const n = 5000;
+    const done = new Promise<void>((resolve) => {
+      const cb = (err: Error | null) => {
+        if (inside) insideCalls++;
+        if (err instanceof BufferFullError) full++;
+        else if (!err) acked++;
+        if (full + acked === n) resolve();
+      };
+      for (let i = 0; i < n; i++) producer.send({ topic, value: Buffer.alloc(100) }, cb);
+      inside = false;
+    });
+    await done;
+    await producer.close();
+    expect(insideCalls).toBe(0);
+    // About 64 KiB batched and as much waiting (~136 accounted bytes a record): the rest overflow.
+    expect(full).toBeGreaterThan(3000);
+    expect(acked).toBeGreaterThan(500);
+    expect(producer.stats().recordsFailed).toBe(full);
+  });
+
   it("promise sends in a bounded window resolve with each record's own offset", async () => {
     const topic = `bp-promise-${randomUUID()}`;
     await createTopic(client, topic, 1);
@@ -114,6 +143,11 @@ describe("one-record sends against a real broker", () => {
     producer.send({ topic, partition: -1, value: "x" }, onBad);
     producer.send({ topic, value: Buffer.alloc(20_000) }, onBad);
     inside = false;
+    // Known metadata, a partition beyond the topic's count: found in send, still told later.
+    await producer.send({ topic, value: "warm" });
+    inside = true;
+    producer.send({ topic, partition: 99, value: "x" }, onBad);
+    inside = false;
     const good = await producer.send({ topic, value: "good" });
     await producer.close();
     expect(errors.map((e) => e.constructor)).toEqual([
@@ -121,12 +155,19 @@ describe("one-record sends against a real broker", () => {
       InvalidArgumentError,
       InvalidArgumentError,
       RecordTooLargeError,
+      InvalidArgumentError,
     ]);
-    expect(errors.map((e) => (e as InvalidArgumentError).argument)).toEqual(["topic", "value", "partition", undefined]);
+    expect(errors.map((e) => (e as InvalidArgumentError).argument)).toEqual([
+      "topic",
+      "value",
+      "partition",
+      undefined,
+      "partition",
+    ]);
     expect(errors[3]?.message).toMatch(/maxRequestBytes 10000/);
-    expect(producer.stats()).toMatchObject({ recordsFailed: 4, recordsAcknowledged: 1 });
-    expect(good.offset).toBe(0n);
-    expect((await readBack(client, topic)).map((r) => r.value?.toString())).toEqual(["good"]);
+    expect(producer.stats()).toMatchObject({ recordsFailed: 5, recordsAcknowledged: 2 });
+    expect(good.offset).toBe(1n);
+    expect((await readBack(client, topic)).map((r) => r.value?.toString())).toEqual(["warm", "good"]);
   });
 
   it("a callback that throws surfaces as an uncaught exception on its own tick; every other record is still reported", async () => {
