@@ -18,11 +18,7 @@ import type { CloseOptions, ProducerRecord, ProducerStats, SendCallback, SendFun
 import { callBack, Delivery, type Owner, type OwnerReject, type RecordMetadata } from "./delivery.js";
 import { TransactionStateError } from "./errors.js";
 import { IdempotenceManager } from "./idempotence.js";
-import {
-  type ProducerOptions,
-  type ResolvedProducerOptions,
-  resolveProducerOptions,
-} from "./options.js";
+import { type ProducerOptions, type ResolvedProducerOptions, resolveProducerOptions } from "./options.js";
 import { partitionForKey, StickyPartitioner } from "./partitioner.js";
 import { copyPrepared, newPrepared, RecordPreparer } from "./prepare.js";
 import { tracedSend } from "./send-tracing.js";

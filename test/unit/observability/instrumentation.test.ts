@@ -110,7 +110,12 @@ describe("Instrumentation", () => {
     const logger = recording("trace");
     const inst = new Instrumentation("app", logger);
     inst.emit("producer:records-failed", { clientId: "app", topic: "t", records: 3, error: new TimeoutError("late") });
-    inst.emit("producer:records-failed", { clientId: "app", topic: "t", records: 2, error: new AbortedError("closed") });
+    inst.emit("producer:records-failed", {
+      clientId: "app",
+      topic: "t",
+      records: 2,
+      error: new AbortedError("closed"),
+    });
     expect(logger.calls.map(([l, , m]) => [l, m])).toEqual([
       ["warn", "3 records to t failed before a batch: late"],
       ["debug", "2 records to t failed before a batch: closed"],
