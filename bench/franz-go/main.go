@@ -238,20 +238,31 @@ func warmUp(ctx context.Context, cl *kgo.Client, p params, values [][]byte, n in
 	return nil
 }
 
-func produce(ctx context.Context, p params) (result, error) {
+// producerClient makes the producing client, its distinct values, and warms it up with
+// warmRecords records (connections, the producer id, then the code paths).
+func producerClient(ctx context.Context, p params, warmRecords int) (*kgo.Client, [][]byte, error) {
 	opts, err := producerOpts(p)
 	if err != nil {
-		return result{}, err
+		return nil, nil, err
 	}
 	cl, err := kgo.NewClient(opts...)
+	if err != nil {
+		return nil, nil, err
+	}
+	values := distinctValues(p.valueSize)
+	if err := warmUp(ctx, cl, p, values, warmRecords); err != nil {
+		cl.Close()
+		return nil, nil, err
+	}
+	return cl, values, nil
+}
+
+func produce(ctx context.Context, p params) (result, error) {
+	cl, values, err := producerClient(ctx, p, 5_000)
 	if err != nil {
 		return result{}, err
 	}
 	defer cl.Close()
-	values := distinctValues(p.valueSize)
-	if err := warmUp(ctx, cl, p, values, 5_000); err != nil {
-		return result{}, err
-	}
 
 	lat := newLatencies(p.records)
 	started := time.Now()
@@ -278,20 +289,12 @@ func produce(ctx context.Context, p params) (result, error) {
 }
 
 func latency(ctx context.Context, p params) (result, error) {
-	opts, err := producerOpts(p)
-	if err != nil {
-		return result{}, err
-	}
-	cl, err := kgo.NewClient(opts...)
+	// Connections and the producer id first, then -warmup-ms at the rate, unmeasured.
+	cl, values, err := producerClient(ctx, p, 100)
 	if err != nil {
 		return result{}, err
 	}
 	defer cl.Close()
-	values := distinctValues(p.valueSize)
-	// Connections and the producer id first, then -warmup-ms at the rate, unmeasured.
-	if err := warmUp(ctx, cl, p, values, 100); err != nil {
-		return result{}, err
-	}
 	warm := p.rate * p.warmupMs / 1000
 	total := p.rate * p.durationMs / 1000
 	lat := newLatencies(total)

@@ -292,7 +292,7 @@ export class Producer<K = RecordData, V = RecordData> extends EventEmitter<Produ
    */
   #refuse(record: unknown, owner: Owner, reject: OwnerReject, err: Error, count: number): void {
     const topic = (record as { topic?: unknown } | null | undefined)?.topic;
-    queueMicrotask(() => this.#waiting.fail(typeof topic === "string" ? topic : "", owner, reject, err, count));
+    this.#waiting.failLater(typeof topic === "string" ? topic : "", owner, reject, err, count);
   }
 
   /** Appends if metadata and memory allow; false means the record must wait. */
@@ -332,7 +332,7 @@ export class Producer<K = RecordData, V = RecordData> extends EventEmitter<Produ
     if (!Number.isInteger(partition) || (partition as number) < 0 || (partition as number) >= count) {
       const name = p.topic;
       const err = new InvalidArgumentError("partition", `${name} has ${count} partitions; got ${String(partition)}`);
-      if (this.#inSend > 0) queueMicrotask(() => this.#waiting.fail(name, owner, reject, err));
+      if (this.#inSend > 0) this.#waiting.failLater(name, owner, reject, err);
       else this.#waiting.fail(name, owner, reject, err);
       return true;
     }

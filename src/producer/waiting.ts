@@ -70,8 +70,7 @@ export class WaitingRecords {
     const { options } = this.#host;
     if (this.#bytes + prepared.size > options.bufferMemory) {
       // Called from inside `send`: its caller hears on a microtask, never inside the call.
-      const err = new BufferFullError(options.bufferMemory);
-      queueMicrotask(() => this.fail(prepared.topic, owner, reject, err));
+      this.failLater(prepared.topic, owner, reject, new BufferFullError(options.bufferMemory));
       return false;
     }
     this.#bytes += prepared.size;
@@ -183,6 +182,11 @@ export class WaitingRecords {
     this.#host.outcomes.unbatchedFailed(topic, count, err);
     this.#host.recordFailed(err);
     ownerFailed(owner, reject, err);
+  }
+
+  /** {@link fail} on a microtask: for failures found inside `send`, whose callers hear after it. */
+  failLater(topic: string, owner: Owner, reject: OwnerReject, err: Error, count = 1): void {
+    queueMicrotask(() => this.fail(topic, owner, reject, err, count));
   }
 
   /** Every waiting record fails with `err` (abort, close). */
