@@ -315,6 +315,7 @@ export class Consumer<K = Buffer | null, V = Buffer | null> implements AsyncIter
     this.#client.metadata(topics, { maxAgeMs: 0 }).then(
       (metadata) => {
         if (this.#closing || this.#subscription !== subscription) return;
+        this.#fetcher.preconnect(topics);
         let missing = false;
         for (const topic of topics) {
           const t = metadata.topics.get(topic);

@@ -191,6 +191,27 @@ export class Fetcher {
     for (const w of waiters) w();
   }
 
+  /**
+   * Opens this consumer's fetch connection to each broker leading a partition of `topics`, so
+   * the first Fetch after the group assigns them does not wait for a connection and its
+   * ApiVersions round trip (the join takes several round trips; this overlaps with them).
+   * Failures are left to the fetch loop, which reports and retries them.
+   */
+  preconnect(topics: readonly string[]): void {
+    if (this.#stopped) return;
+    const { client, owner } = this.#host;
+    const metadata = client.cachedMetadata;
+    const leaders = new Set<number>();
+    for (const topic of topics) {
+      for (const p of metadata.topics.get(topic)?.partitions ?? []) if (p.leaderId >= 0) leaders.add(p.leaderId);
+    }
+    const route: ConnectionRoute = { api: Fetch, owner };
+    for (const leader of leaders) {
+      if (client.readyConnection(leader, route) !== undefined) continue;
+      client.connection(leader, route, this.signal).catch(() => {});
+    }
+  }
+
   /** Resolves on the next {@link wake}, or after `ms`. */
   waitForWake(ms: number): Promise<void> {
     return new Promise((resolve) => {

@@ -5,7 +5,7 @@
  * after sitting idle.
  */
 
-import type { SamsaError } from "../protocol/errors.js";
+import { ClosedError, type SamsaError } from "../protocol/errors.js";
 import { type BackoffOptions, backoffDelay, sleep } from "./backoff.js";
 import { Connection, type ConnectionOptions } from "./connection.js";
 import type { ConnectionClass } from "./connection-classes.js";
@@ -37,6 +37,8 @@ interface Slot {
   /** No new attempt before this time (backoff after a failure). */
   notBefore: number;
   lastUsed: number;
+  /** Its owner released it (releaseOwner) while it may still be opening. */
+  released: boolean;
 }
 
 /** Connections to one broker; see the module comment. */
@@ -84,7 +86,7 @@ export class Broker {
     if (this.#closed) return Promise.reject(this.#closedError());
     let slot = this.#slots.get(key);
     if (!slot) {
-      slot = { connection: undefined, connecting: undefined, failures: 0, notBefore: 0, lastUsed: 0 };
+      slot = { connection: undefined, connecting: undefined, failures: 0, notBefore: 0, lastUsed: 0, released: false };
       this.#slots.set(key, slot);
     }
     slot.lastUsed = Date.now();
@@ -121,10 +123,10 @@ export class Broker {
       if (this.#closed) throw this.#closedError();
       const connection = new Connection({ ...this.#options, host: this.node.host, port: this.node.port });
       await connection.connect();
-      if (this.#closed) {
-        // close() ran while this connection was opening: do not orphan it.
+      if (this.#closed || slot.released) {
+        // close() or releaseOwner() ran while this connection was opening: do not orphan it.
         connection.close();
-        throw this.#closedError();
+        throw slot.released && !this.#closed ? new ClosedError("connection owner (released)") : this.#closedError();
       }
       slot.failures = 0;
       slot.connection = connection;
@@ -159,6 +161,7 @@ export class Broker {
     const suffix = `:${owner}`;
     for (const [key, slot] of this.#slots) {
       if (!key.endsWith(suffix)) continue;
+      slot.released = true;
       slot.connection?.close();
       this.#slots.delete(key);
     }

@@ -7,6 +7,7 @@
  * the wire: every request's send and answer times, recorded by wrapping Connection.request.
  */
 import { randomUUID } from "node:crypto";
+import * as diagnostics from "node:diagnostics_channel";
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it, vi } from "vitest";
 import { Client } from "../../../src/client.js";
 import type { Consumer } from "../../../src/consumer/consumer.js";
@@ -19,6 +20,7 @@ import {
   Fetch,
   Heartbeat,
   JoinGroup,
+  OffsetFetch,
   SyncGroup,
 } from "../../../src/protocol/messages/index.js";
 import { Writer } from "../../../src/protocol/primitives/writer.js";
@@ -199,6 +201,45 @@ describe("Consumers of one Client do not wait behind each other's held requests"
       await Promise.all([loopA, loopB]);
       client.close();
     }, 120_000);
+  }
+
+  for (const protocol of ["classic", "consumer"] as const) {
+    it(`${protocol} member: the fetch connection is opened while the group assigns, so the first Fetch opens none`, async () => {
+      const clientId = `iso-pre-${randomUUID()}`;
+      const client = new Client({ bootstrap, clientId });
+      const topic = `iso-pre-${randomUUID()}`;
+      await createTopic(client, topic, 2);
+      await produceNumbered(client, topic, 10, 2);
+      const opened: number[] = [];
+      const onOpened = (event: unknown) => {
+        if ((event as { clientId: string }).clientId === clientId) opened.push(Date.now());
+      };
+      diagnostics.subscribe("samsa:network:connection-opened", onOpened);
+      try {
+        record();
+        const consumer = client.consumer({
+          groupId: `iso-pre-${randomUUID()}`,
+          groupProtocol: protocol,
+          autoOffsetReset: "earliest",
+        });
+        consumer.subscribe(topic);
+        const [first] = await take(consumer, 1, 30_000);
+        expect(first?.offset).toBe(0n);
+        // The committed offsets are asked for once the group has assigned: from then until the
+        // first record, no connection is opened (before, the fetch socket was opened here).
+        const offsetFetch = sent.find((s) => s.apiKey === OffsetFetch.apiKey) as Sent;
+        const fetch = sent.find((s) => s.apiKey === Fetch.apiKey) as Sent;
+        expect(offsetFetch).toBeDefined();
+        expect(fetch).toBeDefined();
+        expect(opened.filter((t) => t >= offsetFetch.sentAt)).toEqual([]);
+        // And the Fetch went on its own socket, not the group's.
+        expect(fetch.connection).not.toBe(offsetFetch.connection);
+        await consumer.close();
+      } finally {
+        diagnostics.unsubscribe("samsa:network:connection-opened", onOpened);
+        client.close();
+      }
+    }, 60_000);
   }
 
   it("one consumer's 10 s Fetch long-poll on an empty topic does not delay another's first record", async () => {
