@@ -85,6 +85,8 @@ export class Consumer<K = Buffer | null, V = Buffer | null> implements AsyncIter
     this.#options = resolveConsumerOptions(options as ConsumerOptions<unknown, unknown>, client.requestTimeoutMs);
     const o = this.#options;
     this.#buffer = new FetchBuffer(o.maxBufferedBytes);
+    // The thread that reads fetch sockets starts now: its start-up overlaps the group join.
+    client.prepareFetchThread();
     this.#reader = new RecordReader<K, V>(this.#buffer, {
       verifyCrc: o.checkCrcs,
       maxDecompressedBytes: o.maxDecompressedBytes,

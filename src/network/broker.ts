@@ -8,7 +8,7 @@
 import { ClosedError, type SamsaError } from "../protocol/errors.js";
 import { type BackoffOptions, backoffDelay, sleep } from "./backoff.js";
 import { Connection, type ConnectionOptions } from "./connection.js";
-import type { ConnectionClass } from "./connection-classes.js";
+import { type ConnectionClass, slotClass } from "./connection-classes.js";
 import { AbortedError, AuthenticationError, ConnectionError } from "./errors.js";
 import { timeouts } from "./timeouts.js";
 
@@ -28,6 +28,8 @@ export interface BrokerOptions extends Omit<ConnectionOptions, "host" | "port"> 
   reconnectBackoff: BackoffOptions;
   /** Close a connection unused for this long. */
   connectionsMaxIdleMs: number;
+  /** Fetch connections are read on the I/O thread (ClientOptions.ioThread). */
+  fetchIoThread?: boolean;
 }
 
 interface Slot {
@@ -91,7 +93,7 @@ export class Broker {
     }
     slot.lastUsed = Date.now();
     if (slot.connection && !slot.connection.closed) return Promise.resolve(slot.connection);
-    slot.connecting ??= this.#open(slot);
+    slot.connecting ??= this.#open(slot, key);
     if (!signal) return slot.connecting;
     if (signal.aborted) return Promise.reject(new AbortedError("connect aborted", { cause: signal.reason }));
     const shared = slot.connecting;
@@ -116,12 +118,18 @@ export class Broker {
     return new ConnectionError(this.address, "this broker's connections were closed (it left the cluster metadata)");
   }
 
-  async #open(slot: Slot): Promise<Connection> {
+  async #open(slot: Slot, key: string): Promise<Connection> {
     try {
       const wait = slot.notBefore - Date.now();
       if (wait > 0) await sleep(wait);
       if (this.#closed) throw this.#closedError();
-      const connection = new Connection({ ...this.#options, host: this.node.host, port: this.node.port });
+      const { fetchIoThread, ...options } = this.#options;
+      const connection = new Connection({
+        ...options,
+        host: this.node.host,
+        port: this.node.port,
+        ioThread: fetchIoThread === true && slotClass(key) === "fetch",
+      });
       await connection.connect();
       if (this.#closed || slot.released) {
         // close() or releaseOwner() ran while this connection was opening: do not orphan it.

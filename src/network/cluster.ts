@@ -11,7 +11,7 @@ import { ErrorCode } from "../protocol/error-table.js";
 import { ClosedError, InvalidArgumentError, type SamsaError } from "../protocol/errors.js";
 import { kafkaError } from "../protocol/kafka-error.js";
 import { FindCoordinator, Metadata, type MetadataResponse } from "../protocol/messages/index.js";
-import { checkOptionsObject, intOption, type OptionKeys } from "../util/options.js";
+import { boolOption, checkOptionsObject, intOption, type OptionKeys } from "../util/options.js";
 import { BackgroundErrors } from "./background-errors.js";
 import { backoffDelay, sleep } from "./backoff.js";
 import { Broker, type BrokerNode, type BrokerOptions } from "./broker.js";
@@ -20,6 +20,7 @@ import { type ConnectionRoute, slotKey } from "./connection-classes.js";
 import { CoordinatorCache, type CoordinatorType } from "./coordinators.js";
 import { AuthenticationError, ConnectionError } from "./errors.js";
 import { applyLeaderHint, type ClusterMetadata, EMPTY_METADATA, mergeMetadata } from "./metadata.js";
+import { startIoThread } from "./io-thread.js";
 import { isRetriable } from "./retry.js";
 import { saslMechanism } from "./sasl/index.js";
 
@@ -27,7 +28,7 @@ import { saslMechanism } from "./sasl/index.js";
  * Options of {@link Cluster} (and so of the user's `Client`). Times are milliseconds. The per-connection settings (clientId,
  * tls, sasl, timeouts, maxInFlight, maxFrameBytes) are those of {@link ConnectionOptions}.
  */
-export interface ClientOptions extends Omit<ConnectionOptions, "host" | "port" | "instrumentation"> {
+export interface ClientOptions extends Omit<ConnectionOptions, "host" | "port" | "instrumentation" | "ioThread"> {
   /** Bootstrap brokers: `"host:port,host:port"` or an array of `host:port` (IPv6 as `[::1]:9092`). */
   bootstrap: string | readonly string[];
   /** Metadata older than this is refreshed before use; default 300,000 (Kafka's). */
@@ -46,6 +47,12 @@ export interface ClientOptions extends Omit<ConnectionOptions, "host" | "port" |
    * lines too with `NODE_DEBUG=samsa`.
    */
   logger?: Logger;
+  /**
+   * Read consumers' fetch connections (plain TCP) on a second thread, so a Fetch response
+   * streams in while the previous one is decoded (network/io-thread.ts). Default true; false
+   * keeps every socket on the main thread. TLS connections always stay on the main thread.
+   */
+  ioThread?: boolean;
 }
 
 const CLIENT_OPTION_KEYS = {
@@ -66,6 +73,7 @@ const CLIENT_OPTION_KEYS = {
   reconnectBackoffMaxMs: true,
   connectionsMaxIdleMs: true,
   logger: true,
+  ioThread: true,
 } satisfies OptionKeys<ClientOptions>;
 
 /** Parses and checks a `host:port` list. */
@@ -178,6 +186,7 @@ export class Cluster extends BackgroundErrors {
         ceilingMs: Math.max(reconnectFloor, intOption(options, "reconnectBackoffMaxMs", 1000, 0)),
       },
       connectionsMaxIdleMs: intOption(options, "connectionsMaxIdleMs", 540_000, 1),
+      fetchIoThread: boolOption(options, "ioThread", true),
     };
     this.#coordinators = new CoordinatorCache((type, keys, signal) => this.#findCoordinators(type, keys, signal));
   }
@@ -197,6 +206,12 @@ export class Cluster extends BackgroundErrors {
       bytesSent: i.bytesSent,
       bytesReceived: i.bytesReceived,
     };
+  }
+
+  /** Starts the I/O thread ahead of the first fetch connection, if fetch connections use it (ClientOptions.ioThread). */
+  prepareFetchThread(): void {
+    const o = this.#brokerOptions;
+    if (o.fetchIoThread === true && (o.tls === undefined || o.tls === false)) startIoThread();
   }
 
   /** The latest metadata snapshot (possibly empty or stale). */

@@ -4,7 +4,7 @@
  * Kafka answers each connection's requests in order, so responses are matched against the
  * head of the in-flight queue and its correlation id checked.
  */
-import { connect as netConnect, type Socket } from "node:net";
+import { connect as netConnect } from "node:net";
 import { type ConnectionOptions as TlsConnectionOptions, connect as tlsConnect } from "node:tls";
 import { type RequestContext, tracing } from "../observability/events.js";
 import { Instrumentation } from "../observability/instrumentation.js";
@@ -31,6 +31,7 @@ import {
   RequestTimeoutError,
 } from "./errors.js";
 import { FrameDecoder } from "./frame-decoder.js";
+import { ThreadSocket, type Wire } from "./io-thread.js";
 import { type SaslOptions, saslMechanism } from "./sasl/index.js";
 import { timeouts } from "./timeouts.js";
 import { type NegotiatedVersions, negotiateVersions } from "./versions.js";
@@ -63,6 +64,11 @@ export interface ConnectionOptions {
   clientSoftwareVersion?: string;
   /** Where events and counters go; the `Client` passes its own (one per client). */
   instrumentation?: Instrumentation;
+  /**
+   * Read the socket on the I/O thread (io-thread.ts) instead of the main thread. Plain TCP
+   * only: ignored with `tls`. The broker pool sets it for consumers' fetch connections.
+   */
+  ioThread?: boolean;
 }
 
 /** Per-request options. */
@@ -128,7 +134,7 @@ export class Connection {
   readonly #options: ConnectionOptions;
   readonly #maxInFlight: number;
   readonly #requestTimeoutMs: number;
-  #socket: Socket | undefined;
+  #socket: Wire | undefined;
   #state: "new" | "connecting" | "negotiating" | "ready" | "closed" = "new";
   #closeError: SamsaError | undefined;
   #correlationId = 0;
@@ -262,13 +268,24 @@ export class Connection {
     }
   }
 
-  /** Plain TCP reads through `onread` into memory the decoder picks; TLS streams chunks. */
-  #openSocket(decoder: FrameDecoder, timeoutMs: number): Promise<Socket> {
+  /**
+   * Plain TCP reads through `onread` into memory the decoder picks, or on the I/O thread
+   * (`ioThread`), which hands over whole frames; TLS streams chunks.
+   */
+  #openSocket(decoder: FrameDecoder, timeoutMs: number): Promise<Wire> {
     const { host, port } = this;
     const tls = this.#options.tls;
     return new Promise((resolve, reject) => {
-      let socket: Socket;
-      if (tls) {
+      let socket: Wire;
+      if (!tls && this.#options.ioThread === true) {
+        socket = new ThreadSocket(
+          host,
+          port,
+          this.#options.maxFrameBytes ?? DEFAULT_MAX_FRAME,
+          (frame) => this.#onFrame(frame),
+          (err) => this.#fail(err),
+        );
+      } else if (tls) {
         const base = tls === true ? {} : tls;
         // SNI must be a host name; for an IP literal Node would warn and the name is useless.
         const servername = base.servername ?? (/^[\d.:]+$/.test(host) ? undefined : host);

@@ -69,6 +69,8 @@ function scriptedClient(answer: (request: unknown) => FetchResponse) {
     metadata: async () => metadata,
     invalidateLeader: () => {},
     applyLeaderHint: () => {},
+    // No real sockets here: nothing for the I/O thread to read.
+    prepareFetchThread: () => {},
   });
   return { client: client as unknown as Client, reported, fetches: () => fetches, routes, released };
 }
