@@ -19,8 +19,8 @@ import type { Connection, ConnectionOptions } from "./connection.js";
 import { type ConnectionRoute, slotKey } from "./connection-classes.js";
 import { CoordinatorCache, type CoordinatorType } from "./coordinators.js";
 import { AuthenticationError, ConnectionError } from "./errors.js";
-import { applyLeaderHint, type ClusterMetadata, EMPTY_METADATA, mergeMetadata } from "./metadata.js";
 import { startIoThread } from "./io-thread.js";
+import { applyLeaderHint, type ClusterMetadata, EMPTY_METADATA, mergeMetadata } from "./metadata.js";
 import { isRetriable } from "./retry.js";
 import { saslMechanism } from "./sasl/index.js";
 

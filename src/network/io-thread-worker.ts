@@ -10,8 +10,13 @@
  * complete frame to the main thread by transferring its ArrayBuffer (no copy); request frames
  * from the main thread are written as they come. Kafka logic stays on the main thread.
  *
+ * Memory stays bounded whatever the broker sends: the thread stops reading a socket while
+ * MAX_UNACKED of its frames wait for the main thread, which acknowledges each once handled
+ * (its Connection has matched it to a request, or failed on it). A broker that floods frames
+ * nobody asked for gets at most that many read before the main thread closes the connection.
+ *
  * Messages, main → thread: ["open", id, host, port, maxFrameBytes], ["write", id, bytes],
- * ["destroy", id]. Thread → main: ["connect", id], ["frame", id, ArrayBuffer],
+ * ["ack", id], ["destroy", id]. Thread → main: ["connect", id], ["frame", id, ArrayBuffer],
  * ["error", id, message, code], ["tooLarge", id, size], ["close", id].
  */
 export const IO_THREAD_SOURCE = String.raw`
@@ -19,17 +24,22 @@ export const IO_THREAD_SOURCE = String.raw`
 const net = require("node:net");
 const { parentPort } = require("node:worker_threads");
 const SCRATCH_BYTES = 64 * 1024;
+const MAX_UNACKED = 2;
 const sockets = new Map();
 
 function open(id, host, port, maxBytes) {
-  const state = { socket: undefined, frame: null, filled: 0, size: Buffer.alloc(4), sizeFilled: 0, scratch: null, failed: false };
+  const state = { socket: undefined, frame: null, filled: 0, size: Buffer.alloc(4), sizeFilled: 0, scratch: null, failed: false, unacked: 0 };
   const fail = (type, a, b) => {
     if (state.failed) return;
     state.failed = true;
     parentPort.postMessage([type, id, a, b]);
     state.socket.destroy();
   };
-  const emit = (frame) => parentPort.postMessage(["frame", id, frame.buffer], [frame.buffer]);
+  const emit = (frame) => {
+    parentPort.postMessage(["frame", id, frame.buffer], [frame.buffer]);
+    // Frames already split out of a read still go; the socket reads no more until acknowledged.
+    if (++state.unacked === MAX_UNACKED) state.socket.pause();
+  };
   const startFrame = (size) => {
     if (size < 0 || size > maxBytes) { fail("tooLarge", size); return false; }
     // A frame of its own ArrayBuffer, so it can be transferred whole.
@@ -95,6 +105,7 @@ parentPort.on("message", (m) => {
   const state = sockets.get(m[1]);
   if (state === undefined) return;
   if (op === "write") state.socket.write(Buffer.from(m[2]));
+  else if (op === "ack") { if (state.unacked-- === MAX_UNACKED && !state.failed) state.socket.resume(); }
   else if (op === "destroy") { state.failed = true; state.socket.destroy(); }
 });
 `;

@@ -45,7 +45,6 @@ type ThreadMessage =
 function thread(): Worker {
   if (worker !== undefined) return worker;
   const w = new Worker(IO_THREAD_SOURCE, { eval: true, name: "samsa-io" });
-  w.unref();
   w.on("message", (m: ThreadMessage) => sockets.get(m[1])?.receive(m));
   const lost = (err: Error) => {
     // The thread itself failed (never seen; an out-of-memory would do it): its sockets are gone.
@@ -55,6 +54,8 @@ function thread(): Worker {
   };
   w.on("error", lost);
   w.on("exit", (code) => lost(new Error(`I/O thread exited with code ${code}`)));
+  // After the listeners: adding a "message" listener refs the thread's port again.
+  w.unref();
   worker = w;
   return w;
 }
@@ -123,7 +124,11 @@ export class ThreadSocket extends EventEmitter {
     if (this.#closed) return;
     switch (m[0]) {
       case "frame":
-        this.#onFrame(Buffer.from(m[2]));
+        try {
+          this.#onFrame(Buffer.from(m[2]));
+        } finally {
+          if (!this.#closed) worker?.postMessage(["ack", this.id]);
+        }
         return;
       case "connect":
         this.emit("connect");
