@@ -10,6 +10,7 @@ import { type BackoffOptions, backoffDelay, sleep } from "./backoff.js";
 import { Connection, type ConnectionOptions } from "./connection.js";
 import { type ConnectionClass, slotClass } from "./connection-classes.js";
 import { AbortedError, AuthenticationError, ConnectionError } from "./errors.js";
+import { ioThreadOnline, whenIoThreadOnline } from "./io-thread.js";
 import { timeouts } from "./timeouts.js";
 
 /** What a connection is for: a latency class (see connection-classes.ts). */
@@ -49,6 +50,8 @@ export class Broker {
   readonly #options: BrokerOptions;
   /** By slot key: a class, or `class:owner` for the per-owner classes (connection-classes.ts). */
   readonly #slots = new Map<string, Slot>();
+  /** Connections replaced in their slot (#upgrade), closed once idle. */
+  readonly #retired = new Set<Connection>();
   #closed = false;
 
   constructor(node: BrokerNode, options: BrokerOptions) {
@@ -123,13 +126,9 @@ export class Broker {
       const wait = slot.notBefore - Date.now();
       if (wait > 0) await sleep(wait);
       if (this.#closed) throw this.#closedError();
-      const { fetchIoThread, ...options } = this.#options;
-      const connection = new Connection({
-        ...options,
-        host: this.node.host,
-        port: this.node.port,
-        ioThread: fetchIoThread === true && slotClass(key) === "fetch",
-      });
+      const wantsThread = this.#wantsThread(key);
+      // The thread still starting: open on the main thread now, move once it runs (#upgrade).
+      const connection = this.#newConnection(wantsThread && ioThreadOnline());
       await connection.connect();
       if (this.#closed || slot.released) {
         // close() or releaseOwner() ran while this connection was opening: do not orphan it.
@@ -137,10 +136,8 @@ export class Broker {
         throw slot.released && !this.#closed ? new ClosedError("connection owner (released)") : this.#closedError();
       }
       slot.failures = 0;
-      slot.connection = connection;
-      connection.onClose(() => {
-        if (slot.connection === connection) slot.connection = undefined;
-      });
+      this.#install(slot, connection);
+      if (wantsThread && !connection.onIoThread) void this.#upgrade(slot, connection);
       return connection;
     } catch (err) {
       slot.failures++;
@@ -153,8 +150,63 @@ export class Broker {
     }
   }
 
+  #wantsThread(key: string): boolean {
+    const tls = this.#options.tls;
+    return this.#options.fetchIoThread === true && (tls === undefined || tls === false) && slotClass(key) === "fetch";
+  }
+
+  #newConnection(ioThread: boolean): Connection {
+    const { fetchIoThread: _, ...options } = this.#options;
+    return new Connection({ ...options, host: this.node.host, port: this.node.port, ioThread });
+  }
+
+  #install(slot: Slot, connection: Connection): void {
+    slot.connection = connection;
+    connection.onClose(() => {
+      if (slot.connection === connection) slot.connection = undefined;
+    });
+  }
+
+  /**
+   * A fetch connection opened on the main thread while the I/O thread was starting: once the
+   * thread runs, a second connection is opened on it and takes the slot; the first one closes
+   * when its last request is answered (#retired, swept below). Callers that took the slot's
+   * connection per request (the fetch loop does, each round) move over by themselves; the
+   * broker's fetch session is not tied to a connection. Any failure keeps the first connection.
+   */
+  async #upgrade(slot: Slot, first: Connection): Promise<void> {
+    await whenIoThreadOnline();
+    const current = () => !this.#closed && !slot.released && slot.connection === first && !first.closed;
+    if (!current()) return;
+    const next = this.#newConnection(true);
+    try {
+      await next.connect();
+    } catch {
+      return;
+    }
+    if (!current()) {
+      next.close();
+      return;
+    }
+    this.#install(slot, next);
+    this.#retired.add(first);
+    this.#sweepRetired();
+  }
+
+  /** Closes retired connections that have nothing in flight. */
+  #sweepRetired(): void {
+    for (const c of this.#retired) {
+      if (c.closed) this.#retired.delete(c);
+      else if (c.inFlightCount === 0) {
+        this.#retired.delete(c);
+        c.close();
+      }
+    }
+  }
+
   /** Idle sweep, called by the shared timer. */
   checkTimeouts(now: number): void {
+    if (this.#retired.size > 0) this.#sweepRetired();
     for (const slot of this.#slots.values()) {
       const c = slot.connection;
       if (c && !c.closed && c.inFlightCount === 0 && now - slot.lastUsed > this.#options.connectionsMaxIdleMs) {
@@ -181,5 +233,7 @@ export class Broker {
     timeouts.unwatch(this);
     for (const slot of this.#slots.values()) slot.connection?.close(reason);
     this.#slots.clear();
+    for (const c of this.#retired) c.close(reason);
+    this.#retired.clear();
   }
 }

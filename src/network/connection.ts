@@ -170,6 +170,11 @@ export class Connection {
     return this.#state === "ready";
   }
 
+  /** True when this connection's socket is read on the I/O thread (`ioThread`, plain TCP). */
+  get onIoThread(): boolean {
+    return this.#options.ioThread === true && !this.#options.tls;
+  }
+
   /** True once closed, for whatever reason. */
   get closed(): boolean {
     return this.#state === "closed";

@@ -32,6 +32,9 @@ export interface Wire {
 }
 
 let worker: Worker | undefined;
+/** Resolves once the current worker runs (its start-up takes ~20-30 ms). */
+let online: Promise<void> | undefined;
+let isOnline = false;
 let nextId = 1;
 const sockets = new Map<number, ThreadSocket>();
 
@@ -45,10 +48,20 @@ type ThreadMessage =
 function thread(): Worker {
   if (worker !== undefined) return worker;
   const w = new Worker(IO_THREAD_SOURCE, { eval: true, name: "samsa-io" });
+  online = new Promise((resolve) =>
+    w.once("online", () => {
+      if (worker === w) isOnline = true;
+      resolve();
+    }),
+  );
   w.on("message", (m: ThreadMessage) => sockets.get(m[1])?.receive(m));
   const lost = (err: Error) => {
     // The thread itself failed (never seen; an out-of-memory would do it): its sockets are gone.
-    if (worker === w) worker = undefined;
+    if (worker === w) {
+      worker = undefined;
+      online = undefined;
+      isOnline = false;
+    }
     for (const socket of [...sockets.values()]) socket.receive(["error", socket.id, err.message, "ERR_IO_THREAD"]);
     for (const socket of [...sockets.values()]) socket.receive(["close", socket.id]);
   };
@@ -63,6 +76,17 @@ function thread(): Worker {
 /** Starts the thread ahead of the first socket, so its start-up overlaps other work. */
 export function startIoThread(): void {
   thread();
+}
+
+/** True once the thread runs: a socket opened now does not wait for its start-up. */
+export function ioThreadOnline(): boolean {
+  return isOnline;
+}
+
+/** Resolves once the thread runs (starting it if needed). */
+export function whenIoThreadOnline(): Promise<void> {
+  thread();
+  return online as Promise<void>;
 }
 
 /**

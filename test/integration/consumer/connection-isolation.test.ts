@@ -13,6 +13,7 @@ import { Client } from "../../../src/client.js";
 import type { Consumer } from "../../../src/consumer/consumer.js";
 import { Connection } from "../../../src/network/connection.js";
 import { newConnectionOwner } from "../../../src/network/connection-classes.js";
+import { ioThreadOnline } from "../../../src/network/io-thread.js";
 import {
   ConsumerGroupHeartbeat,
   type ConsumerGroupHeartbeatResponse,
@@ -206,7 +207,9 @@ describe("Consumers of one Client do not wait behind each other's held requests"
   for (const protocol of ["classic", "consumer"] as const) {
     it(`${protocol} member: the fetch connection is opened while the group assigns, so the first Fetch opens none`, async () => {
       const clientId = `iso-pre-${randomUUID()}`;
-      const client = new Client({ bootstrap, clientId });
+      // Main-thread sockets only: with the I/O thread the fetch socket moves onto it once the
+      // thread runs, which opens one more connection (the next test).
+      const client = new Client({ bootstrap, clientId, ioThread: false });
       const topic = `iso-pre-${randomUUID()}`;
       await createTopic(client, topic, 2);
       await produceNumbered(client, topic, 10, 2);
@@ -241,6 +244,41 @@ describe("Consumers of one Client do not wait behind each other's held requests"
       }
     }, 60_000);
   }
+
+  it("with the I/O thread: Fetches start on a main-thread socket while the thread starts (when it has not yet), then move to one it reads; every record once, in order", async () => {
+    const client = new Client({ bootstrap, ioThread: true });
+    const topic = `iso-thread-${randomUUID()}`;
+    await createTopic(client, topic, 3);
+    await produceNumbered(client, topic, 3_000, 3);
+    record();
+    // Another test of this process may have started the thread already: then there is no move.
+    const threadRan = ioThreadOnline();
+    const consumer = client.consumer({ groupId: `iso-thread-${randomUUID()}`, autoOffsetReset: "earliest" });
+    consumer.subscribe(topic);
+    const messages = await take(consumer, 3_000, 30_000);
+    const seen = new Set(messages.map((m) => `${m.partition}:${m.offset}`));
+    expect(seen.size).toBe(3_000);
+    for (const p of [0, 1, 2]) {
+      const offsets = messages.filter((m) => m.partition === p).map((m) => m.offset);
+      expect(offsets).toEqual(Array.from({ length: 1_000 }, (_, i) => BigInt(i)));
+    }
+    // Long-polls go on after the records: wait until one has gone out on the thread's socket.
+    await until(
+      "a Fetch on the I/O thread's socket",
+      () => sent.some((s) => s.apiKey === Fetch.apiKey && s.connection.onIoThread),
+      10_000,
+    );
+    const fetches = sent.filter((s) => s.apiKey === Fetch.apiKey);
+    const sockets = [...new Set(fetches.map((s) => s.connection))];
+    // One socket at a time: the first (main thread) carries the first Fetches, then only the thread's.
+    expect(sockets.map((c) => c.onIoThread)).toEqual(threadRan ? [true] : [false, true]);
+    const firstOnThread = fetches.findIndex((s) => s.connection.onIoThread);
+    expect(fetches.slice(firstOnThread).every((s) => s.connection.onIoThread)).toBe(true);
+    // The replaced socket is closed once its last Fetch was answered.
+    if (!threadRan) await until("the main-thread fetch socket closed", () => sockets[0]?.closed === true, 5_000);
+    await consumer.close();
+    client.close();
+  }, 60_000);
 
   it("one consumer's 10 s Fetch long-poll on an empty topic does not delay another's first record", async () => {
     const client = new Client({ bootstrap });
