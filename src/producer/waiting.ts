@@ -38,6 +38,15 @@ export interface WaitingHost {
   changed(): void;
 }
 
+/** A failure found inside `send`, answered after it (failLater). */
+interface LaterFailure {
+  topic: string;
+  owner: Owner;
+  reject: OwnerReject;
+  err: Error;
+  count: number;
+}
+
 /** The producer's waiting records; see the module comment. */
 export class WaitingRecords {
   readonly #host: WaitingHost;
@@ -46,6 +55,8 @@ export class WaitingRecords {
   #bytes = 0;
   /** The BufferFullError shared by the records refused in the current turn (see #overflowError). */
   #overflow: BufferFullError | undefined;
+  /** Failures found inside `send` this turn, answered by one microtask (failLater). */
+  #later: LaterFailure[] = [];
   #timer: NodeJS.Timeout | undefined;
   readonly #fetching = new Set<string>();
   /** Why the last metadata lookup for waiting records failed, for the error at maxBlockMs. */
@@ -201,9 +212,43 @@ export class WaitingRecords {
     ownerFailed(owner, reject, err);
   }
 
-  /** {@link fail} on a microtask: for failures found inside `send`, whose callers hear after it. */
+  /**
+   * {@link fail} on a microtask: for failures found inside `send`, whose callers hear after it.
+   * The failures of one turn are answered by one microtask, in order, and consecutive ones of
+   * one topic with one error count as one `producer:records-failed` event: a loop that outran
+   * the buffer by 900,000 records logs one warning, not 900,000.
+   */
   failLater(topic: string, owner: Owner, reject: OwnerReject, err: Error, count = 1): void {
-    queueMicrotask(() => this.fail(topic, owner, reject, err, count));
+    if (this.#later.length === 0) queueMicrotask(() => this.#failNow());
+    this.#later.push({ topic, owner, reject, err, count });
+  }
+
+  #failNow(): void {
+    const later = this.#later;
+    this.#later = [];
+    let i = 0;
+    while (i < later.length) {
+      const first = later[i] as LaterFailure;
+      // A run of one topic and one error: one event for all of its records.
+      let j = i;
+      let records = 0;
+      while (
+        j < later.length &&
+        (later[j] as LaterFailure).topic === first.topic &&
+        (later[j] as LaterFailure).err === first.err
+      ) {
+        const f = later[j] as LaterFailure;
+        if (!ownerSettled(f.owner)) records += f.count;
+        j++;
+      }
+      if (records > 0) this.#host.outcomes.unbatchedFailed(first.topic, records, first.err);
+      for (; i < j; i++) {
+        const f = later[i] as LaterFailure;
+        if (ownerSettled(f.owner)) continue;
+        this.#host.recordFailed(f.err);
+        ownerFailed(f.owner, f.reject, f.err);
+      }
+    }
   }
 
   /** Every waiting record fails with `err` (abort, close). */

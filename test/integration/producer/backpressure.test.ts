@@ -4,6 +4,7 @@
  * bad records. Each counts what was sent, acknowledged, failed and read back.
  */
 import { randomUUID } from "node:crypto";
+import * as diagnostics from "node:diagnostics_channel";
 import { once } from "node:events";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { Client } from "../../../src/client.js";
@@ -83,16 +84,25 @@ describe("one-record sends against a real broker", () => {
     await createTopic(client, topic, 1);
     const producer = client.producer({ bufferMemory: 64 * 1024 });
     await producer.send({ topic, value: "warm" });
+    const failedEvents: { records: number; error: Error }[] = [];
+    const onFailed = (e: unknown) => {
+      const event = e as { topic: string; records: number; error: Error };
+      if (event.topic === topic) failedEvents.push(event);
+    };
+    diagnostics.subscribe("samsa:producer:records-failed", onFailed);
     let inside = true;
     let full = 0;
     let acked = 0;
     let insideCalls = 0;
+    const errors = new Set<Error>();
     const n = 5000;
     const done = new Promise<void>((resolve) => {
       const cb = (err: Error | null) => {
         if (inside) insideCalls++;
-        if (err instanceof BufferFullError) full++;
-        else if (!err) acked++;
+        if (err instanceof BufferFullError) {
+          full++;
+          errors.add(err);
+        } else if (!err) acked++;
         if (full + acked === n) resolve();
       };
       for (let i = 0; i < n; i++) producer.send({ topic, value: Buffer.alloc(100) }, cb);
@@ -100,11 +110,17 @@ describe("one-record sends against a real broker", () => {
     });
     await done;
     await producer.close();
+    diagnostics.unsubscribe("samsa:producer:records-failed", onFailed);
     expect(insideCalls).toBe(0);
     // About 64 KiB batched and as much waiting (~136 accounted bytes a record): the rest overflow.
     expect(full).toBeGreaterThan(3000);
     expect(acked).toBeGreaterThan(500);
     expect(producer.stats().recordsFailed).toBe(full);
+    // Refused in one synchronous loop: one shared error (no stack captured per record) and one
+    // records-failed event (one warning) for all of them.
+    expect(errors.size).toBe(1);
+    expect(failedEvents.map((e) => e.records)).toEqual([full]);
+    expect(failedEvents[0]?.error).toBe([...errors][0]);
   });
 
   it("promise sends in a bounded window resolve with each record's own offset", async () => {
