@@ -132,7 +132,12 @@ function failure(): { failed: Promise<never>; fail: (e: unknown) => void } {
 }
 
 function samsaRunner(p: ConsumerWorkerParams, perMessage: boolean): Runner {
-  const client = new Client({ bootstrap: p.bootstrap, clientId: "bench-samsa" });
+  // SAMSA_IO_THREAD=0 measures the consumer with every socket on the main thread (ioThread: false).
+  const client = new Client({
+    bootstrap: p.bootstrap,
+    clientId: "bench-samsa",
+    ...(process.env.SAMSA_IO_THREAD === "0" ? { ioThread: false } : {}),
+  });
   const consumer = client.consumer({ groupId: p.groupId, autoOffsetReset: "earliest" });
   const { failed, fail } = failure();
   return {
