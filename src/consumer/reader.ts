@@ -6,7 +6,7 @@
  * views: no intermediate record object, no promise, no BigInt. A record counts as consumed (committable) once the application asks for the next
  * one, or leaves the loop.
  */
-import { type RecordBatch, RecordCursor } from "../protocol/records/index.js";
+import { MIN_RECORD_SIZE, type RecordBatch, RecordCursor } from "../protocol/records/index.js";
 import { DeserializationError } from "./errors.js";
 import { decodeChunk, type FetchBuffer, type FetchedChunk } from "./fetch-buffer.js";
 import { Message, type MessageBatch } from "./message.js";
@@ -136,13 +136,24 @@ export class RecordReader<K, V> {
         this.#finishChunk(chunk);
         continue;
       }
-      const messages: Message<K, V>[] = [];
       const batches = this.#batches;
+      // The array is made at its final size (growing it by pushes was a tenth of the bytes
+      // allocated per record). Counts come from the broker, so each is capped by what its
+      // batch's bytes can hold; the cursor rejects a count that does not fit.
+      let room = 0;
+      for (let i = this.#bi; i < batches.length; i++) {
+        const batch = batches[i] as RecordBatch;
+        const e = batch.encoded;
+        if (e !== undefined) room += Math.min(batch.recordCount, Math.floor((e.end - e.start) / MIN_RECORD_SIZE));
+      }
+      const messages: Message<K, V>[] = new Array(room);
+      let count = 0;
       let stop: DeserializationError | undefined;
       try {
         for (let b = this.#readNext(state); b !== undefined; b = this.#readNext(state)) {
           try {
-            messages.push(this.#message(state, b));
+            const message = this.#message(state, b);
+            messages[count++] = message;
           } catch (err) {
             if (!(err instanceof DeserializationError)) throw err;
             stop = err;
@@ -156,6 +167,7 @@ export class RecordReader<K, V> {
       }
       // A deserializer threw: the records before that one go out as a batch, and the next call
       // starts at it (and throws, if the deserializer throws again).
+      if (count < room) messages.length = count;
       if (stop !== undefined && messages.length === 0) throw stop;
       const last = batches[batches.length - 1];
       const until = stop === undefined ? chunk.nextOffset : stop.offset;

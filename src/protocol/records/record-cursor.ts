@@ -41,9 +41,11 @@ export function describeBatch(baseOffset: bigint, place: BatchPlace): string {
   return `record batch at offset ${baseOffset}${where}`;
 }
 
-// Every record has at least a length, attributes, timestamp delta, offset delta, key length,
-// value length and header count: one byte each. Counts are checked against this before use.
-const MIN_RECORD_SIZE = 7;
+/**
+ * The fewest bytes a record takes: a length, attributes, timestamp delta, offset delta, key
+ * length, value length and header count, one byte each. Counts are checked against it before use.
+ */
+export const MIN_RECORD_SIZE = 7;
 const MIN_RECORD_BODY = MIN_RECORD_SIZE - 1;
 /** Shared by every record without headers. */
 export const NO_HEADERS: readonly RecordHeader[] = Object.freeze([]);
