@@ -6,7 +6,7 @@
  * views: no intermediate record object, no promise, no BigInt. A record counts as consumed (committable) once the application asks for the next
  * one, or leaves the loop.
  */
-import { MIN_RECORD_SIZE, type RecordBatch, RecordCursor } from "../protocol/records/index.js";
+import { maxRecordsIn, type RecordBatch, RecordCursor } from "../protocol/records/index.js";
 import { DeserializationError } from "./errors.js";
 import { decodeChunk, type FetchBuffer, type FetchedChunk } from "./fetch-buffer.js";
 import { Message, type MessageBatch } from "./message.js";
@@ -144,7 +144,7 @@ export class RecordReader<K, V> {
       for (let i = this.#bi; i < batches.length; i++) {
         const batch = batches[i] as RecordBatch;
         const e = batch.encoded;
-        if (e !== undefined) room += Math.min(batch.recordCount, Math.floor((e.end - e.start) / MIN_RECORD_SIZE));
+        if (e !== undefined) room += Math.min(batch.recordCount, maxRecordsIn(e.end - e.start));
       }
       const messages: Message<K, V>[] = new Array(room);
       let count = 0;
@@ -152,6 +152,8 @@ export class RecordReader<K, V> {
       try {
         for (let b = this.#readNext(state); b !== undefined; b = this.#readNext(state)) {
           try {
+            // Not `messages[count++] = this.#message(...)`: `count` is read first there, and
+            // would advance past a slot left empty when the deserializer throws.
             const message = this.#message(state, b);
             messages[count++] = message;
           } catch (err) {

@@ -44,4 +44,4 @@ export {
   varlongSize,
   writeVarlong,
 } from "./format.js";
-export { type BatchPlace, MIN_RECORD_SIZE, RecordCursor } from "./record-cursor.js";
+export { type BatchPlace, maxRecordsIn, RecordCursor } from "./record-cursor.js";

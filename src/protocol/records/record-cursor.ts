@@ -47,6 +47,11 @@ export function describeBatch(baseOffset: bigint, place: BatchPlace): string {
  */
 export const MIN_RECORD_SIZE = 7;
 const MIN_RECORD_BODY = MIN_RECORD_SIZE - 1;
+
+/** The most records `bytes` bytes of records can hold: the bound a broker's record count is checked against. */
+export function maxRecordsIn(bytes: number): number {
+  return Math.floor(bytes / MIN_RECORD_SIZE);
+}
 /** Shared by every record without headers. */
 export const NO_HEADERS: readonly RecordHeader[] = Object.freeze([]);
 const EMPTY = Buffer.alloc(0);
@@ -218,7 +223,7 @@ export class RecordCursor {
   ): void {
     this.#baseOffset = baseOffset;
     this.#place = place;
-    if (count > (end - start) / MIN_RECORD_SIZE) {
+    if (count > maxRecordsIn(end - start)) {
       this.#fail(
         new ProtocolError(`record count ${count} cannot fit in ${end - start} bytes of records at byte ${start}`),
       );
