@@ -26,7 +26,7 @@ import { Produce, type ProduceRequest, type ProduceResponse } from "../protocol/
 import { rewriteProducerState } from "../protocol/records/index.js";
 import type { Accumulator, PartitionQueue, ProducerBatch } from "./accumulator.js";
 import { BatchOutcomes } from "./batch-outcomes.js";
-import { type Owner, ownerAcknowledged, ownerFailed, RecordMetadata } from "./delivery.js";
+import { ownerAcknowledged, ownerFailed, RecordMetadata } from "./delivery.js";
 import type { ProducerIdSource } from "./idempotence.js";
 import type { ResolvedProducerOptions } from "./options.js";
 import type { PartitionSequencer } from "./sequencer.js";
@@ -592,12 +592,12 @@ export class Sender {
     const { topic, partition } = q;
     const logAppend = logAppendTimeMs >= 0n ? Number(logAppendTimeMs) : -1;
     let delta = 0;
-    for (let r = 0; r < batch.runCounts.length; r++) {
-      const owner = batch.runOwners[r] as Owner;
-      const reject = batch.runRejects[r];
-      const start = batch.runStarts[r] as number;
-      const count = batch.runCounts[r] as number;
-      const timestamp = logAppend >= 0 ? logAppend : (batch.runTimestamps[r] as number);
+    for (let r = 0; r < batch.runCount; r++) {
+      const owner = batch.runOwner(r);
+      const reject = batch.runReject(r);
+      const start = batch.runStart(r);
+      const count = batch.runLength(r);
+      const timestamp = logAppend >= 0 ? logAppend : batch.runTimestamp(r);
       for (let k = 0; k < count; k++) {
         ownerAcknowledged(
           owner,
@@ -621,11 +621,11 @@ export class Sender {
       this.#bumpNeeded = true;
     }
     this.outcomes.failed(batch, err);
-    for (let r = 0; r < batch.runCounts.length; r++) {
-      const owner = batch.runOwners[r] as Owner;
-      const reject = batch.runRejects[r];
+    for (let r = 0; r < batch.runCount; r++) {
+      const owner = batch.runOwner(r);
+      const reject = batch.runReject(r);
       // Every record of a callback's run hears; an array send fails once.
-      const count = typeof owner !== "function" ? 1 : (batch.runCounts[r] as number);
+      const count = typeof owner !== "function" ? 1 : batch.runLength(r);
       for (let k = 0; k < count; k++) ownerFailed(owner, reject, err);
     }
     this.#hooks.onBatchSettled(batch);

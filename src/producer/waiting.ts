@@ -31,7 +31,7 @@ export interface WaitingHost {
   readonly options: ResolvedProducerOptions;
   readonly outcomes: BatchOutcomes;
   /** Appends if metadata and memory allow; false means the record must wait. */
-  tryAppend(p: Prepared, owner: Owner, reject: OwnerReject, index: number, now: number): boolean;
+  tryAppend(p: Prepared, owner: Owner, reject: OwnerReject, index: number): boolean;
   /** A record failed before reaching a batch (a transaction cannot commit without it). */
   recordFailed(err: Error): void;
   /** Something left the queue: `flush` callers may be done. */
@@ -117,7 +117,7 @@ export class WaitingRecords {
         this.#bytes -= w.prepared.size;
         continue;
       }
-      if (this.#host.tryAppend(w.prepared, w.owner, w.reject, w.index, now)) {
+      if (this.#host.tryAppend(w.prepared, w.owner, w.reject, w.index)) {
         this.#queue.shift();
         this.#bytes -= w.prepared.size;
         continue;

@@ -10,13 +10,26 @@ const delivery = () =>
     () => {},
   );
 
+/** A batch's runs as plain arrays. */
+function runs(b: ProducerBatch) {
+  const r = Array.from({ length: b.runCount }, (_, i) => i);
+  return {
+    owners: r.map((i) => b.runOwner(i)),
+    rejects: r.map((i) => b.runReject(i)),
+    starts: r.map((i) => b.runStart(i)),
+    counts: r.map((i) => b.runLength(i)),
+    timestamps: r.map((i) => b.runTimestamp(i)),
+  };
+}
+
 describe("ProducerBatch owners (run-length coded)", () => {
   it("consecutive results of one send with one timestamp make one run", () => {
     const b = new ProducerBatch(queue, 0, 1000, 1024);
     const d = delivery();
     for (let i = 3; i < 8; i++) b.addOwner(d, undefined, i, 42);
-    expect(b.runOwners[0]).toBe(d);
-    expect([b.runOwners.length, b.runStarts, b.runCounts, b.runTimestamps]).toEqual([1, [3], [5], [42]]);
+    const { owners, starts, counts, timestamps } = runs(b);
+    expect(owners[0]).toBe(d);
+    expect([owners.length, starts, counts, timestamps]).toEqual([1, [3], [5], [42]]);
   });
 
   it("another send, a gap in the results, or another timestamp starts a new run", () => {
@@ -27,10 +40,11 @@ describe("ProducerBatch owners (run-length coded)", () => {
     b.addOwner(d2, undefined, 2, 1); // another delivery
     b.addOwner(d2, undefined, 4, 1); // index 3 went to another partition
     b.addOwner(d2, undefined, 5, 7); // its own timestamp
-    expect(b.runOwners.map((d) => (d === d1 ? "d1" : d === d2 ? "d2" : "?"))).toEqual(["d1", "d2", "d2", "d2"]);
-    expect(b.runStarts).toEqual([0, 2, 4, 5]);
-    expect(b.runCounts).toEqual([2, 1, 1, 1]);
-    expect(b.runTimestamps).toEqual([1, 1, 1, 7]);
+    const { owners, starts, counts, timestamps } = runs(b);
+    expect(owners.map((d) => (d === d1 ? "d1" : d === d2 ? "d2" : "?"))).toEqual(["d1", "d2", "d2", "d2"]);
+    expect(starts).toEqual([0, 2, 4, 5]);
+    expect(counts).toEqual([2, 1, 1, 1]);
+    expect(timestamps).toEqual([1, 1, 1, 7]);
   });
 
   it("one-record sends sharing a callback and a millisecond make one run, whatever their index", () => {
@@ -40,8 +54,9 @@ describe("ProducerBatch owners (run-length coded)", () => {
     for (let i = 0; i < 4; i++) b.addOwner(cb, undefined, 0, 9);
     b.addOwner(other, undefined, 0, 9);
     b.addOwner(cb, undefined, 0, 10);
-    expect(b.runOwners.map((o) => (o === cb ? "cb" : o === other ? "other" : "?"))).toEqual(["cb", "other", "cb"]);
-    expect(b.runCounts).toEqual([4, 1, 1]);
+    const { owners, counts } = runs(b);
+    expect(owners.map((o) => (o === cb ? "cb" : o === other ? "other" : "?"))).toEqual(["cb", "other", "cb"]);
+    expect(counts).toEqual([4, 1, 1]);
   });
 
   it("one-record promises never share a run: each has its own resolve and reject", () => {
@@ -50,7 +65,22 @@ describe("ProducerBatch owners (run-length coded)", () => {
     const reject = () => {};
     b.addOwner(resolve, reject, 0, 9);
     b.addOwner(resolve, reject, 0, 9);
-    expect(b.runCounts).toEqual([1, 1]);
-    expect(b.runRejects).toEqual([reject, reject]);
+    expect(runs(b).counts).toEqual([1, 1]);
+    expect(runs(b).rejects).toEqual([reject, reject]);
+  });
+
+  it("runs beyond the room a batch was made with grow it and keep every earlier run", () => {
+    const b = new ProducerBatch(queue, 0, 1000, 1024, 2);
+    const callbacks = Array.from({ length: 37 }, () => () => {});
+    const stamp = 1_733_000_000_000; // past 2^31: stored exactly
+    callbacks.forEach((cb, i) => {
+      b.addOwner(cb, undefined, 0, stamp + i);
+      if (i % 3 === 0) b.addOwner(cb, undefined, 0, stamp + i);
+    });
+    const { owners, counts, timestamps } = runs(b);
+    expect(owners.length).toBe(37);
+    expect(owners.every((o, i) => o === callbacks[i])).toBe(true);
+    expect(counts).toEqual(callbacks.map((_, i) => (i % 3 === 0 ? 2 : 1)));
+    expect(timestamps).toEqual(callbacks.map((_, i) => stamp + i));
   });
 });
