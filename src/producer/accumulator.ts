@@ -189,13 +189,19 @@ export class Accumulator {
     this.#onReady = onReady;
   }
 
+  /** The queues of the topic used last (most records repeat it): no map lookup for them. */
+  #lastTopic: string | undefined;
+  #lastQueues: PartitionQueue[] = [];
+
   /** The queue of a partition, created on first use. */
   queue(topic: string, partition: number): PartitionQueue {
-    let queues = this.#topics.get(topic);
+    let queues = topic === this.#lastTopic ? this.#lastQueues : this.#topics.get(topic);
     if (!queues) {
       queues = [];
       this.#topics.set(topic, queues);
     }
+    this.#lastTopic = topic;
+    this.#lastQueues = queues;
     let q = queues[partition];
     if (!q) {
       q = new PartitionQueue(topic, partition);
