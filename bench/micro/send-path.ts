@@ -1,10 +1,11 @@
 /**
  * Micro-benchmark of the producer's own per-record cost, as applications call it: one
  * `send(record, cb)` per record (with one shared callback, and with a new closure per record),
- * one `send(record)` promise per record, and `send(array)` of 1,000 records, in ns per record, on a producer whose cluster never answers. Records are
- * checked, partitioned (sticky, 6 partitions) and encoded into their batches exactly as in a
- * real run; only the network (and so the acknowledgement) is missing, which makes the figure
- * steady enough to compare commits. `npx tsx bench/micro/send-path.ts`.
+ * one `send(record)` promise per record, and `send(array)` of 1,000 records, in ns per record,
+ * on a producer whose cluster never answers. Records are checked, partitioned (sticky, 6
+ * partitions) and encoded into their batches exactly as in a real run; only the network (and
+ * so the acknowledgement) is missing, which makes the figure steady enough to compare commits.
+ * `npx tsx bench/micro/send-path.ts`.
  */
 import { pathToFileURL } from "node:url";
 import type { Cluster } from "../../src/network/cluster.js";

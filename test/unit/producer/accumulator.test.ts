@@ -1,6 +1,8 @@
 import { describe, expect, it } from "vitest";
-import { type PartitionQueue, ProducerBatch } from "../../../src/producer/accumulator.js";
+import { Accumulator, type PartitionQueue, ProducerBatch } from "../../../src/producer/accumulator.js";
 import { Delivery } from "../../../src/producer/delivery.js";
+import { newPrepared } from "../../../src/producer/prepare.js";
+import { decodeRecordBatchesSync } from "../../../src/protocol/records/index.js";
 
 const queue = {} as PartitionQueue;
 const delivery = () =>
@@ -82,5 +84,54 @@ describe("ProducerBatch owners (run-length coded)", () => {
     expect(owners.every((o, i) => o === callbacks[i])).toBe(true);
     expect(counts).toEqual(callbacks.map((_, i) => (i % 3 === 0 ? 2 : 1)));
     expect(timestamps).toEqual(callbacks.map((_, i) => stamp + i));
+  });
+
+  it("a grow keeps promise rejects and a Delivery's result indexes beside their owners", () => {
+    const b = new ProducerBatch(queue, 0, 1000, 1024, 2);
+    const d = delivery();
+    const promises = Array.from({ length: 9 }, () => ({ resolve: () => {}, reject: () => {} }));
+    // Runs alternate: a promise's record, then two results of the Delivery (indexes 2k, 2k+1).
+    promises.forEach((p, k) => {
+      b.addOwner(p.resolve, p.reject, 0, 5);
+      b.addOwner(d, undefined, 2 * k, 5);
+      b.addOwner(d, undefined, 2 * k + 1, 5);
+    });
+    const { owners, rejects, starts, counts } = runs(b);
+    expect(owners.length).toBe(18);
+    for (let k = 0; k < 9; k++) {
+      expect([owners[2 * k], rejects[2 * k], counts[2 * k]]).toEqual([promises[k]?.resolve, promises[k]?.reject, 1]);
+      expect([owners[2 * k + 1], rejects[2 * k + 1], starts[2 * k + 1], counts[2 * k + 1]]).toEqual([
+        d,
+        undefined,
+        2 * k,
+        2,
+      ]);
+    }
+  });
+});
+
+describe("Accumulator batches", () => {
+  it("a batch's base timestamp is its first record's; a later, earlier timestamp keeps its value", () => {
+    const acc = new Accumulator(
+      { batchBytes: 1 << 20, lingerMs: 5, deliveryTimeoutMs: 120_000, bufferMemory: 1 << 24 },
+      () => {},
+    );
+    const q = acc.queue("t", 0);
+    const first = 1_700_000_000_000;
+    const stamps = [first, first - 86_400_000, first + 5, 0];
+    stamps.forEach((timestamp, i) => {
+      const p = newPrepared();
+      p.value = Buffer.from(`v${i}`);
+      p.timestamp = timestamp;
+      p.topic = "t";
+      p.size = 64;
+      acc.append(q, p, () => {}, undefined, 0);
+    });
+    const built = q.open?.builder?.build() as Buffer;
+    const [batch] = decodeRecordBatchesSync(Buffer.from(built));
+    expect(batch?.baseTimestamp).toBe(first);
+    expect(batch?.maxTimestamp).toBe(first + 5);
+    expect(batch?.records.map((r) => (batch?.baseTimestamp ?? 0) + r.timestampDelta)).toEqual(stamps);
+    expect(batch?.records.map((r) => r.value?.toString())).toEqual(["v0", "v1", "v2", "v3"]);
   });
 });
