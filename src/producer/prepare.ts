@@ -53,6 +53,14 @@ export function copyPrepared(p: Prepared): Prepared {
   };
 }
 
+/** Drops a pooled record's references to the caller's data (its shape stays). */
+export function clearPrepared(p: Prepared): void {
+  p.key = null;
+  p.value = null;
+  p.headers = undefined;
+  p.keyBytes = null;
+}
+
 /** Checks records against one producer's options and serializers; see the module comment. */
 export class RecordPreparer<K, V> {
   readonly #options: ResolvedProducerOptions;

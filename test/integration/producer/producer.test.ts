@@ -131,6 +131,41 @@ describe("Producer against a real broker", () => {
     expect(switches).toBeLessThan(200);
   });
 
+  it("array sends keep their own records: back to back, one sent from inside another's partitioner, and ones that wait for metadata", async () => {
+    const [a, b, late] = [`pool-a-${randomUUID()}`, `pool-b-${randomUUID()}`, `pool-late-${randomUUID()}`];
+    await createTopic(client, a, 3);
+    await createTopic(client, b, 1);
+    let inner: Promise<RecordMetadata[]> | undefined;
+    const producer = client.producer({
+      maxBlockMs: 30_000,
+      // The first record of `a` sends an array to `b` from inside the outer array's send.
+      partitioner: ({ topic, partitionCount }) => {
+        if (topic === a && inner === undefined) {
+          inner = producer.send(Array.from({ length: 50 }, (_, i) => ({ topic: b, value: `inner-${i}` })));
+        }
+        return topic === a ? 1 % partitionCount : 0;
+      },
+    });
+    const values = (prefix: string, n: number) => Array.from({ length: n }, (_, i) => `${prefix}-${i}`);
+    const first = producer.send(values("first", 700).map((value) => ({ topic: a, value })));
+    const second = producer.send(values("second", 700).map((value) => ({ topic: a, value })));
+    // `late` does not exist yet: its records wait for metadata after the call returned (the
+    // broker may create it on the producer's metadata request; else the test does).
+    const waiting = producer.send(values("late", 300).map((value) => ({ topic: late, value })));
+    expect(producer.stats().waitingRecords).toBe(300);
+    await createTopic(client, late, 1).catch((err: Error) => {
+      if (!/already exists/.test(err.message)) throw err;
+    });
+    const reports = await Promise.all([first, second, waiting]);
+    expect(reports.map((r) => r.length)).toEqual([700, 700, 300]);
+    expect((await inner)?.length).toBe(50);
+    await producer.close();
+    const read = async (topic: string) => (await readBack(client, topic)).map((r) => r.value?.toString());
+    expect(await read(a)).toEqual([...values("first", 700), ...values("second", 700)]);
+    expect(await read(b)).toEqual(values("inner", 50));
+    expect(await read(late)).toEqual(values("late", 300));
+  });
+
   it("delivers through the callback form with no promise", async () => {
     const topic = `produce-cb-${randomUUID()}`;
     await createTopic(client, topic, 1);
