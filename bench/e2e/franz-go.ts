@@ -91,6 +91,8 @@ export interface FranzGoParams {
   rate?: number;
   durationMs?: number;
   warmupMs?: number;
+  /** Produce mode: time every Nth record (default 1: every record). */
+  sampleEvery?: number;
   timeLimitMs: number;
 }
 
@@ -111,6 +113,7 @@ export async function runFranzGo(
   if (p.rate !== undefined) args.push("-rate", String(p.rate));
   if (p.durationMs !== undefined) args.push("-duration-ms", String(p.durationMs));
   if (p.warmupMs !== undefined) args.push("-warmup-ms", String(p.warmupMs));
+  if (p.sampleEvery !== undefined) args.push("-sample-every", String(p.sampleEvery));
   // A tuning knob for experiments, as SAMSA_BATCH_BYTES is for samsa; the tables use the default.
   if (process.env.FRANZ_GO_LINGER_MS) args.push("-linger-ms", process.env.FRANZ_GO_LINGER_MS);
   args.push("-time-limit", `${p.timeLimitMs}ms`);

@@ -6,9 +6,9 @@
  *   - "arrays": calls of `chunk` records with at most `window` calls outstanding (every
  *     client); latency is per call, weighted by its records;
  *   - "callback" (samsa): `send(record, callback)` per record in a plain loop that stops at
- *     `false` and goes on at `"drain"`; latency send → callback of every SAMPLE_EVERY-th record;
+ *     `false` and goes on at `"drain"`; latency send → callback of every `sampleEvery`-th record;
  *   - "promise" (samsa): `send(record)` per record with at most `window` promises pending;
- *     latency send → settle of every SAMPLE_EVERY-th record.
+ *     latency send → settle of every `sampleEvery`-th record.
  *   Every record still gets a callback (or promise) of its own; only the clock reads are
  *   sampled. Two `performance.now()` calls cost ~120 ns here, a third of a send, and would be
  *   the benchmark's cost, not the client's; franz-go's worker samples alike.
@@ -41,6 +41,8 @@ export interface WorkerParams {
   chunk: number;
   /** Calls ("arrays") or promises ("promise") outstanding at most. */
   window: number;
+  /** Per-record forms: time every `sampleEvery`-th record (see the module comment). */
+  sampleEvery?: number;
   /** Latency mode: records per second, and for how long after a warm-up of `warmupMs`. */
   rate?: number;
   durationMs?: number;
@@ -134,9 +136,6 @@ async function makeSender(p: WorkerParams): Promise<Sender> {
   }
 }
 
-/** The per-record forms time every SAMPLE_EVERY-th record (see the module comment). */
-const SAMPLE_EVERY = 16;
-
 /** Send → ack latencies in ms, one slot per timed record, and their summary. */
 class Latencies {
   readonly ms: Float64Array;
@@ -225,13 +224,14 @@ async function arrays(p: WorkerParams, sender: Sender, chunkValues: (start: numb
  * buffer passed its high-water mark, and the loop waits for `"drain"`.
  */
 async function callbacks(p: WorkerParams, producer: Producer, values: readonly Buffer[]) {
-  const lat = new Latencies(Math.ceil(p.records / SAMPLE_EVERY));
+  const every = p.sampleEvery ?? 1;
+  const lat = new Latencies(Math.ceil(p.records / every));
   const acks = new Acks(p.records);
   const started = performance.now();
   for (let i = 0; i < p.records; i++) {
     const record = { topic: p.topic, value: values[i & 1023] as Buffer };
     let more: boolean;
-    if (i % SAMPLE_EVERY !== 0) {
+    if (i % every !== 0) {
       more = producer.send(record, (err) => acks.settle(err));
     } else {
       const t = performance.now();
@@ -248,7 +248,8 @@ async function callbacks(p: WorkerParams, producer: Producer, values: readonly B
 
 /** "promise": one `send(record)` per record, at most `window` promises pending. */
 async function promises(p: WorkerParams, producer: Producer, values: readonly Buffer[]) {
-  const lat = new Latencies(Math.ceil(p.records / SAMPLE_EVERY));
+  const every = p.sampleEvery ?? 1;
+  const lat = new Latencies(Math.ceil(p.records / every));
   const acks = new Acks(p.records);
   let outstanding = 0;
   let wake: (() => void) | undefined;
@@ -259,7 +260,7 @@ async function promises(p: WorkerParams, producer: Producer, values: readonly Bu
         wake = resolve;
       });
     }
-    const t = i % SAMPLE_EVERY === 0 ? performance.now() : -1;
+    const t = i % every === 0 ? performance.now() : -1;
     outstanding++;
     producer.send({ topic: p.topic, value: values[i & 1023] as Buffer }).then(
       () => {

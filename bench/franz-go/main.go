@@ -9,7 +9,8 @@
 //	         1,024 distinct values, with Produce(ctx, record, callback) in a plain
 //	         loop (Produce blocks while MaxBufferedRecords are buffered: its
 //	         backpressure). Time runs from the first send to the last ack; latency
-//	         is send call to callback of every 16th record (sampleEvery).
+//	         is send call to callback of every -sample-every-th record (the
+//	         Node bench passes the same figure its own per-record forms use).
 //	consume  -records N: a group consumer (fresh -group, from the earliest offset)
 //	         polls with PollFetches until N records were seen. Time runs from
 //	         just before NewClient (which joins the group) to the first and to the
@@ -69,7 +70,9 @@ type params struct {
 	durationMs int
 	warmupMs   int
 	lingerMs   int
-	timeLimit  time.Duration
+	// sampleEvery: the produce mode times every Nth record (1: every one).
+	sampleEvery int
+	timeLimit   time.Duration
 }
 
 func main() {
@@ -85,6 +88,7 @@ func main() {
 	flag.IntVar(&p.durationMs, "duration-ms", 10_000, "measured span (latency mode)")
 	flag.IntVar(&p.warmupMs, "warmup-ms", 1_000, "unmeasured span before it (latency mode)")
 	flag.IntVar(&p.lingerMs, "linger-ms", -1, "ProducerLinger in ms; -1 keeps franz-go's default")
+	flag.IntVar(&p.sampleEvery, "sample-every", 1, "produce mode: time every Nth record's send → ack")
 	flag.DurationVar(&p.timeLimit, "time-limit", 5*time.Minute, "the process reports and exits after this")
 	flag.Parse()
 	if p.topic == "" {
@@ -171,11 +175,6 @@ func distinctValues(size int) [][]byte {
 	}
 	return values
 }
-
-// sampleEvery: the produce mode times every 16th record, as the Node worker's
-// per-record forms do (there two clock reads cost about a third of a send);
-// every record still has its callback, and both sides measure the same way.
-const sampleEvery = 16
 
 // latencies holds send → ack figures in slots (one per timed record) and counts
 // every record's ack. Callbacks may run on several goroutines; each writes only
@@ -279,16 +278,17 @@ func produce(ctx context.Context, p params) (result, error) {
 	}
 	defer cl.Close()
 
-	lat := newLatencies((p.records+sampleEvery-1)/sampleEvery, p.records)
+	every := max(1, p.sampleEvery)
+	lat := newLatencies((p.records+every-1)/every, p.records)
 	started := time.Now()
 	for i := range p.records {
 		rec := &kgo.Record{Topic: p.topic, Value: values[i&1023]}
-		if i%sampleEvery != 0 {
+		if i%every != 0 {
 			cl.Produce(ctx, rec, func(_ *kgo.Record, err error) { lat.settle(err) })
 			continue
 		}
 		sent := time.Now()
-		cl.Produce(ctx, rec, func(_ *kgo.Record, err error) { lat.ack(i/sampleEvery, sent, err) })
+		cl.Produce(ctx, rec, func(_ *kgo.Record, err error) { lat.ack(i/every, sent, err) })
 	}
 	select {
 	case <-lat.all:

@@ -302,15 +302,13 @@ export class Producer<K = RecordData, V = RecordData> extends EventEmitter<Produ
       try {
         for (let i = 0; i < n; i++) {
           const p = prepared[i] as Prepared;
-          // Order is kept: once anything waits, everything after it waits too. A waiting record
-          // keeps its own copy of a pooled one.
-          if (this.#waiting.length > 0) {
-            // Something already waits: queue behind it; whoever frees memory or brings metadata pumps.
-            if (!this.#waiting.add(pooled ? copyPrepared(p) : p, delivery, undefined, i, now)) break;
-          } else if (!this.#tryAppend(p, delivery, undefined, i)) {
-            if (!this.#waiting.add(pooled ? copyPrepared(p) : p, delivery, undefined, i, now)) break;
-            this.#waiting.pump();
-          }
+          // Order is kept: once anything waits, everything after it waits too.
+          const behind = this.#waiting.length > 0;
+          if (!behind && this.#tryAppend(p, delivery, undefined, i)) continue;
+          // A waiting record keeps its own copy of a pooled one.
+          if (!this.#waiting.add(pooled ? copyPrepared(p) : p, delivery, undefined, i, now)) break;
+          // Queued behind others, whoever frees memory or brings metadata pumps; first in line, we do.
+          if (!behind) this.#waiting.pump();
         }
       } finally {
         this.#inSend--;

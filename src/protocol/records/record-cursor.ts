@@ -45,7 +45,7 @@ export function describeBatch(baseOffset: bigint, place: BatchPlace): string {
  * The fewest bytes a record takes: a length, attributes, timestamp delta, offset delta, key
  * length, value length and header count, one byte each. Counts are checked against it before use.
  */
-export const MIN_RECORD_SIZE = 7;
+const MIN_RECORD_SIZE = 7;
 const MIN_RECORD_BODY = MIN_RECORD_SIZE - 1;
 
 /** The most records `bytes` bytes of records can hold: the bound a broker's record count is checked against. */
