@@ -91,6 +91,7 @@ export class Consumer<K = Buffer | null, V = Buffer | null> implements AsyncIter
       verifyCrc: o.checkCrcs,
       maxDecompressedBytes: o.maxDecompressedBytes,
       readCommitted: o.isolationLevel === "read_committed",
+      maxBatchMessages: o.maxBatchMessages,
       keyDeserializer: options.keyDeserializer,
       valueDeserializer: options.valueDeserializer,
     });

@@ -1,6 +1,6 @@
 /**
  * What the consumer hands out: `Message` (one record with its topic, partition and offset)
- * and `MessageBatch` (the records of one partition from one fetch). Key, value and header
+ * and `MessageBatch` (records of one partition from one fetch). Key, value and header
  * values are views into the fetched bytes; the offset's BigInt is made only when read.
  */
 import { inspect } from "node:util";
@@ -70,7 +70,10 @@ export class Message<K = Buffer | null, V = Buffer | null> {
   }
 }
 
-/** The records of one partition from one fetch response, in offset order. */
+/**
+ * Records of one partition from one fetch response, in offset order: at most the consumer's
+ * `maxBatchMessages`, the rest of that response's records following in the next batches.
+ */
 export interface MessageBatch<K = Buffer | null, V = Buffer | null> {
   topic: string;
   partition: number;

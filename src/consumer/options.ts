@@ -99,6 +99,13 @@ export interface ConsumerOptions<K = Buffer | null, V = Buffer | null> {
   retryBackoffMs?: number;
   /** Check each batch's CRC-32C. Default true. */
   checkCrcs?: boolean;
+  /**
+   * `batches()`: most messages in one MessageBatch. A partition's fetched data past it comes
+   * in the next batches, in order. Default 500 (Java's max.poll.records): a batch's messages
+   * are alive together, and a smaller live set is cheaper for V8's young-generation collector
+   * than a whole 1 MiB fetch of them (measured: scavenge time per 1M records 70 → 43 ms).
+   */
+  maxBatchMessages?: number;
   keyDeserializer?: Deserializer<K>;
   valueDeserializer?: Deserializer<V>;
 }
@@ -127,6 +134,7 @@ export interface ResolvedConsumerOptions {
   requestTimeoutMs: number;
   retryBackoffMs: number;
   checkCrcs: boolean;
+  maxBatchMessages: number;
 }
 
 const MIB = 1024 * 1024;
@@ -161,6 +169,7 @@ const CONSUMER_OPTION_KEYS = {
   requestTimeoutMs: true,
   retryBackoffMs: true,
   checkCrcs: true,
+  maxBatchMessages: true,
   keyDeserializer: true,
   valueDeserializer: true,
 } satisfies OptionKeys<ConsumerOptions>;
@@ -241,5 +250,6 @@ export function resolveConsumerOptions(
     requestTimeoutMs: intOption(options, "requestTimeoutMs", clientRequestTimeoutMs, 1),
     retryBackoffMs: intOption(options, "retryBackoffMs", 100, 0),
     checkCrcs: boolOption(options, "checkCrcs", true),
+    maxBatchMessages: intOption(options, "maxBatchMessages", 500, 1),
   };
 }

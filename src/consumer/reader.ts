@@ -22,6 +22,8 @@ export interface ReaderOptions<K, V> {
   /** Per chunk (one partition's fetched data); see ConsumerOptions.maxDecompressedBytes. */
   maxDecompressedBytes?: number | undefined;
   readCommitted: boolean;
+  /** Most messages one {@link RecordReader.nextBatch} hands out; see ConsumerOptions.maxBatchMessages. */
+  maxBatchMessages: number;
   keyDeserializer: Deserializer<K> | undefined;
   valueDeserializer: Deserializer<V> | undefined;
 }
@@ -140,17 +142,21 @@ export class RecordReader<K, V> {
       // The array is made at its final size (growing it by pushes was a tenth of the bytes
       // allocated per record). Counts come from the broker, so each is capped by what its
       // batch's bytes can hold; the cursor rejects a count that does not fit.
+      const limit = this.#options.maxBatchMessages;
       let room = 0;
-      for (let i = this.#bi; i < batches.length; i++) {
+      for (let i = this.#bi; i < batches.length && room < limit; i++) {
         const batch = batches[i] as RecordBatch;
         const e = batch.encoded;
         if (e !== undefined) room += Math.min(batch.recordCount, maxRecordsIn(e.end - e.start));
       }
-      const messages: Message<K, V>[] = new Array(room);
+      const messages: Message<K, V>[] = new Array(Math.min(room, limit));
       let count = 0;
       let stop: DeserializationError | undefined;
+      // The batch of the last message, while the chunk may hold more than `limit` leaves.
+      let lastBatch: RecordBatch | undefined;
       try {
-        for (let b = this.#readNext(state); b !== undefined; b = this.#readNext(state)) {
+        for (let b = this.#readNext(state); b !== undefined; b = count < limit ? this.#readNext(state) : undefined) {
+          lastBatch = b;
           try {
             // Not `messages[count++] = this.#message(...)`: `count` is read first there, and
             // would advance past a slot left empty when the deserializer throws.
@@ -169,21 +175,38 @@ export class RecordReader<K, V> {
       }
       // A deserializer threw: the records before that one go out as a batch, and the next call
       // starts at it (and throws, if the deserializer throws again).
-      if (count < room) messages.length = count;
+      if (count < messages.length) messages.length = count;
       if (stop !== undefined && messages.length === 0) throw stop;
-      const last = batches[batches.length - 1];
-      const until = stop === undefined ? chunk.nextOffset : stop.offset;
-      const epoch = stop === undefined ? last?.partitionLeaderEpoch : batches[this.#bi]?.partitionLeaderEpoch;
-      state.handed(until, 0, epoch ?? state.recordLeaderEpoch);
-      if (stop === undefined) this.#finishChunk(chunk);
+      // Where the position goes: after the last message when the batch is full (the cursor stays
+      // on the chunk, and the next call goes on from there), at a record a deserializer refused,
+      // or past the drained chunk and any trailing transaction markers.
+      let base: bigint;
+      let delta = 0;
+      let epoch: number | undefined;
+      const full = stop === undefined && count === limit && lastBatch !== undefined;
+      if (full) {
+        const b = lastBatch as RecordBatch;
+        base = b.baseOffset;
+        delta = this.#cursor.offsetDelta + 1;
+        epoch = b.partitionLeaderEpoch;
+      } else if (stop === undefined) {
+        base = chunk.nextOffset;
+        epoch = batches[batches.length - 1]?.partitionLeaderEpoch;
+      } else {
+        base = stop.offset;
+        epoch = batches[this.#bi]?.partitionLeaderEpoch;
+      }
+      state.handed(base, delta, epoch ?? state.recordLeaderEpoch);
+      if (stop === undefined && !full) this.#finishChunk(chunk);
       if (messages.length === 0) {
         state.consumedUpTo(chunk.nextOffset, 0);
         continue;
       }
       this.#lastState = state;
-      this.#lastBase = until;
-      this.#lastDelta = 0;
+      this.#lastBase = base;
+      this.#lastDelta = delta;
       this.#lastGeneration = chunk.generation;
+      const until = delta === 0 ? base : base + BigInt(delta);
       const end = this.#options.readCommitted ? chunk.lastStableOffset : chunk.highWatermark;
       const lag = end - until;
       return {

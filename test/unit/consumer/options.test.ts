@@ -24,6 +24,7 @@ describe("resolveConsumerOptions", () => {
       maxDecompressedBytes: 256 * 1024 * 1024,
       requestTimeoutMs: 30_000,
       checkCrcs: true,
+      maxBatchMessages: 500,
     });
   });
 
@@ -38,6 +39,8 @@ describe("resolveConsumerOptions", () => {
     [{ assignors: [] }, "assignors"],
     [{ assignors: [{ name: "x" }] }, "assignors"],
     [{ checkCrcs: 1 }, "checkCrcs"],
+    [{ maxBatchMessages: 0 }, "maxBatchMessages"],
+    [{ maxBatchMessages: 2.5 }, "maxBatchMessages"],
     [{ maxDecompressedBytes: 0 }, "maxDecompressedBytes"],
     [{ maxDecompressedBytes: 1.5 }, "maxDecompressedBytes"],
     [{ maxDecompressedBytes: "1MiB" }, "maxDecompressedBytes"],

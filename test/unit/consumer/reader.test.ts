@@ -43,7 +43,13 @@ function chunk(state: PartitionState, records: Buffer, fromOffset: bigint): Fetc
   };
 }
 
-const options = { verifyCrc: true, readCommitted: false, keyDeserializer: undefined, valueDeserializer: undefined };
+const options = {
+  verifyCrc: true,
+  readCommitted: false,
+  maxBatchMessages: 500,
+  keyDeserializer: undefined,
+  valueDeserializer: undefined,
+};
 
 /** A reader over one chunk of records "a", "b", "c" whose third claims a header it lacks (CRC valid). */
 function malformedThirdRecord() {
@@ -108,6 +114,48 @@ describe("RecordReader", () => {
     expect([state.position, state.consumed]).toEqual([3n, 0n]);
     expect(reader.nextBatch()).toBeUndefined();
     expect(state.consumed).toBe(3n);
+  });
+
+  it("batches of at most maxBatchMessages: a chunk comes in order over several, across its record batches, and positions follow", () => {
+    const state = new PartitionState("t", 1);
+    state.moveTo(1n);
+    const buffer = new FetchBuffer(1 << 20);
+    const reader = new RecordReader<Buffer | null, Buffer | null>(buffer, { ...options, maxBatchMessages: 2 });
+    // Record batches [0, 1, 2] and [3, 4]; the fetch starts at 1, so 0 is skipped. Another
+    // chunk of one record follows.
+    buffer.push(chunk(state, Buffer.concat([batch(0n, ["a", "b", "c"]), batch(3n, ["d", "e"])]), 1n));
+    buffer.push(chunk(state, batch(5n, ["f"]), 5n));
+    const seen: string[][] = [];
+    const marks: (bigint | undefined)[][] = [];
+    const lags: bigint[] = [];
+    for (let b = reader.nextBatch(); b !== undefined; b = reader.nextBatch()) {
+      if (b === PENDING) throw new Error("pending");
+      seen.push(b.messages.map((m) => `${m.offset}:${m.value?.toString()}`));
+      marks.push([state.position, state.consumed]);
+      lags.push(b.lag);
+    }
+    expect(seen).toEqual([["1:b", "2:c"], ["3:d", "4:e"], ["5:f"]]);
+    // The position is after each batch's last message; what was handed before counts as consumed.
+    expect(marks).toEqual([
+      [3n, 1n],
+      [5n, 3n],
+      [6n, 5n],
+    ]);
+    expect(lags).toEqual([97n, 95n, 94n]);
+    expect(state.consumed).toBe(6n);
+  });
+
+  it("a full batch that ends its chunk: the next call finds the chunk drained and moves on", () => {
+    const state = new PartitionState("t", 0);
+    state.moveTo(0n);
+    const buffer = new FetchBuffer(1 << 20);
+    const reader = new RecordReader<Buffer | null, Buffer | null>(buffer, { ...options, maxBatchMessages: 2 });
+    buffer.push(chunk(state, batch(0n, ["a", "b"]), 0n));
+    const b = reader.nextBatch();
+    if (b === undefined || b === PENDING) throw new Error("no batch");
+    expect(b.messages.map((m) => m.offset)).toEqual([0n, 1n]);
+    expect(reader.nextBatch()).toBeUndefined();
+    expect([state.position, state.consumed, buffer.bufferedBytes]).toEqual([2n, 2n, 0]);
   });
 
   it("drops chunks of a partition that moved (seek) unread, and frees their bytes", () => {
