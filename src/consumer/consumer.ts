@@ -357,7 +357,10 @@ export class Consumer<K = Buffer | null, V = Buffer | null> implements AsyncIter
     );
   }
 
-  /** One batch per partition per fetch: the fast path (no promise per record). */
+  /**
+   * Batches of one partition's fetched records, at most `maxBatchMessages` each: the fast path
+   * (no promise per record).
+   */
   batches(options: ReadOptions = {}): AsyncIterableIterator<MessageBatch<K, V>> {
     return new ConsumerIterator(
       this.#source(() => this.#reader.nextBatch()),

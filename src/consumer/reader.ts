@@ -123,7 +123,10 @@ export class RecordReader<K, V> {
     }
   }
 
-  /** The rest of the head chunk as one batch (skipping empty ones), undefined or PENDING as {@link nextMessage}. */
+  /**
+   * The head chunk's next records as one batch of at most `maxBatchMessages` (skipping empty
+   * ones), undefined or PENDING as {@link nextMessage}.
+   */
   nextBatch(): MessageBatch<K, V> | undefined | typeof PENDING {
     this.commitLast();
     for (;;) {
@@ -169,7 +172,8 @@ export class RecordReader<K, V> {
           }
         }
       } catch (err) {
-        // Nothing of a chunk with a malformed record is handed out: the partition stops at its start.
+        // Nothing of the batch being made is handed out when a record is malformed: the partition
+        // stops at the batch's start (after what earlier batches of this chunk handed out).
         this.#chunkFailed(chunk, err as Error);
         continue;
       }

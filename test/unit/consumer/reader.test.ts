@@ -52,11 +52,11 @@ const options = {
 };
 
 /** A reader over one chunk of records "a", "b", "c" whose third claims a header it lacks (CRC valid). */
-function malformedThirdRecord() {
+function malformedThirdRecord(maxBatchMessages = options.maxBatchMessages) {
   const state = new PartitionState("t", 0);
   state.moveTo(0n);
   const buffer = new FetchBuffer(1 << 20);
-  const reader = new RecordReader<Buffer | null, Buffer | null>(buffer, options);
+  const reader = new RecordReader<Buffer | null, Buffer | null>(buffer, { ...options, maxBatchMessages });
   const bad = batch(0n, ["a", "b", "c"]);
   bad[bad.length - 1] = 2; // the last byte is the last record's header count: zigzag 1
   bad.writeUInt32BE(crc32c(bad, 21, bad.length), 17);
@@ -213,22 +213,32 @@ describe("RecordReader", () => {
     expect(reader.nextMessage()).toBeUndefined();
   });
 
-  it("batches(): a malformed record hands out nothing of its chunk", () => {
+  it("batches(): a malformed record hands out nothing of the batch it falls in", () => {
     const { state, buffer, reader } = malformedThirdRecord();
     expect(() => reader.nextBatch()).toThrow(ProtocolError);
     expect(state.position).toBe(0n);
     expect(buffer.bufferedBytes).toBe(0);
   });
 
+  it("batches(): a malformed record after a full batch: that batch stands, the next call throws, the position stays after it", () => {
+    const { state, buffer, reader } = malformedThirdRecord(2);
+    const b = reader.nextBatch();
+    if (b === undefined || b === PENDING) throw new Error("no batch");
+    expect(b.messages.map((m) => m.value?.toString())).toEqual(["a", "b"]);
+    expect(() => reader.nextBatch()).toThrow(ProtocolError);
+    expect([state.position, state.consumed, buffer.bufferedBytes]).toEqual([2n, 2n, 0]);
+  });
+
   describe("a deserializer that throws (it used to skip the record: raw error, position past it)", () => {
     /** A reader whose value deserializer throws on "bad" while `failing` holds. */
-    function poisoned() {
+    function poisoned(maxBatchMessages = options.maxBatchMessages) {
       const state = new PartitionState("t", 2);
       state.moveTo(0n);
       const buffer = new FetchBuffer(1 << 20);
       const control = { failing: true, calls: 0 };
       const reader = new RecordReader<Buffer | null, string>(buffer, {
         ...options,
+        maxBatchMessages,
         valueDeserializer: (v) => {
           const text = v?.toString() ?? "";
           if (text === "bad") {
@@ -292,6 +302,24 @@ describe("RecordReader", () => {
         [1n, "bad"],
         [2n, "c"],
       ]);
+    });
+    it("batches of one message: the refused record throws after the batch before it, and is retried in place", () => {
+      const { state, reader, control } = poisoned(1);
+      const offsets = () => {
+        const b = reader.nextBatch();
+        if (b === undefined || b === PENDING) throw new Error("no batch");
+        return b.messages.map((m) => [m.offset, m.value]);
+      };
+      expect(offsets()).toEqual([[0n, "a"]]);
+      expect(() => reader.nextBatch()).toThrow(
+        expect.objectContaining({ code: "SAMSA_ERR_DESERIALIZATION", offset: 1n }),
+      );
+      expect([state.position, state.consumed]).toEqual([1n, 1n]);
+      control.failing = false;
+      expect(offsets()).toEqual([[1n, "bad"]]);
+      expect(offsets()).toEqual([[2n, "c"]]);
+      expect(reader.nextBatch()).toBeUndefined();
+      expect(state.consumed).toBe(3n);
     });
   });
 
