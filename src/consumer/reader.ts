@@ -75,6 +75,14 @@ export class RecordReader<K, V> {
     this.#lastState = undefined;
   }
 
+  /** What the application holds now: consumed up to `base + delta` once it asks for more. */
+  #holdLast(state: PartitionState, generation: number, base: bigint, delta: number): void {
+    this.#lastState = state;
+    this.#lastBase = base;
+    this.#lastDelta = delta;
+    this.#lastGeneration = generation;
+  }
+
   /** Forgets the last handed record without marking it consumed (its partition was revoked). */
   dropLast(): void {
     this.#lastState = undefined;
@@ -108,10 +116,7 @@ export class RecordReader<K, V> {
           const message = this.#message(state, batch);
           const delta = this.#cursor.offsetDelta + 1;
           state.handed(batch.baseOffset, delta, batch.partitionLeaderEpoch);
-          this.#lastState = state;
-          this.#lastBase = batch.baseOffset;
-          this.#lastDelta = delta;
-          this.#lastGeneration = chunk.generation;
+          this.#holdLast(state, chunk.generation, batch.baseOffset, delta);
           return message;
         }
         // Drained, and this call means the application is done with all of it: both marks
@@ -155,7 +160,7 @@ export class RecordReader<K, V> {
       const messages: Message<K, V>[] = new Array(Math.min(room, limit));
       let count = 0;
       let stop: DeserializationError | undefined;
-      // The batch of the last message, while the chunk may hold more than `limit` leaves.
+      // The record batch of the last message: where a full batch leaves the position.
       let lastBatch: RecordBatch | undefined;
       try {
         for (let b = this.#readNext(state); b !== undefined; b = count < limit ? this.#readNext(state) : undefined) {
@@ -187,7 +192,7 @@ export class RecordReader<K, V> {
       let base: bigint;
       let delta = 0;
       let epoch: number | undefined;
-      const full = stop === undefined && count === limit && lastBatch !== undefined;
+      const full = stop === undefined && count === limit;
       if (full) {
         const b = lastBatch as RecordBatch;
         base = b.baseOffset;
@@ -206,11 +211,8 @@ export class RecordReader<K, V> {
         state.consumedUpTo(chunk.nextOffset, 0);
         continue;
       }
-      this.#lastState = state;
-      this.#lastBase = base;
-      this.#lastDelta = delta;
-      this.#lastGeneration = chunk.generation;
-      const until = delta === 0 ? base : base + BigInt(delta);
+      this.#holdLast(state, chunk.generation, base, delta);
+      const until = base + BigInt(delta);
       const end = this.#options.readCommitted ? chunk.lastStableOffset : chunk.highWatermark;
       const lag = end - until;
       return {
