@@ -34,6 +34,7 @@ export class PartitionState {
   readonly partition: number;
   readonly key: string;
   #generation = 0;
+  #restarts = 0;
   #fetchOffset: bigint | undefined;
   #inFlight = false;
   #resetTo: "earliest" | "latest" | undefined;
@@ -70,6 +71,17 @@ export class PartitionState {
    */
   get generation(): number {
     return this.#generation;
+  }
+
+  /**
+   * Bumped whenever the consumed mark is set anew (a move: seek, assign with an offset, a
+   * reset's answer, a KIP-320 truncation; or a restart from the committed offset). A record
+   * handed out before that must not move the mark once the application is done with it; one
+   * handed out before a pause, a rewind, a pending reset or a failure still does, since those
+   * drop buffered data but leave what the application holds consumed once it asks for more.
+   */
+  get restarts(): number {
+    return this.#restarts;
   }
 
   /** Next offset to fetch; undefined until the committed offset or the reset policy gives one. */
@@ -192,6 +204,7 @@ export class PartitionState {
    */
   moveTo(offset: bigint): void {
     this.#generation++;
+    this.#restarts++;
     this.#fetchOffset = offset;
     this.#positionBase = offset;
     this.#positionDelta = 0;
@@ -251,6 +264,7 @@ export class PartitionState {
    */
   restartFromCommitted(): void {
     this.#generation++;
+    this.#restarts++;
     this.#fetchOffset = undefined;
     this.#positionBase = undefined;
     this.#positionDelta = 0;

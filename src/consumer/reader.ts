@@ -49,7 +49,8 @@ export class RecordReader<K, V> {
   #lastState: PartitionState | undefined;
   #lastBase = 0n;
   #lastDelta = 0;
-  #lastGeneration = 0;
+  /** Its partition's {@link PartitionState.restarts} when handed: a move since then keeps the mark. */
+  #lastRestarts = 0;
 
   constructor(buffer: FetchBuffer, options: ReaderOptions<K, V>) {
     this.#buffer = buffer;
@@ -71,16 +72,16 @@ export class RecordReader<K, V> {
   commitLast(): void {
     const state = this.#lastState;
     if (state === undefined) return;
-    if (state.generation === this.#lastGeneration) state.consumedUpTo(this.#lastBase, this.#lastDelta);
+    if (state.restarts === this.#lastRestarts) state.consumedUpTo(this.#lastBase, this.#lastDelta);
     this.#lastState = undefined;
   }
 
   /** What the application holds now: consumed up to `base + delta` once it asks for more. */
-  #holdLast(state: PartitionState, generation: number, base: bigint, delta: number): void {
+  #holdLast(state: PartitionState, base: bigint, delta: number): void {
     this.#lastState = state;
     this.#lastBase = base;
     this.#lastDelta = delta;
-    this.#lastGeneration = generation;
+    this.#lastRestarts = state.restarts;
   }
 
   /** Forgets the last handed record without marking it consumed (its partition was revoked). */
@@ -116,7 +117,7 @@ export class RecordReader<K, V> {
           const message = this.#message(state, batch);
           const delta = this.#cursor.offsetDelta + 1;
           state.handed(batch.baseOffset, delta, batch.partitionLeaderEpoch);
-          this.#holdLast(state, chunk.generation, batch.baseOffset, delta);
+          this.#holdLast(state, batch.baseOffset, delta);
           return message;
         }
         // Drained, and this call means the application is done with all of it: both marks
@@ -211,7 +212,7 @@ export class RecordReader<K, V> {
         state.consumedUpTo(chunk.nextOffset, 0);
         continue;
       }
-      this.#holdLast(state, chunk.generation, base, delta);
+      this.#holdLast(state, base, delta);
       const until = base + BigInt(delta);
       const end = this.#options.readCommitted ? chunk.lastStableOffset : chunk.highWatermark;
       const lag = end - until;

@@ -188,6 +188,31 @@ describe("Consumer, assigned partitions (no group membership)", () => {
     await consumer.close();
   });
 
+  it("a record held while its partition is paused still counts as consumed: the commit stores the offset after it", async () => {
+    const topic = `c-pause-commit-${randomUUID()}`;
+    const groupId = `g-${randomUUID()}`;
+    await createTopic(client, topic, 2);
+    await produceNumbered(client, topic, 200, 2);
+    const consumer = client.consumer({ groupId, autoOffsetReset: "earliest", autoCommit: false });
+    consumer.assign([
+      { topic, partition: 0 },
+      { topic, partition: 1 },
+    ]);
+    let last1 = -1n;
+    for await (const m of consumer.messages({ signal: AbortSignal.timeout(30_000) })) {
+      if (m.partition === 1) last1 = m.offset;
+      // Paused while the loop holds partition 0's record 40; leaving the loop is the
+      // application saying it is done with that record.
+      if (m.partition === 0 && m.offset === 40n) {
+        consumer.pause([{ topic, partition: 0 }]);
+        break;
+      }
+    }
+    await consumer.commit();
+    expect(await committedOffsets(client, groupId, topic, 2)).toEqual([41n, last1 + 1n]);
+    await consumer.close();
+  });
+
   it("an AbortSignal ends iteration cleanly, also while waiting for records", async () => {
     const topic = `c-abort-${randomUUID()}`;
     await createTopic(client, topic, 1);

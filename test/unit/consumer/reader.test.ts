@@ -158,6 +158,27 @@ describe("RecordReader", () => {
     expect([state.position, state.consumed, buffer.bufferedBytes]).toEqual([2n, 2n, 0]);
   });
 
+  it("a batch held across a pause, rewind, pending reset or failure still counts as consumed; across a seek it does not", () => {
+    const held = (change: (s: PartitionState) => void) => {
+      const state = new PartitionState("t", 0);
+      state.moveTo(0n);
+      const buffer = new FetchBuffer(1 << 20);
+      const reader = new RecordReader<Buffer | null, Buffer | null>(buffer, { ...options, maxBatchMessages: 2 });
+      buffer.push(chunk(state, batch(0n, ["a", "b", "c", "d"]), 0n));
+      const b = reader.nextBatch();
+      if (b === undefined || b === PENDING) throw new Error("no batch");
+      change(state); // while the application works on [0, 1]
+      reader.commitLast();
+      return [state.consumed, reader.holding];
+    };
+    expect(held((s) => s.pause())).toEqual([2n, undefined]);
+    expect(held((s) => s.rewind())).toEqual([2n, undefined]);
+    expect(held((s) => s.startReset("latest"))).toEqual([2n, undefined]);
+    expect(held((s) => s.fail(new Error("bad fetch")))).toEqual([2n, undefined]);
+    // A seek (or a KIP-320 truncation) sets the mark anew; the held batch must not move it.
+    expect(held((s) => s.moveTo(7n))).toEqual([7n, undefined]);
+    expect(held((s) => s.restartFromCommitted())).toEqual([undefined, undefined]);
+  });
   it("drops chunks of a partition that moved (seek) unread, and frees their bytes", () => {
     const state = new PartitionState("t", 0);
     state.moveTo(0n);
