@@ -1,13 +1,11 @@
 import { randomUUID } from "node:crypto";
-import { join } from "node:path";
 import { Client } from "../../src/client.js";
 import { ensureKafkaJars } from "../../tools/kafka/jars.js";
-import { REPO_ROOT } from "../../tools/kafka/paths.js";
 import { createTopic } from "../../tools/kafka/topics.js";
 import type { ConsumerWorkerParams, ConsumerWorkerResult, NodeConsumerClient } from "./consumer-worker.js";
 import { fillTopic } from "./fill.js";
 import { FRANZ_GO_VERSION, franzGoBinary, runFranzGo } from "./franz-go.js";
-import { timed } from "./timed.js";
+import { compiledWorker, timed } from "./timed.js";
 
 /** Every client the throughput run knows; "samsa-messages" is samsa's per-record `for await`. */
 export type ConsumerBenchClient = NodeConsumerClient | "franz-go" | "java";
@@ -88,7 +86,7 @@ const PARTITIONS = 6;
 async function runNode(params: ConsumerWorkerParams, log: (line: string) => void) {
   const run = await timed(
     process.execPath,
-    ["--import", "tsx", join(REPO_ROOT, "bench/e2e/consumer-worker.ts"), JSON.stringify(params)],
+    [await compiledWorker("consumer-worker.ts"), JSON.stringify(params)],
     params.timeLimitMs + 45_000,
     (s) => log(s.trimEnd()),
   );
