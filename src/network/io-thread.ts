@@ -21,6 +21,9 @@ import { IO_THREAD_SOURCE } from "./io-thread-worker.js";
 /** What Connection uses of a socket; a net.Socket, a tls.TLSSocket and a ThreadSocket all are one. */
 export interface Wire {
   write(data: Uint8Array, callback?: (err?: Error | null) => void): boolean;
+  /** Holds writes until {@link uncork}, which hands them over together (net and TLS sockets). */
+  cork?(): void;
+  uncork?(): void;
   destroy(): void;
   setNoDelay(noDelay?: boolean): unknown;
   on(event: "drain" | "close", listener: () => void): unknown;

@@ -23,6 +23,7 @@ import { isRetriable, needsMetadataRefresh } from "../network/retry.js";
 import { ErrorCode } from "../protocol/error-table.js";
 import { type KafkaError, kafkaError } from "../protocol/kafka-error.js";
 import { Produce, type ProduceRequest, type ProduceResponse } from "../protocol/messages/index.js";
+import { GATHER_MIN_BYTES } from "../protocol/primitives/writer.js";
 import { rewriteProducerState } from "../protocol/records/index.js";
 import type { Accumulator, PartitionQueue, ProducerBatch } from "./accumulator.js";
 import { BatchOutcomes } from "./batch-outcomes.js";
@@ -352,9 +353,13 @@ export class Sender {
       await previous;
       await sealing;
       const request = this.#request(batches);
-      // The request's buffer, sized once: the batches plus headers and names, generously.
+      // The request's buffer, sized once: headers, names and the batches it copies, generously
+      // (batches of GATHER_MIN_BYTES or more go to the socket as they are, uncopied).
       let sizeHint = 512;
-      for (const b of batches) sizeHint += (b.bytes?.length ?? 0) + 64 + b.queue.topic.length;
+      for (const b of batches) {
+        const bytes = b.bytes?.length ?? 0;
+        sizeHint += (bytes < GATHER_MIN_BYTES ? bytes : 0) + 64 + b.queue.topic.length;
+      }
       const connection = await this.#client.connection(nodeId, { api: Produce });
       this.requests++;
       this.outcomes.sent(batches, nodeId);

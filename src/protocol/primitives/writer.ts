@@ -22,15 +22,56 @@ export function varintSize(value: number): number {
   return uvarintSize(((value << 1) ^ (value >> 31)) >>> 0);
 }
 
-/** Growable output buffer for the Kafka wire format. */
+/** A gathering writer references raw values of at least this many bytes instead of copying them. */
+export const GATHER_MIN_BYTES = 4096;
+
+/**
+ * Growable output buffer for the Kafka wire format. A gathering writer (`gather`) does not
+ * copy large raw values (record batches in a Produce request): it remembers where each one
+ * goes and {@link finishParts} returns the written bytes cut around them, ready for one
+ * gathered socket write. Positions (`pos`) then count only the bytes in `buf`; `length` counts
+ * everything.
+ */
 export class Writer {
-  /** The backing buffer; valid bytes are `[0, pos)`. */
+  /** The backing buffer; written bytes are `[0, pos)`, with any gathered values between them. */
   buf: Buffer;
   /** Next write position. */
   pos = 0;
+  readonly #gather: boolean;
+  /** Gathered values, and the position in `buf` each one sits at. */
+  #gathered: Uint8Array[] | undefined;
+  #gatheredAt: number[] | undefined;
+  #gatheredBytes = 0;
 
-  constructor(initialSize = 512) {
+  constructor(initialSize = 512, gather = false) {
     this.buf = initialSize > 0 ? Buffer.allocUnsafe(initialSize) : EMPTY;
+    this.#gather = gather;
+  }
+
+  /** Bytes written, gathered values included. */
+  get length(): number {
+    return this.pos + this.#gatheredBytes;
+  }
+
+  /**
+   * The written bytes in order: the whole output as one view when nothing was gathered,
+   * otherwise views of `buf` between the gathered values (which are the caller's own buffers:
+   * they must not change until written).
+   */
+  finishParts(): Uint8Array[] {
+    const values = this.#gathered;
+    const at = this.#gatheredAt;
+    if (values === undefined || at === undefined) return [this.finish()];
+    const parts: Uint8Array[] = [];
+    let from = 0;
+    for (let i = 0; i < values.length; i++) {
+      const to = at[i] as number;
+      if (to > from) parts.push(this.buf.subarray(from, to));
+      parts.push(values[i] as Uint8Array);
+      from = to;
+    }
+    if (this.pos > from) parts.push(this.buf.subarray(from, this.pos));
+    return parts;
   }
 
   /**
@@ -48,8 +89,9 @@ export class Writer {
     return next;
   }
 
-  /** The written bytes, as a view on the backing buffer (no copy). */
+  /** The written bytes, as a view on the backing buffer (no copy). Not after a value was gathered. */
   finish(): Buffer {
+    if (this.#gathered !== undefined) throw new Error("Writer.finish: values were gathered, use finishParts()");
     return this.buf.subarray(0, this.pos);
   }
 
@@ -136,6 +178,16 @@ export class Writer {
 
   /** Raw bytes, no length prefix. */
   raw(value: Uint8Array): void {
+    if (this.#gather && value.length >= GATHER_MIN_BYTES) {
+      if (this.#gathered === undefined || this.#gatheredAt === undefined) {
+        this.#gathered = [];
+        this.#gatheredAt = [];
+      }
+      this.#gathered.push(value);
+      this.#gatheredAt.push(this.pos);
+      this.#gatheredBytes += value.length;
+      return;
+    }
     this.ensure(value.length);
     this.buf.set(value, this.pos);
     this.pos += value.length;
@@ -202,6 +254,12 @@ export class Writer {
    * they are rare and small, so the move is cheap.
    */
   insertUvarintLength(start: number): void {
+    const gatheredAt = this.#gatheredAt;
+    // Moving bytes past a gathered value would leave the value behind: no encoder does that
+    // (tagged fields hold no record batches), and this says so if one ever does.
+    if (gatheredAt !== undefined && (gatheredAt[gatheredAt.length - 1] as number) >= start) {
+      throw new Error("Writer.insertUvarintLength: a value was gathered inside the tagged field");
+    }
     const length = this.pos - start;
     const size = uvarintSize(length);
     this.ensure(size);

@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+import { Socket } from "node:net";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { Client } from "../../../src/client.js";
 import { TimeoutError } from "../../../src/network/errors.js";
@@ -129,6 +130,45 @@ describe("Producer against a real broker", () => {
     let switches = 0;
     for (let i = 1; i < reports.length; i++) if (reports[i]?.partition !== reports[i - 1]?.partition) switches++;
     expect(switches).toBeLessThan(200);
+  });
+
+  it("a Produce request goes out as one gathered socket write, its record batches not copied, and reads back whole", async () => {
+    const topic = `produce-gather-${randomUUID()}`;
+    await createTopic(client, topic, 3);
+    const producer = client.producer({ lingerMs: 50 });
+    await producer.send({ topic, partition: 0, value: "warm-up" }); // connections and metadata first
+    // Count the socket writes while one request of three 40 KB batches goes out.
+    const proto = Socket.prototype as unknown as Record<"_write" | "_writev", (...args: unknown[]) => unknown>;
+    const { _write, _writev } = proto;
+    const calls = { write: 0, writev: 0, chunks: 0 };
+    proto._write = function (this: Socket, ...args: unknown[]) {
+      calls.write++;
+      return _write.apply(this, args);
+    };
+    proto._writev = function (this: Socket, ...args: unknown[]) {
+      calls.writev++;
+      calls.chunks += (args[0] as unknown[]).length;
+      return _writev.apply(this, args);
+    };
+    const before = producer.stats().requests;
+    try {
+      const values = [0, 1, 2].map((p) => Buffer.alloc(40_000, 65 + p));
+      await producer.send(values.map((value, partition) => ({ topic, partition, value })));
+    } finally {
+      proto._write = _write;
+      proto._writev = _writev;
+    }
+    expect(producer.stats().requests - before).toBe(1);
+    // Header and topic name, then each batch by reference between the bytes that frame them.
+    expect([calls.write, calls.writev]).toEqual([0, 1]);
+    expect(calls.chunks).toBeGreaterThanOrEqual(4);
+    await producer.close();
+    const got = (await readBack(client, topic)).filter((r) => r.value?.length === 40_000);
+    expect(got.map((r) => [r.partition, r.value?.equals(Buffer.alloc(40_000, 65 + r.partition))])).toEqual([
+      [0, true],
+      [1, true],
+      [2, true],
+    ]);
   });
 
   it("array sends keep their own records: back to back, one sent from inside another's partitioner, and ones that wait for metadata", async () => {

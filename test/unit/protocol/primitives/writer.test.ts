@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { InvalidArgumentError } from "../../../../src/protocol/errors.js";
-import { uvarintSize, varintSize, Writer } from "../../../../src/protocol/primitives/writer.js";
+import { Produce, type ProduceRequest } from "../../../../src/protocol/messages/index.js";
+import { GATHER_MIN_BYTES, uvarintSize, varintSize, Writer } from "../../../../src/protocol/primitives/writer.js";
 
 function bytes(write: (w: Writer) => void, initial = 1): string {
   const w = new Writer(initial);
@@ -115,6 +116,73 @@ describe("Writer", () => {
     const out = w.finish();
     expect(out.length).toBe(40_000);
     expect(out.readInt32BE(4 * 9_999)).toBe(9_999);
+  });
+});
+
+describe("Writer, gathering", () => {
+  const big = Buffer.alloc(GATHER_MIN_BYTES, 7);
+  const small = Buffer.alloc(GATHER_MIN_BYTES - 1, 8);
+  const write = (w: Writer) => {
+    const sizeAt = w.reserveInt32();
+    w.compactBytes(big);
+    w.int16(-2);
+    w.bytes(small);
+    w.raw(big);
+    w.raw(big);
+    w.int8(1);
+    w.fillInt32(sizeAt, w.length - 4);
+  };
+
+  it("references raw values of GATHER_MIN_BYTES or more and copies the rest; the parts join to the plain bytes", () => {
+    const plain = new Writer(1);
+    write(plain);
+    // Starts at one byte, so the buffer grows after the size prefix was reserved.
+    const gathered = new Writer(1, true);
+    write(gathered);
+    const parts = gathered.finishParts();
+    expect(parts.filter((p) => p === big)).toHaveLength(3);
+    expect(parts.includes(small)).toBe(false);
+    expect(gathered.length).toBe(plain.pos);
+    expect(gathered.pos).toBe(plain.pos - 3 * big.length);
+    expect(Buffer.concat(parts).equals(plain.finish())).toBe(true);
+    expect(Buffer.concat(parts).readInt32BE(0)).toBe(plain.pos - 4);
+  });
+
+  it("a Produce request's bytes are the same gathered or not", () => {
+    const request: ProduceRequest = {
+      transactionalId: null,
+      acks: -1,
+      timeoutMs: 30_000,
+      topicData: [
+        {
+          name: "t",
+          topicId: "AAAAAAAAAAAAAAAAAAAAAA",
+          partitionData: [
+            { index: 0, records: big },
+            { index: 1, records: small },
+          ],
+        },
+      ],
+    } as unknown as ProduceRequest;
+    for (const v of [3, 9, 12]) {
+      const plain = new Writer(64);
+      Produce.encodeRequest(plain, request, v);
+      const gathered = new Writer(64, true);
+      Produce.encodeRequest(gathered, request, v);
+      expect(Buffer.concat(gathered.finishParts()).equals(plain.finish()), `v${v}`).toBe(true);
+    }
+  });
+
+  it("finish() and a tagged field around a gathered value refuse, rather than lose it", () => {
+    const w = new Writer(16, true);
+    const start = w.pos;
+    w.raw(big);
+    expect(() => w.finish()).toThrow(/finishParts/);
+    expect(() => w.insertUvarintLength(start)).toThrow(/gathered/);
+    // Nothing gathered: one part, the plain view.
+    const plain = new Writer(16, true);
+    plain.int32(5);
+    expect(plain.finishParts().map((p) => Buffer.from(p).toString("hex"))).toEqual(["00000005"]);
   });
 });
 
