@@ -135,7 +135,10 @@ describe("Producer against a real broker", () => {
   it("a Produce request goes out as one gathered socket write, its record batches not copied, and reads back whole", async () => {
     const topic = `produce-gather-${randomUUID()}`;
     await createTopic(client, topic, 3);
-    const producer = client.producer({ lingerMs: 50 });
+    // Each 40 KB record fills its batch (batchBytes 32 KiB), so all three are ready before the
+    // sender's next turn; under the default batchBytes they would linger, and batches opened in
+    // different milliseconds (a busy machine) would go out in separate requests.
+    const producer = client.producer({ lingerMs: 50, batchBytes: 32 * 1024 });
     await producer.send({ topic, partition: 0, value: "warm-up" }); // connections and metadata first
     // Count the socket writes while one request of three 40 KB batches goes out.
     const proto = Socket.prototype as unknown as Record<"_write" | "_writev", (...args: unknown[]) => unknown>;
