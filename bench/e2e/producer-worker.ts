@@ -17,8 +17,6 @@
  * A record that fails fails the run: the worker exits non-zero with the first error.
  */
 import { once } from "node:events";
-import { Producer as PlatformaticProducer } from "@platformatic/kafka";
-import { CompressionTypes, Kafka, logLevel } from "kafkajs";
 import { Client } from "../../src/client.js";
 import type { Producer } from "../../src/producer/index.js";
 import type { CompressionCodec } from "../../src/protocol/records/index.js";
@@ -95,6 +93,8 @@ async function makeSender(p: WorkerParams): Promise<Sender> {
       };
     }
     case "kafkajs": {
+      // Peers load only in their own runs (see consumer-worker.ts's peer imports).
+      const { CompressionTypes, Kafka, logLevel } = await import("kafkajs");
       const kafka = new Kafka({
         clientId: "bench-kafkajs",
         brokers: p.bootstrap.split(","),
@@ -103,10 +103,7 @@ async function makeSender(p: WorkerParams): Promise<Sender> {
       // kafkajs allows idempotence only with one request in flight.
       const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
       await producer.connect();
-      const compression = { none: CompressionTypes.None, gzip: CompressionTypes.GZIP } as Record<
-        string,
-        CompressionTypes
-      >;
+      const compression: Record<string, number> = { none: CompressionTypes.None, gzip: CompressionTypes.GZIP };
       return {
         send: (values) =>
           producer.send({
@@ -119,6 +116,7 @@ async function makeSender(p: WorkerParams): Promise<Sender> {
       };
     }
     case "platformatic": {
+      const { Producer: PlatformaticProducer } = await import("@platformatic/kafka");
       const producer = new PlatformaticProducer({
         clientId: "bench-platformatic",
         bootstrapBrokers: p.bootstrap.split(","),
