@@ -1,6 +1,7 @@
 /**
  * One socket to one broker: TCP or TLS, then ApiVersions negotiation, then SASL. Requests
- * are encoded into one buffer each and written with one `write`, several in flight at once;
+ * are encoded into one buffer each (a Produce request's large record batches beside it, uncopied:
+ * `gather`) and written with one socket write, several in flight at once;
  * Kafka answers each connection's requests in order, so responses are matched against the
  * head of the in-flight queue and its correlation id checked.
  */
@@ -85,11 +86,19 @@ export interface RequestOptions {
    */
   noResponse?: boolean;
   /**
-   * About how many bytes the encoded request takes (a Produce request: its batches plus a
-   * little): its buffer is allocated at that size once instead of doubling from 256 bytes,
-   * which would copy a large request's bytes about twice over.
+   * About how many bytes the encoded request's own buffer takes (a Produce request: the
+   * batches it copies plus a little): allocated at that size once instead of doubling from
+   * 256 bytes, which would copy a large request's bytes about twice over.
    */
   sizeHint?: number;
+  /**
+   * Byte values of GATHER_MIN_BYTES or more go to the socket as they are, not copied into the
+   * request's buffer (one gathered write: writev). The caller must leave them unchanged until
+   * the request settles and the connection closes or its later requests are written: an
+   * aborted or timed-out request's bytes may still be queued in the socket. The producer sets
+   * it for its record batches, which nothing changes once built.
+   */
+  gather?: boolean;
 }
 
 interface Pending {
@@ -511,9 +520,9 @@ export class Connection {
     let frame: Uint8Array[];
     let frameBytes: number;
     try {
-      // Gathering: record batches go to the socket as they are, beside the request's other
-      // bytes, instead of being copied into one buffer (see #write).
-      const w = new Writer(Math.max(256, options.sizeHint ?? 0), true);
+      // Gathering (asked for): large byte values go to the socket as they are, beside the
+      // request's other bytes, instead of being copied into one buffer (see #write).
+      const w = new Writer(Math.max(256, options.sizeHint ?? 0), options.gather === true);
       const sizeAt = w.reserveInt32();
       encodeRequestHeader(
         w,
@@ -619,7 +628,8 @@ export class Connection {
       if (!accepted) this.#writable = false;
     } else {
       this.#inFlight.push(pending);
-      // One write per request; `false` means the kernel buffer is full: stop until 'drain'.
+      // One socket write per request (a gathered one is corked: one writev); `false` means
+      // the kernel buffer is full: stop until 'drain'.
       if (!writeFrame(socket, pending.frame)) this.#writable = false;
     }
   }

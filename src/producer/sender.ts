@@ -364,7 +364,7 @@ export class Sender {
       this.requests++;
       this.outcomes.sent(batches, nodeId);
       if (this.#options.acks === 0) {
-        const written = connection.request(Produce, request, { noResponse: true, sizeHint });
+        const written = connection.request(Produce, request, { noResponse: true, sizeHint, gather: true });
         issued();
         await written;
         for (const b of batches) this.#complete(b, -1n, -1n);
@@ -375,6 +375,9 @@ export class Sender {
       const responded = connection.request(Produce, request, {
         timeoutMs: this.#options.requestTimeoutMs,
         sizeHint,
+        // Built batches stay as they are while a request holds them (a producer-state rewrite
+        // waits until none is in flight): they go out uncopied.
+        gather: true,
         ...(cap !== undefined ? { version: Math.min(cap, connection.versionFor(Produce)) } : {}),
       });
       issued();

@@ -12,7 +12,14 @@ import { AbortedError, ConnectionClosedError, ConnectionError } from "../../../s
 import type { RequestContext } from "../../../src/observability/events.js";
 import { Instrumentation } from "../../../src/observability/instrumentation.js";
 import type { Logger } from "../../../src/observability/logger.js";
-import { createFetchRequest, createMetadataRequest, Fetch, Metadata } from "../../../src/protocol/messages/index.js";
+import {
+  createFetchRequest,
+  createMetadataRequest,
+  createSyncGroupRequest,
+  Fetch,
+  Metadata,
+  SyncGroup,
+} from "../../../src/protocol/messages/index.js";
 import { FakeBroker } from "../../../tools/fault/fake-broker.js";
 
 interface Line {
@@ -137,5 +144,37 @@ describe("requests the client gives up", () => {
     const contexts = ends.filter((c) => c.apiName === "Metadata");
     expect(contexts).toHaveLength(5);
     expect(contexts.map((c) => decimals(c.durationMs) <= 3)).toEqual([true, true, true, true, true]);
+  });
+});
+
+describe("a request's bytes belong to the connection once request() returns", () => {
+  it("an aborted request still queued in the socket goes out with the bytes it was given, though the caller reused its buffer", async () => {
+    const broker = await FakeBroker.start();
+    cleanups.push(() => broker.close());
+    broker.on(SyncGroup, () => FakeBroker.never());
+    const connection = new Connection({ host: "127.0.0.1", port: broker.port });
+    cleanups.push(() => connection.close());
+    await connection.connect();
+    // The broker stops reading: a 16 MiB request stays queued in the client's socket.
+    (broker.connections[0] as { socket: { pause(): void; resume(): void } }).socket.pause();
+    const assignment = Buffer.alloc(16 * 1024 * 1024, 0x42);
+    const aborter = new AbortController();
+    const request = createSyncGroupRequest({
+      groupId: "g",
+      memberId: "m",
+      assignments: [{ memberId: "m", assignment }],
+    });
+    const answer = connection.request(SyncGroup, request, { timeoutMs: 60_000, signal: aborter.signal });
+    await new Promise((r) => setTimeout(r, 100));
+    aborter.abort();
+    await expect(answer).rejects.toBeInstanceOf(AbortedError);
+    // Its request is over, so the caller reuses the buffer; the connection stays open.
+    assignment.fill(0x5a);
+    (broker.connections[0] as { socket: { pause(): void; resume(): void } }).socket.resume();
+    while (broker.received(SyncGroup).length < 1) await new Promise((r) => setTimeout(r, 10));
+    const got = broker.received(SyncGroup)[0]?.request.assignments[0]?.assignment as Buffer;
+    expect(got.length).toBe(assignment.length);
+    expect(got.equals(Buffer.alloc(assignment.length, 0x42))).toBe(true);
+    expect(connection.closed).toBe(false);
   });
 });
