@@ -43,7 +43,8 @@ export class ProducerBatch {
    * order, owned by `runOwner(r)` (see delivery.ts; `runReject(r)` beside a promise's
    * resolve), results `runStart(r)`… of a Delivery, all stamped `runTimestamp(r)`.
    * Two slots of `#owners` and three numbers of `#numbers` per run, no object per record, and
-   * both are made at the size this partition's last batch needed. (The five push-grown arrays
+   * both are made with room for the runs the batch's buffer would hold at the partition's last
+   * batch's bytes per run (Accumulator.append). (The five push-grown arrays
    * this replaced cost about 150 bytes a record in garbage with one callback per record.)
    */
   #owners: (Owner | OwnerReject)[];
