@@ -239,7 +239,9 @@ export class Accumulator {
       const last = q.lastBatchRuns;
       // A partition's first batch: as many as records of this one's size would fill.
       const scaled =
-        q.lastBatchBytes > 0 ? Math.ceil((last * capacity) / q.lastBatchBytes) : Math.ceil(capacity / Math.max(size, 64));
+        q.lastBatchBytes > 0
+          ? Math.ceil((last * capacity) / q.lastBatchBytes)
+          : Math.ceil(capacity / Math.max(size, 64));
       const runs = Math.max(last + (last >> 3) + 1, scaled);
       // The clock is read once a batch, here: linger and the delivery timeout count from now.
       batch = new ProducerBatch(q, Date.now(), this.#options.deliveryTimeoutMs, capacity, runs);
