@@ -31,7 +31,7 @@ export {
   rangeAssignor,
   roundRobinAssignor,
 } from "./group/assignors.js";
-export { Message, type MessageBatch } from "./message.js";
+export { Message, type MessageBatch, type MessageOrigin } from "./message.js";
 export type {
   AutoOffsetReset,
   ConsumerOptions,

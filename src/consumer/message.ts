@@ -6,48 +6,70 @@
 import { inspect } from "node:util";
 import type { RecordHeader } from "../protocol/records/index.js";
 
-/** One consumed record. */
-export class Message<K = Buffer | null, V = Buffer | null> {
+/**
+ * What the records of one record batch share: kept once per batch, so a Message holds one
+ * reference for its topic, partition, base offset, base timestamp and leader epoch.
+ */
+export interface MessageOrigin {
   readonly topic: string;
   readonly partition: number;
+  readonly baseOffset: bigint;
+  /** The batch's base timestamp, or its log-append time (then every record's delta is 0). */
+  readonly baseTimestamp: number;
+  readonly leaderEpoch: number;
+}
+
+/** One consumed record. */
+export class Message<K = Buffer | null, V = Buffer | null> {
   /** A view into the fetched bytes (or what `keyDeserializer` made of it); null when the record had none. */
   readonly key: K;
   /** A view into the fetched bytes (or what `valueDeserializer` made of it); null for a tombstone. */
   readonly value: V;
   /** In record order; keys may repeat. Values are views into the fetched bytes. */
   readonly headers: readonly RecordHeader[];
-  /** Milliseconds since the epoch: create time, or the broker's log-append time. */
-  readonly timestamp: number;
-  /** Leader epoch of the batch the record came in (-1 when unknown). */
-  readonly leaderEpoch: number;
-  readonly #baseOffset: bigint;
+  // Per record only these six fields (the rest is the batch's): a consumer makes one Message
+  // per record, and every word of it is garbage to collect.
+  readonly #origin: MessageOrigin;
   readonly #offsetDelta: number;
+  readonly #timestampDelta: number;
 
   constructor(
-    topic: string,
-    partition: number,
-    baseOffset: bigint,
+    origin: MessageOrigin,
     offsetDelta: number,
+    timestampDelta: number,
     key: K,
     value: V,
     headers: readonly RecordHeader[],
-    timestamp: number,
-    leaderEpoch: number,
   ) {
-    this.topic = topic;
-    this.partition = partition;
-    this.#baseOffset = baseOffset;
+    this.#origin = origin;
     this.#offsetDelta = offsetDelta;
+    this.#timestampDelta = timestampDelta;
     this.key = key;
     this.value = value;
     this.headers = headers;
-    this.timestamp = timestamp;
-    this.leaderEpoch = leaderEpoch;
+  }
+
+  get topic(): string {
+    return this.#origin.topic;
+  }
+
+  get partition(): number {
+    return this.#origin.partition;
+  }
+
+  /** Milliseconds since the epoch: create time, or the broker's log-append time. */
+  get timestamp(): number {
+    return this.#origin.baseTimestamp + this.#timestampDelta;
+  }
+
+  /** Leader epoch of the batch the record came in (-1 when unknown). */
+  get leaderEpoch(): number {
+    return this.#origin.leaderEpoch;
   }
 
   /** The record's offset in its partition. */
   get offset(): bigint {
-    return this.#baseOffset + BigInt(this.#offsetDelta);
+    return this.#origin.baseOffset + BigInt(this.#offsetDelta);
   }
 
   /** Plain-object form (for logging and JSON): offset as a decimal string, buffers as-is. */

@@ -9,9 +9,11 @@
 import { maxRecordsIn, type RecordBatch, RecordCursor } from "../protocol/records/index.js";
 import { DeserializationError } from "./errors.js";
 import { decodeChunk, type FetchBuffer, type FetchedChunk } from "./fetch-buffer.js";
-import { Message, type MessageBatch } from "./message.js";
+import { Message, type MessageBatch, type MessageOrigin } from "./message.js";
 import type { Deserializer } from "./options.js";
 import type { PartitionState } from "./partition.js";
+
+const NO_ORIGIN: MessageOrigin = { topic: "", partition: -1, baseOffset: -1n, baseTimestamp: -1, leaderEpoch: -1 };
 
 /** Returned by the take methods while the head chunk is still being decompressed. */
 export const PENDING: unique symbol = Symbol("pending");
@@ -45,6 +47,9 @@ export class RecordReader<K, V> {
    */
   #retryDelta = -1;
   readonly #cursor = new RecordCursor();
+  /** What the messages of the batch the cursor is on share, and whether its timestamps are the log's. */
+  #origin: MessageOrigin = NO_ORIGIN;
+  #logAppend = false;
   // What was handed last: consumed once the application asks for more.
   #lastState: PartitionState | undefined;
   #lastBase = 0n;
@@ -247,15 +252,12 @@ export class RecordReader<K, V> {
       throw new DeserializationError(state.topic, state.partition, offset, field, err);
     }
     return new Message<K, V>(
-      state.topic,
-      state.partition,
-      batch.baseOffset,
+      this.#origin,
       cursor.offsetDelta,
+      this.#logAppend ? 0 : cursor.timestampDelta,
       key,
       value,
       cursor.headers,
-      batch.timestampType === "logAppend" ? batch.maxTimestamp : batch.baseTimestamp + cursor.timestampDelta,
-      batch.partitionLeaderEpoch,
     );
   }
 
@@ -275,6 +277,15 @@ export class RecordReader<K, V> {
         this.#retryDelta = -1;
         cursor.open(e.data, e.start, e.end, batch.recordCount, skipBelow, batch.baseOffset, state);
         this.#open = true;
+        const logAppend = batch.timestampType === "logAppend";
+        this.#logAppend = logAppend;
+        this.#origin = {
+          topic: state.topic,
+          partition: state.partition,
+          baseOffset: batch.baseOffset,
+          baseTimestamp: logAppend ? batch.maxTimestamp : batch.baseTimestamp,
+          leaderEpoch: batch.partitionLeaderEpoch,
+        };
       }
       if (cursor.next()) return batch;
       this.#bi++;

@@ -376,4 +376,46 @@ describe("RecordReader", () => {
     }
     expect(buffer.bufferedBytes).toBe(0);
   });
+
+  it("each message reads its topic, partition, offset, timestamp and leader epoch from its own batch", () => {
+    const state = new PartitionState("orders", 4);
+    state.moveTo(10n);
+    const buffer = new FetchBuffer(1 << 20);
+    const reader = new RecordReader<Buffer | null, Buffer | null>(buffer, options);
+    const create = new RecordBatchBuilder({ baseOffset: 10n, partitionLeaderEpoch: 7 });
+    create.append({ value: "x", timestamp: 1_700_000_000_000 });
+    create.append({ value: "y", timestamp: 1_700_000_000_250 });
+    // A log-append-time batch: every record carries the broker's time, whatever it was sent with.
+    const logAppend = new RecordBatchBuilder({
+      baseOffset: 12n,
+      partitionLeaderEpoch: 9,
+      timestampType: "logAppend",
+      logAppendTime: 1_800_000_000_000,
+    });
+    logAppend.append({ value: "z", timestamp: 5 });
+    logAppend.append({ value: "w", timestamp: 6 });
+    buffer.push(chunk(state, Buffer.concat([Buffer.from(create.build()), Buffer.from(logAppend.build())]), 10n));
+    const out = reader.nextBatch();
+    if (out === undefined || out === PENDING) throw new Error("no batch");
+    expect(out.messages.map((m) => [m.topic, m.partition, m.offset, m.timestamp, m.leaderEpoch, `${m.value}`])).toEqual(
+      [
+        ["orders", 4, 10n, 1_700_000_000_000, 7, "x"],
+        ["orders", 4, 11n, 1_700_000_000_250, 7, "y"],
+        ["orders", 4, 12n, 1_800_000_000_000, 9, "z"],
+        ["orders", 4, 13n, 1_800_000_000_000, 9, "w"],
+      ],
+    );
+    // The plain form carries every field, the getters' included.
+    const json = out.messages[3]?.toJSON() as Record<string, unknown>;
+    expect({ ...json, value: String(json.value) }).toEqual({
+      topic: "orders",
+      partition: 4,
+      offset: "13",
+      key: null,
+      value: "w",
+      headers: [],
+      timestamp: 1_800_000_000_000,
+      leaderEpoch: 9,
+    });
+  });
 });
