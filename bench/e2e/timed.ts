@@ -2,6 +2,13 @@
  * Runs a benchmark client as its own process under /usr/bin/time, so its CPU seconds and peak
  * RSS are its own, and kills its whole process group if it outlives `limitMs`. Shared by the
  * producer and consumer benchmarks.
+ *
+ * Each run starts with the page cache written back (`sync`). The broker's log writes sit in the
+ * page cache as dirty pages (107 MB after one fill of 1M records), and the kernel writes them
+ * out 30 s later (vm.dirty_expire_centisecs), during whichever client is then being measured:
+ * after the producer suite's 1 GB, that was the first consumers. In a full set before this,
+ * samsa's `batches()` (the first consumer) ran at 0.47-0.75 of franz-go's rate, against
+ * 0.88-1.24 with the consumer suite alone; in the next full set, with `sync`, 0.60-0.93.
  */
 import { spawn } from "node:child_process";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
@@ -26,6 +33,7 @@ export async function timed(
   limitMs: number,
   onStderr: (s: string) => void,
 ): Promise<TimedRun> {
+  await writeBack();
   const dir = await mkdtemp(join(tmpdir(), "samsa-bench-"));
   const timeFile = join(dir, "time");
   try {
@@ -61,6 +69,15 @@ export async function timed(
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
+}
+
+/** Writes dirty pages back (`sync`); a machine without it only loses the settling. */
+function writeBack(): Promise<void> {
+  return new Promise((resolve) => {
+    const child = spawn("sync", [], { stdio: "ignore" });
+    child.on("error", () => resolve());
+    child.on("close", () => resolve());
+  });
 }
 
 const compiled = new Map<string, Promise<string>>();
