@@ -350,6 +350,19 @@ export class Cluster extends BackgroundErrors {
       return existing;
     }
     existing?.close();
+    // The first metadata names the bootstrap address as a broker (always so with one broker):
+    // that bootstrap broker becomes the node's, so its open, negotiated connection serves the
+    // node's next request (a consumer's FindCoordinator) instead of a new connection and its
+    // ApiVersions round trip. Same host and port: the same listener.
+    if (node.nodeId >= 0) {
+      for (const [id, bootstrap] of this.#brokers) {
+        if (id >= 0 || !sameAddress(bootstrap.node, node)) continue;
+        this.#brokers.delete(id);
+        bootstrap.node = node;
+        this.#brokers.set(node.nodeId, bootstrap);
+        return bootstrap;
+      }
+    }
     const broker = new Broker(node, this.#brokerOptions);
     this.#brokers.set(node.nodeId, broker);
     return broker;

@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+import * as dc from "node:diagnostics_channel";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { Client } from "../../../src/client.js";
 import { ConnectionClosedError } from "../../../src/network/errors.js";
@@ -67,6 +68,28 @@ describe("Client against one broker", () => {
     const fetch = await client.connection(nodeId, "fetch");
     expect(fetch).not.toBe(produce);
     expect(await client.connection(nodeId, "control")).not.toBe(fetch);
+  });
+
+  it("the connection that bootstrapped serves the broker at its address: no second socket to it", async () => {
+    const fresh = new Client({ bootstrap, clientId: "client-test-adopt" });
+    let opened = 0;
+    // The channel is process-wide: count this client's sockets only.
+    const onOpened = (m: unknown) => {
+      if ((m as { clientId?: string }).clientId === "client-test-adopt") opened++;
+    };
+    dc.subscribe("samsa:network:connection-opened", onOpened);
+    try {
+      const { brokers } = await fresh.metadata();
+      const nodeId = [...brokers.keys()][0] as number;
+      // The control connection to the node (a FindCoordinator's) is the one Metadata went over.
+      await fresh.connection(nodeId, "control");
+      await fresh.coordinator("group", `group-${randomUUID()}`);
+      expect(opened).toBe(1);
+      expect(fresh.stats().connections).toBe(1);
+    } finally {
+      dc.unsubscribe("samsa:network:connection-opened", onOpened);
+      fresh.close();
+    }
   });
 
   it("finds group and transaction coordinators, several keys at once", async () => {
