@@ -166,6 +166,12 @@ function samsaRunner(p: ConsumerWorkerParams, perMessage: boolean): Runner {
       loop().catch(fail);
     },
     async close() {
+      // For the bench log (stderr): what the run cost in requests, so an odd run can be told apart.
+      const { fetch, rebalances } = consumer.stats();
+      const { requests, requestErrors, metadataRequests, connections } = client.stats();
+      process.stderr.write(
+        `  samsa stats: ${JSON.stringify({ fetch, rebalances, requests, requestErrors, metadataRequests, connections })}\n`,
+      );
       await consumer.close();
       client.close();
     },
