@@ -11,6 +11,7 @@
  * Either way the process ends itself after `timeLimitMs`, printing what it has with `timedOut`.
  */
 
+import { readdirSync, readFileSync } from "node:fs";
 import { Client } from "../../src/client.js";
 
 // The peers load only in their own runs: importing @platformatic/kafka compiles its schemas
@@ -129,6 +130,28 @@ function failure(): { failed: Promise<never>; fail: (e: unknown) => void } {
   return { failed, fail };
 }
 
+/**
+ * CPU ms of this process's main thread and of each other thread that used any, busiest first
+ * (Linux /proc; Node names none of them), for the bench log: which thread an odd run spent on.
+ */
+function threadCpu(): { main: number; others: number[] } {
+  const out = { main: 0, others: [] as number[] };
+  try {
+    for (const tid of readdirSync("/proc/self/task")) {
+      const stat = readFileSync(`/proc/self/task/${tid}/stat`, "utf8");
+      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      // utime and stime (stat fields 14 and 15, 11 and 12 after the name), in 10 ms ticks.
+      const ms = (Number(fields[11]) + Number(fields[12])) * 10;
+      if (Number(tid) === process.pid) out.main = ms;
+      else if (ms > 0) out.others.push(ms);
+    }
+  } catch {
+    // Not Linux: no per-thread figures.
+  }
+  out.others.sort((a, b) => b - a);
+  return out;
+}
+
 function samsaRunner(p: ConsumerWorkerParams, perMessage: boolean): Runner {
   // SAMSA_IO_THREAD=0 measures the consumer with every socket on the main thread (ioThread: false).
   const client = new Client({
@@ -170,7 +193,7 @@ function samsaRunner(p: ConsumerWorkerParams, perMessage: boolean): Runner {
       const { fetch, rebalances } = consumer.stats();
       const { requests, requestErrors, metadataRequests, connections } = client.stats();
       process.stderr.write(
-        `  samsa stats: ${JSON.stringify({ fetch, rebalances, requests, requestErrors, metadataRequests, connections })}\n`,
+        `  samsa stats: ${JSON.stringify({ fetch, rebalances, requests, requestErrors, metadataRequests, connections, threads: threadCpu() })}\n`,
       );
       await consumer.close();
       client.close();
@@ -345,8 +368,28 @@ async function produceAtRate(sender: Sender, rate: number, durationMs: number): 
   return sent;
 }
 
+/**
+ * BENCH_CPU_PROFILE=<dir>: a CPU profile of the main thread from before the client is made to
+ * after its last record, one file per run (`--cpu-prof` itself is refused in NODE_OPTIONS).
+ */
+async function startProfile(): Promise<(() => Promise<void>) | undefined> {
+  const dir = process.env.BENCH_CPU_PROFILE;
+  if (!dir) return undefined;
+  const { Session } = await import("node:inspector/promises");
+  const { writeFile } = await import("node:fs/promises");
+  const session = new Session();
+  session.connect();
+  await session.post("Profiler.enable");
+  await session.post("Profiler.start");
+  return async () => {
+    const { profile } = await session.post("Profiler.stop");
+    await writeFile(`${dir}/${Date.now()}-${process.pid}.cpuprofile`, JSON.stringify(profile));
+  };
+}
+
 async function main(): Promise<void> {
   const p = JSON.parse(process.argv[2] as string) as ConsumerWorkerParams;
+  const stopProfile = await startProfile();
   const runner = await makeRunner(p);
   const started = performance.now();
   const target = p.mode === "throughput" ? p.records : Number.POSITIVE_INFINITY;
@@ -401,6 +444,7 @@ async function main(): Promise<void> {
   }
   clearInterval(progress);
   const out = result();
+  await stopProfile?.();
   // Closing (commit, leave group) is outside the figures; cap it so a stuck close cannot hang the run.
   await Promise.race([runner.close(), sleep(30_000)]);
   process.stdout.write(`${JSON.stringify(out)}\n`);
