@@ -131,25 +131,29 @@ function failure(): { failed: Promise<never>; fail: (e: unknown) => void } {
 }
 
 /**
- * CPU ms of this process's main thread and of each other thread that used any, busiest first
- * (Linux /proc; Node names none of them), for the bench log: which thread an odd run spent on.
+ * CPU ms and context switches of this process's main thread and of each other thread that used
+ * any CPU, busiest first (Linux /proc; Node names none of them), for the bench log: which thread
+ * an odd run spent on, and whether it woke often (many small reads) or computed.
  */
-function threadCpu(): { main: number; others: number[] } {
-  const out = { main: 0, others: [] as number[] };
+function threadCpu(): { main: string; others: string[] } {
+  const threads: { tid: number; ms: number; switches: number }[] = [];
   try {
     for (const tid of readdirSync("/proc/self/task")) {
       const stat = readFileSync(`/proc/self/task/${tid}/stat`, "utf8");
       const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
       // utime and stime (stat fields 14 and 15, 11 and 12 after the name), in 10 ms ticks.
       const ms = (Number(fields[11]) + Number(fields[12])) * 10;
-      if (Number(tid) === process.pid) out.main = ms;
-      else if (ms > 0) out.others.push(ms);
+      const status = readFileSync(`/proc/self/task/${tid}/status`, "utf8");
+      const switches = Number(/voluntary_ctxt_switches:\s+(\d+)/.exec(status)?.[1] ?? 0);
+      threads.push({ tid: Number(tid), ms, switches });
     }
   } catch {
     // Not Linux: no per-thread figures.
   }
-  out.others.sort((a, b) => b - a);
-  return out;
+  const show = (t: { ms: number; switches: number }) => `${t.ms} ms/${t.switches} wakeups`;
+  const main = threads.find((t) => t.tid === process.pid);
+  const others = threads.filter((t) => t.tid !== process.pid && t.ms > 0).sort((a, b) => b.ms - a.ms);
+  return { main: main ? show(main) : "", others: others.map(show) };
 }
 
 function samsaRunner(p: ConsumerWorkerParams, perMessage: boolean): Runner {
