@@ -47,9 +47,8 @@ export class RecordReader<K, V> {
    */
   #retryDelta = -1;
   readonly #cursor = new RecordCursor();
-  /** What the messages of the batch the cursor is on share, and whether its timestamps are the log's. */
+  /** What the messages of the batch the cursor is on share. */
   #origin: MessageOrigin = NO_ORIGIN;
-  #logAppend = false;
   // What was handed last: consumed once the application asks for more.
   #lastState: PartitionState | undefined;
   #lastBase = 0n;
@@ -254,7 +253,8 @@ export class RecordReader<K, V> {
     return new Message<K, V>(
       this.#origin,
       cursor.offsetDelta,
-      this.#logAppend ? 0 : cursor.timestampDelta,
+      // A log-append-time batch gives every record the origin's time.
+      batch.timestampType === "logAppend" ? 0 : cursor.timestampDelta,
       key,
       value,
       cursor.headers,
@@ -277,13 +277,11 @@ export class RecordReader<K, V> {
         this.#retryDelta = -1;
         cursor.open(e.data, e.start, e.end, batch.recordCount, skipBelow, batch.baseOffset, state);
         this.#open = true;
-        const logAppend = batch.timestampType === "logAppend";
-        this.#logAppend = logAppend;
         this.#origin = {
           topic: state.topic,
           partition: state.partition,
           baseOffset: batch.baseOffset,
-          baseTimestamp: logAppend ? batch.maxTimestamp : batch.baseTimestamp,
+          baseTimestamp: batch.timestampType === "logAppend" ? batch.maxTimestamp : batch.baseTimestamp,
           leaderEpoch: batch.partitionLeaderEpoch,
         };
       }
